@@ -1,0 +1,243 @@
+//! Raw flags resolved once into validated settings; the rest of the program never looks at
+//! clap types or the config file again.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, bail};
+
+use super::{Format, GlobalArgs};
+use crate::config::Config;
+use crate::migration::Discovery;
+use crate::report::FailOn;
+
+/// A database the command works on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Target {
+    pub path: PathBuf,
+    /// As shown to the user.
+    pub display: String,
+    /// Environment name when chosen with `--env`.
+    pub env: Option<String>,
+    pub backup_dir: PathBuf,
+    pub keep_backups: Option<usize>,
+}
+
+impl Target {
+    fn new(
+        path: PathBuf,
+        env: Option<String>,
+        backup_dir: Option<PathBuf>,
+        keep_backups: Option<usize>,
+    ) -> Target {
+        let parent = path
+            .parent()
+            .map(Path::to_path_buf)
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or_else(|| PathBuf::from("."));
+        Target {
+            display: path.display().to_string(),
+            backup_dir: backup_dir.unwrap_or_else(|| parent.join("backups")),
+            path,
+            env,
+            keep_backups,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Context {
+    pub config: Config,
+    /// Folder that holds schemagate.toml (paths in it are relative to it).
+    pub config_root: Option<PathBuf>,
+    pub migrations_dir: PathBuf,
+    /// The migrations folder as shown in reports and used as prefix of file paths.
+    pub dir_display: String,
+    pub format: Format,
+    pub output: Option<PathBuf>,
+    pub quiet: bool,
+    pub verbose: u8,
+    pub fail_on: FailOn,
+    pub python: String,
+    pub targets: Vec<Target>,
+    /// Environment names given with --env (also passed to Python migrations as `ENV`).
+    pub env_names: Vec<String>,
+}
+
+impl Context {
+    pub fn resolve(args: &GlobalArgs) -> anyhow::Result<Context> {
+        let cwd = std::env::current_dir().context("cannot read the working directory")?;
+        let (config, config_root) = Config::discover(args.config.as_deref(), &cwd)?;
+        let from_config = |p: &Path| -> PathBuf {
+            match &config_root {
+                Some(root) if p.is_relative() => display_relative(&root.join(p), &cwd),
+                _ => p.to_path_buf(),
+            }
+        };
+        let migrations_dir = match &args.dir {
+            Some(d) => d.clone(),
+            None => from_config(&config.migrations.dir),
+        };
+        let dir_display = migrations_dir.to_string_lossy().replace('\\', "/");
+
+        let mut targets = Vec::new();
+        for db in &args.db {
+            targets.push(Target::new(db.clone(), None, None, None));
+        }
+        for name in &args.envs {
+            let Some(env) = config.environments.get(name) else {
+                let known: Vec<_> = config.environments.keys().map(String::as_str).collect();
+                if config_root.is_none() {
+                    bail!(
+                        "environment `{name}` is not defined: no schemagate.toml found (run `schemagate init`, or pass --db FILE)"
+                    );
+                }
+                bail!(
+                    "environment `{name}` is not defined in schemagate.toml (known: {})",
+                    if known.is_empty() {
+                        "none".to_string()
+                    } else {
+                        known.join(", ")
+                    }
+                );
+            };
+            targets.push(Target::new(
+                from_config(&env.database),
+                Some(name.clone()),
+                env.backup_dir.as_deref().map(from_config),
+                env.keep_backups,
+            ));
+        }
+
+        let gha = std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true");
+        let _ = gha;
+        Ok(Context {
+            python: args
+                .python
+                .clone()
+                .or_else(|| config.apply.python.clone())
+                .unwrap_or_else(|| "python3".to_string()),
+            fail_on: args.fail_on.unwrap_or_default(),
+            format: args.format.unwrap_or(Format::Text),
+            output: args.output.clone(),
+            quiet: args.quiet,
+            verbose: args.verbose,
+            env_names: args.envs.clone(),
+            config,
+            config_root,
+            migrations_dir,
+            dir_display,
+            targets,
+        })
+    }
+
+    /// Every environment of the config file, as targets (for `status --all-envs`).
+    pub fn all_env_targets(&self) -> Vec<Target> {
+        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+        let resolve = |p: &Path| match &self.config_root {
+            Some(root) if p.is_relative() => display_relative(&root.join(p), &cwd),
+            _ => p.to_path_buf(),
+        };
+        self.config
+            .environments
+            .iter()
+            .map(|(name, env)| {
+                Target::new(
+                    resolve(&env.database),
+                    Some(name.clone()),
+                    env.backup_dir.as_deref().map(resolve),
+                    env.keep_backups,
+                )
+            })
+            .collect()
+    }
+
+    /// At most one database; `None` when neither --db nor --env was given.
+    pub fn database(&self) -> anyhow::Result<Option<&Target>> {
+        match self.targets.as_slice() {
+            [] => Ok(None),
+            [one] => Ok(Some(one)),
+            _ => bail!("this command works on one database; pass a single --db or --env"),
+        }
+    }
+
+    /// Exactly one database.
+    pub fn require_database(&self) -> anyhow::Result<&Target> {
+        self.database()?.ok_or_else(|| {
+            anyhow::anyhow!("no database given: pass --db FILE or --env NAME (environments are defined in schemagate.toml)")
+        })
+    }
+
+    /// Reads the migrations folder. A missing folder or an undecodable file is an error
+    /// (exit 2): acting on a partial view of the folder is how migrations get skipped.
+    pub fn read_migrations(&self) -> anyhow::Result<Discovery> {
+        let d = crate::fsio::read_migrations_dir(&self.migrations_dir, &self.dir_display)?;
+        if let Some(e) = d.errors.first() {
+            bail!("{e}");
+        }
+        Ok(d)
+    }
+
+    /// Prints the command's main output to `--output` or stdout.
+    pub fn emit(&self, text: &str) -> anyhow::Result<()> {
+        match &self.output {
+            Some(path) => crate::fsio::write_atomic(path, text.as_bytes())
+                .with_context(|| format!("cannot write --output {}", path.display())),
+            None => {
+                let mut out = anstream::stdout().lock();
+                out.write_all(text.as_bytes())
+                    .context("cannot write to stdout")?;
+                out.flush().context("cannot write to stdout")
+            }
+        }
+    }
+
+    /// Logs and progress on stderr (silenced by -q).
+    pub fn log(&self, msg: impl AsRef<str>) {
+        if !self.quiet {
+            anstream::eprintln!("{}", msg.as_ref());
+        }
+    }
+
+    /// Extra detail on stderr with -v.
+    pub fn debug(&self, msg: impl AsRef<str>) {
+        if self.verbose > 0 && !self.quiet {
+            anstream::eprintln!("{}", msg.as_ref());
+        }
+    }
+
+    pub fn text_style(&self) -> crate::report::text::Style {
+        // anstream decides per stream whether escape codes survive (terminal, NO_COLOR).
+        crate::report::text::Style { color: true }
+    }
+}
+
+/// `root/rel` shown relative to the working directory when it lies beneath it, so messages
+/// print `migrations/001_x.sql` rather than an absolute path.
+fn display_relative(path: &Path, cwd: &Path) -> PathBuf {
+    let abs = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        cwd.join(path)
+    };
+    match abs.strip_prefix(cwd) {
+        Ok(rel) if !rel.as_os_str().is_empty() => rel.to_path_buf(),
+        Ok(_) => PathBuf::from("."),
+        Err(_) => normalise(&abs),
+    }
+}
+
+/// Removes `.` and `..` components lexically (the path may not exist yet).
+fn normalise(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}

@@ -1,0 +1,5 @@
+use crate::cli::{Context, Outcome};
+
+pub fn run(_ctx: &Context) -> anyhow::Result<Outcome> {
+    Err(super::not_yet("backups"))
+}

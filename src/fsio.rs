@@ -1,0 +1,86 @@
+//! File-system helpers of the shell: reading the migrations folder and writing files
+//! atomically (temporary name in the same folder, fsync, rename, fsync of the folder).
+
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{Context as _, bail};
+
+use crate::migration::{self, Discovery};
+
+/// Lists the folder and reads every file whose name makes it a migration.
+pub fn read_migrations_dir(dir: &Path, dir_display: &str) -> anyhow::Result<Discovery> {
+    if !dir.exists() {
+        bail!(
+            "migrations folder {} does not exist (pass --dir, or set [migrations] dir in schemagate.toml)",
+            dir.display()
+        );
+    }
+    if !dir.is_dir() {
+        bail!(
+            "{} is not a folder (pass the migrations folder with --dir)",
+            dir.display()
+        );
+    }
+    let mut names = Vec::new();
+    for entry in fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))? {
+        let entry = entry.with_context(|| format!("cannot list {}", dir.display()))?;
+        let Ok(name) = entry.file_name().into_string() else {
+            continue; // a non-UTF-8 name cannot match the migration pattern
+        };
+        let is_file = entry
+            .file_type()
+            .map(|t| t.is_file() || t.is_symlink())
+            .unwrap_or(false);
+        if is_file && entry.path().is_file() {
+            names.push(name);
+        }
+    }
+    let mut contents = Vec::with_capacity(names.len());
+    for name in &names {
+        let bytes = if migration::parse_file_name(name).is_some() {
+            let path = dir.join(name);
+            fs::read(&path).with_context(|| {
+                format!("cannot read {}", migration::join_display(dir_display, name))
+            })?
+        } else {
+            Vec::new()
+        };
+        contents.push(bytes);
+    }
+    Ok(migration::discover(
+        dir_display,
+        names
+            .iter()
+            .map(String::as_str)
+            .zip(contents.iter().map(Vec::as_slice)),
+    ))
+}
+
+/// Writes `bytes` to `path` so that a reader (or a crash) sees the old file or the new one,
+/// never half of it.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".schemagate-")
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path)
+        .map_err(|e| e.error)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    sync_dir(dir);
+    Ok(())
+}
+
+/// Makes a rename durable. Best effort: not every platform can open a folder.
+pub fn sync_dir(dir: &Path) {
+    if let Ok(d) = fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+}

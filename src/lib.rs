@@ -1,0 +1,17 @@
+//! schemagate: guards SQLite schema migrations in CI and at deploy time.
+//!
+//! The pure core (no file, database or network access): [`migration`] (names, versions,
+//! discovery), [`checksum`], [`sql`] (splitting and tokens), [`plan`], [`lint`] and
+//! [`report`] (model and renderers). The shell does the I/O: [`fsio`], and the database,
+//! Python, git and GitHub modules. [`cli`] and [`commands`] are a thin layer on top.
+
+pub mod checksum;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod fsio;
+pub mod lint;
+pub mod migration;
+pub mod plan;
+pub mod report;
+pub mod sql;

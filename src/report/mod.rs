@@ -1,0 +1,285 @@
+//! The report model (pure): one model, several renderings (`text`, `json`, and later
+//! `sarif`, `github`, the pull-request comment).
+//!
+//! The JSON rendering *is* this model, versioned by `report_version`; fields other tools
+//! may rely on are listed in DESIGN §4 and described by the JSON Schema in
+//! `schema/report-v1.json`. New fields may be added; existing ones never change meaning.
+
+pub mod json;
+pub mod text;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+pub const REPORT_VERSION: u32 = 1;
+
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+/// One problem found by a rule.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Finding {
+    /// Stable kebab-case rule id (`schemagate rule ID` prints its documentation).
+    pub rule: String,
+    pub severity: Severity,
+    pub message: String,
+    /// Path of the file the finding is about, as shown to the user (relative to the
+    /// working directory when the migrations folder was given relatively).
+    pub path: Option<String>,
+    /// 1-based.
+    pub line: Option<usize>,
+    /// 1-based, in characters.
+    pub column: Option<usize>,
+    /// Last line of the offending span when it covers several lines.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_line: Option<usize>,
+    /// 1-based column just past the offending span on `end_line` (or `line`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_column: Option<usize>,
+    /// How to fix it.
+    pub help: Option<String>,
+    /// Extra detail such as a unified diff (modified migrations, drift).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diff: Option<String>,
+}
+
+impl Finding {
+    pub fn new(rule: &str, severity: Severity, message: impl Into<String>) -> Finding {
+        Finding {
+            rule: rule.to_string(),
+            severity,
+            message: message.into(),
+            path: None,
+            line: None,
+            column: None,
+            end_line: None,
+            end_column: None,
+            help: None,
+            diff: None,
+        }
+    }
+
+    pub fn path(mut self, path: impl Into<String>) -> Finding {
+        self.path = Some(path.into());
+        self
+    }
+
+    pub fn at(mut self, line: usize, column: usize) -> Finding {
+        self.line = Some(line);
+        self.column = Some(column);
+        self
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Finding {
+        self.help = Some(help.into());
+        self
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Tool {
+    pub name: String,
+    pub version: String,
+    /// Version of the SQLite library schemagate ran migrations with.
+    pub sqlite_version: String,
+}
+
+impl Tool {
+    pub fn current() -> Tool {
+        Tool {
+            name: "schemagate".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            sqlite_version: rusqlite::version().into(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct DatabaseInfo {
+    pub path: String,
+    pub exists: bool,
+    /// Environment name from the config file, when the database was chosen with `--env`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub env: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct MigrationInfo {
+    pub version: String,
+    pub name: String,
+    /// Path of the file (absent for `missing-file`).
+    pub path: Option<String>,
+    pub kind: Option<crate::migration::Kind>,
+    /// SHA-256 of the normalised file content.
+    pub checksum: Option<String>,
+    pub state: crate::plan::State,
+    /// When the history row says it was applied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applied_at: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum StepStatus {
+    Ok,
+    Failed,
+    Skipped,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Location {
+    pub message: String,
+    pub path: Option<String>,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Step {
+    pub version: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    pub status: StepStatus,
+    pub duration_ms: f64,
+    /// Statements executed (SQL migrations).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub statements: Option<usize>,
+    /// Unified diff of the normalised schema before and after the step.
+    pub schema_diff: String,
+    pub error: Option<Location>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct DryRun {
+    /// `empty`, or the path of the database that was copied.
+    pub source: String,
+    pub steps: Vec<Step>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Summary {
+    pub errors: usize,
+    pub warnings: usize,
+    pub infos: usize,
+    pub applied: usize,
+    pub pending: usize,
+    /// No finding at or above the fail level and no failed step.
+    pub ok: bool,
+}
+
+/// The report every command that inspects a folder or database produces.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Report {
+    pub report_version: u32,
+    pub tool: Tool,
+    pub command: String,
+    pub migrations_dir: String,
+    pub database: Option<DatabaseInfo>,
+    pub migrations: Vec<MigrationInfo>,
+    pub findings: Vec<Finding>,
+    pub dry_run: Option<DryRun>,
+    pub summary: Summary,
+}
+
+/// The level at which findings fail the run (`--fail-on`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FailOn {
+    #[default]
+    Error,
+    Warning,
+    Never,
+}
+
+impl FailOn {
+    pub fn fails(self, severity: Severity) -> bool {
+        match self {
+            FailOn::Error => severity >= Severity::Error,
+            FailOn::Warning => severity >= Severity::Warning,
+            FailOn::Never => false,
+        }
+    }
+}
+
+impl Report {
+    pub fn new(command: &str, migrations_dir: &str) -> Report {
+        Report {
+            report_version: REPORT_VERSION,
+            tool: Tool::current(),
+            command: command.to_string(),
+            migrations_dir: migrations_dir.to_string(),
+            database: None,
+            migrations: Vec::new(),
+            findings: Vec::new(),
+            dry_run: None,
+            summary: Summary::default(),
+        }
+    }
+
+    /// Sorts findings (by path, line, column, rule) and recomputes the summary counts.
+    /// Call once all findings, migrations and steps are in.
+    pub fn finish(&mut self, fail_on: FailOn) {
+        self.findings.sort_by(|a, b| {
+            (&a.path, a.line, a.column, &a.rule).cmp(&(&b.path, b.line, b.column, &b.rule))
+        });
+        let count = |s| self.findings.iter().filter(|f| f.severity == s).count();
+        let failed_step = self
+            .dry_run
+            .as_ref()
+            .is_some_and(|d| d.steps.iter().any(|s| s.status == StepStatus::Failed));
+        self.summary = Summary {
+            errors: count(Severity::Error),
+            warnings: count(Severity::Warning),
+            infos: count(Severity::Info),
+            applied: self
+                .migrations
+                .iter()
+                .filter(|m| m.state.is_recorded())
+                .count(),
+            pending: self
+                .migrations
+                .iter()
+                .filter(|m| m.state == crate::plan::State::Pending)
+                .count(),
+            ok: !failed_step && !self.findings.iter().any(|f| fail_on.fails(f.severity)),
+        };
+    }
+
+    /// Fills `migrations` from the plan.
+    pub fn set_migrations(&mut self, plan: &crate::plan::Plan<'_>) {
+        self.migrations = plan
+            .entries
+            .iter()
+            .map(|e| MigrationInfo {
+                version: e.version.to_string(),
+                name: e
+                    .migration
+                    .map(|m| m.name.clone())
+                    .or_else(|| e.row.and_then(|r| r.description.clone()))
+                    .unwrap_or_default(),
+                path: e.migration.map(|m| m.path.clone()),
+                kind: e.migration.map(|m| m.kind),
+                checksum: e.migration.map(|m| m.checksum.clone()),
+                state: e.state,
+                applied_at: e.row.and_then(|r| r.applied_at.clone()),
+            })
+            .collect();
+    }
+}
