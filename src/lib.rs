@@ -5,13 +5,17 @@
 //! [`report`] (model and renderers). The shell does the I/O: [`fsio`], and the database,
 //! Python, git and GitHub modules. [`cli`] and [`commands`] are a thin layer on top.
 
+pub mod backup;
 pub mod checksum;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod db;
 pub mod fsio;
 pub mod generate;
+pub mod history;
 pub mod lint;
+pub mod lock;
 pub mod migration;
 pub mod plan;
 pub mod report;
