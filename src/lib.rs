@@ -10,6 +10,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod fsio;
+pub mod generate;
 pub mod github;
 pub mod lint;
 pub mod migration;
