@@ -121,9 +121,8 @@ fn step_summary_and_outputs_are_appended_as_specified() {
         annotations: true,
         summary: true,
         outputs: true,
-        comment: false,
         sarif_file: Some(sarif.clone()),
-        report_path: None,
+        ..PublishOptions::default()
     };
     let mut stdout = Vec::new();
     let warnings = github::publish(&report(), &opts, &env, &mut stdout).unwrap();
