@@ -14,5 +14,6 @@ pub mod generate;
 pub mod lint;
 pub mod migration;
 pub mod plan;
+pub mod python;
 pub mod report;
 pub mod sql;
