@@ -19,7 +19,7 @@
 use std::io::{Read, Write};
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -28,6 +28,12 @@ use serde::Deserialize;
 use crate::migration::Migration;
 
 const RUNNER: &str = include_str!("runner.py");
+
+/// The runner's source travels in an environment variable that the bootstrap removes
+/// before the migration runs: `ps` then shows a short command line instead of the whole
+/// script, and tracebacks name the runner's frames `<schemagate-runner>`.
+const RUNNER_VAR: &str = "SCHEMAGATE_RUNNER_SOURCE";
+const BOOTSTRAP: &str = "import os; exec(compile(os.environ.pop('SCHEMAGATE_RUNNER_SOURCE'), '<schemagate-runner>', 'exec'))";
 
 /// Most output kept from a migration; beyond it the middle is dropped.
 const OUTPUT_LIMIT: usize = 1 << 20;
@@ -203,12 +209,13 @@ struct RunnerResult {
 /// one transaction, committed only when all succeeded (and `job.commit`).
 pub fn run(job: &Job) -> Result<Outcome, Error> {
     let started = Instant::now();
-    let request = request_json(job);
+    let request = request_json(job)?;
 
     let mut command = Command::new(job.python);
     // -B: importing the migration must not leave __pycache__ in the migrations folder.
     command
-        .args(["-B", "-c", RUNNER])
+        .args(["-B", "-c", BOOTSTRAP])
+        .env(RUNNER_VAR, RUNNER)
         .envs(job.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -273,24 +280,41 @@ pub fn run(job: &Job) -> Result<Outcome, Error> {
     }
 }
 
-fn request_json(job: &Job) -> String {
+fn request_json(job: &Job) -> Result<String, Error> {
+    let path = |p: &Path| {
+        p.to_str().map(str::to_string).ok_or_else(|| Error::Failed {
+            message: format!(
+                "{}: the path is not valid UTF-8, which the Python runner cannot be given; rename it",
+                p.display()
+            ),
+            line: None,
+            traceback: String::new(),
+        })
+    };
     let record: Vec<serde_json::Value> = job
         .record
         .iter()
-        .map(|r| serde_json::json!({"sql": r.sql, "params": r.params}))
+        .map(|r| {
+            let mut statement = serde_json::Map::new();
+            statement.insert("sql".into(), r.sql.clone().into());
+            statement.insert("params".into(), r.params.clone().into());
+            serde_json::Value::Object(statement)
+        })
         .collect();
-    let request = serde_json::json!({
-        "db": job.db_path,
-        "file": job.file,
-        "display": job.migration.path,
-        "version": job.migration.version.as_str(),
-        "direction": job.direction.function(),
-        "record": record,
-        "commit": job.commit,
-        "busy_timeout": job.busy_timeout.as_secs_f64(),
-        "parent_pid": std::process::id(),
-    });
-    format!("{request}\n")
+    let mut request = serde_json::Map::new();
+    let mut put = |key: &str, value: serde_json::Value| {
+        request.insert(key.to_string(), value);
+    };
+    put("db", path(job.db_path)?.into());
+    put("file", path(job.file)?.into());
+    put("display", job.migration.path.clone().into());
+    put("version", job.migration.version.as_str().into());
+    put("direction", job.direction.function().into());
+    put("record", record.into());
+    put("commit", job.commit.into());
+    put("busy_timeout", job.busy_timeout.as_secs_f64().into());
+    put("parent_pid", std::process::id().into());
+    Ok(format!("{}\n", serde_json::Value::Object(request)))
 }
 
 fn describe_status(status: ExitStatus) -> String {
@@ -372,24 +396,27 @@ fn wait(child: &mut ChildGuard, timeout: Option<Duration>) -> Waited {
 /// Reads a pipe on its own thread (stdout and stderr must drain concurrently or a chatty
 /// migration blocks on a full pipe).
 struct Collector {
-    done: Option<mpsc::Receiver<Vec<u8>>>,
+    buffer: Arc<Mutex<Vec<u8>>>,
+    done: Option<mpsc::Receiver<()>>,
 }
 
 fn collect<R: Read + Send + 'static>(pipe: Option<R>) -> Collector {
+    let buffer = Arc::new(Mutex::new(Vec::new()));
     let Some(mut pipe) = pipe else {
-        return Collector { done: None };
+        return Collector { buffer, done: None };
     };
     let (tx, rx) = mpsc::channel();
+    let shared = Arc::clone(&buffer);
     thread::spawn(move || {
-        let mut kept = Vec::new();
         let mut dropped = 0usize;
-        let mut buf = [0u8; 8192];
+        let mut chunk = [0u8; 8192];
         loop {
-            match pipe.read(&mut buf) {
+            match pipe.read(&mut chunk) {
                 Ok(0) | Err(_) => break,
                 Ok(n) => {
+                    let mut kept = shared.lock().unwrap_or_else(|e| e.into_inner());
                     if kept.len() < OUTPUT_LIMIT {
-                        kept.extend_from_slice(&buf[..n]);
+                        kept.extend_from_slice(&chunk[..n]);
                     } else {
                         dropped += n;
                     }
@@ -397,23 +424,30 @@ fn collect<R: Read + Send + 'static>(pipe: Option<R>) -> Collector {
             }
         }
         if dropped > 0 {
-            kept.extend_from_slice(
-                format!("\n[... {dropped} more bytes not kept ...]\n").as_bytes(),
-            );
+            let note = format!("\n[... {dropped} more bytes not kept ...]\n");
+            shared
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .extend_from_slice(note.as_bytes());
         }
-        let _ = tx.send(kept);
+        let _ = tx.send(());
     });
-    Collector { done: Some(rx) }
+    Collector {
+        buffer,
+        done: Some(rx),
+    }
 }
 
 impl Collector {
-    /// The text read so far once the pipe closed. A process the migration left behind may
-    /// keep stderr open, so this waits only briefly after the runner exited.
+    /// The text read once the pipe closed. A process the migration started (or forked)
+    /// may keep the pipe open after the runner exited, so this waits only briefly and then
+    /// takes what was read: the runner writes its result before it exits.
     fn finish(self) -> String {
-        self.done
-            .and_then(|rx| rx.recv_timeout(Duration::from_secs(2)).ok())
-            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
-            .unwrap_or_default()
+        if let Some(done) = self.done {
+            let _ = done.recv_timeout(Duration::from_secs(2));
+        }
+        let bytes = self.buffer.lock().unwrap_or_else(|e| e.into_inner());
+        String::from_utf8_lossy(&bytes).into_owned()
     }
 }
 

@@ -1,4 +1,4 @@
-"""schemagate's Python migration runner (embedded in the binary, run as `python3 -B -c`).
+"""schemagate's Python migration runner (embedded in the binary; see BOOTSTRAP in mod.rs).
 
 Protocol with the Rust side (src/python/mod.rs):
 * stdin: the job, one JSON line. The Rust side then keeps the pipe open until this process
