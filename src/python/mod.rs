@@ -8,9 +8,11 @@
 //!
 //! Protocol: the job goes to the runner's stdin as one JSON line and the pipe then stays
 //! open until the runner exits, so EOF tells the runner that schemagate died (it exits at
-//! once; on Linux it also has `PR_SET_PDEATHSIG`). The runner's stdout carries exactly one
-//! JSON result, written last; it points the migration's own fd 1 and `sys.stdout` at
-//! stderr, which comes back here as [`Outcome::output`].
+//! once; on Linux it also has `PR_SET_PDEATHSIG`, and it checks its parent right before
+//! COMMIT). The runner's stdout carries JSON lines: `{"phase": "commit"}` just before
+//! COMMIT (a timeout then waits for the COMMIT rather than leave its outcome unknown) and
+//! the result, written last. The runner points the migration's own fd 1 and `sys.stdout`
+//! at stderr, which comes back here as [`Outcome::output`].
 //!
 //! The runner is started in its own process group so that a timeout kills it together with
 //! anything the migration spawned; the killed transaction is rolled back by SQLite (hot
@@ -33,7 +35,13 @@ const RUNNER: &str = include_str!("runner.py");
 /// before the migration runs: `ps` then shows a short command line instead of the whole
 /// script, and tracebacks name the runner's frames `<schemagate-runner>`.
 const RUNNER_VAR: &str = "SCHEMAGATE_RUNNER_SOURCE";
-const BOOTSTRAP: &str = "import os; exec(compile(os.environ.pop('SCHEMAGATE_RUNNER_SOURCE'), '<schemagate-runner>', 'exec'))";
+/// Also refuses interpreters the runner was not written for, in syntax even Python 2 runs.
+const BOOTSTRAP: &str = "import os, sys; src = os.environ.pop('SCHEMAGATE_RUNNER_SOURCE'); \
+    sys.version_info >= (3, 6) or sys.exit('schemagate-runner: unsupported interpreter: Python 3.6 or newer is needed, this is ' + sys.version.split()[0]); \
+    exec(compile(src, '<schemagate-runner>', 'exec'))";
+/// What the runner writes on its result channel right before COMMIT.
+const COMMITTING: &str = "{\"phase\": \"commit\"}";
+const UNSUPPORTED: &str = "schemagate-runner: unsupported interpreter: ";
 
 /// Most output kept from a migration; beyond it the middle is dropped.
 const OUTPUT_LIMIT: usize = 1 << 20;
@@ -239,11 +247,19 @@ pub fn run(job: &Job) -> Result<Outcome, Error> {
             .and_then(|()| pipe.flush());
     }
 
-    let status = match wait(&mut child, job.timeout) {
+    let committing = || stdout.contains(COMMITTING);
+    let grace = job.busy_timeout + Duration::from_secs(10);
+    let status = match wait(&mut child, job.timeout, committing, grace) {
         Waited::Exited(status) => status,
         Waited::TimedOut => {
             drop(stdin);
             return Err(Error::Timeout(job.timeout.unwrap_or_default()));
+        }
+        Waited::KilledWhileCommitting => {
+            return Err(Error::Crashed {
+                status: "killed after the timeout while it was committing".to_string(),
+                stderr: stderr.finish(),
+            });
         }
         Waited::Failed(err) => {
             return Err(Error::Crashed {
@@ -273,6 +289,13 @@ pub fn run(job: &Job) -> Result<Outcome, Error> {
             line: r.line,
             traceback: r.traceback,
         }),
+        None if output.contains(UNSUPPORTED) => {
+            let why = output
+                .lines()
+                .find_map(|l| l.strip_prefix(UNSUPPORTED))
+                .unwrap_or("not Python 3.6 or newer");
+            Err(not_found(job.python, why))
+        }
         None => Err(Error::Crashed {
             status: describe_status(status),
             stderr: output,
@@ -363,10 +386,19 @@ impl Drop for ChildGuard {
 enum Waited {
     Exited(ExitStatus),
     TimedOut,
+    KilledWhileCommitting,
     Failed(std::io::Error),
 }
 
-fn wait(child: &mut ChildGuard, timeout: Option<Duration>) -> Waited {
+/// Waits for the runner, killing it after `timeout`, except that a runner already
+/// committing gets `grace` more (its COMMIT waits at most the busy timeout): killing it
+/// there would leave us not knowing whether the migration was recorded.
+fn wait(
+    child: &mut ChildGuard,
+    timeout: Option<Duration>,
+    committing: impl Fn() -> bool,
+    grace: Duration,
+) -> Waited {
     let started = Instant::now();
     // Short polls first so that quick migrations return quickly; std has no wait with a
     // timeout.
@@ -380,11 +412,20 @@ fn wait(child: &mut ChildGuard, timeout: Option<Duration>) -> Waited {
             Ok(None) => {}
             Err(err) => return Waited::Failed(err),
         }
-        if let Some(limit) = timeout {
+        if let Some(mut limit) = timeout {
+            let late = started.elapsed() >= limit;
+            let committing = late && committing();
+            if committing {
+                limit += grace;
+            }
             let elapsed = started.elapsed();
             if elapsed >= limit {
                 child.kill();
-                return Waited::TimedOut;
+                return if committing {
+                    Waited::KilledWhileCommitting
+                } else {
+                    Waited::TimedOut
+                };
             }
             pause = pause.min(limit - elapsed);
         }
@@ -439,6 +480,11 @@ fn collect<R: Read + Send + 'static>(pipe: Option<R>) -> Collector {
 }
 
 impl Collector {
+    fn contains(&self, needle: &str) -> bool {
+        let bytes = self.buffer.lock().unwrap_or_else(|e| e.into_inner());
+        bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
+    }
+
     /// The text read once the pipe closed. A process the migration started (or forked)
     /// may keep the pipe open after the runner exited, so this waits only briefly and then
     /// takes what was read: the runner writes its result before it exits.
@@ -457,6 +503,11 @@ mod tests {
     use crate::migration::{Migration, parse_file_name};
     use rusqlite::Connection;
     use std::path::PathBuf;
+
+    /// `SCHEMAGATE_TEST_PYTHON` runs the tests against another interpreter.
+    fn python() -> String {
+        std::env::var("SCHEMAGATE_TEST_PYTHON").unwrap_or_else(|_| "python3".to_string())
+    }
 
     const HISTORY: &str = "CREATE TABLE schema_versions (
         id INTEGER PRIMARY KEY, version TEXT UNIQUE NOT NULL,
@@ -500,7 +551,7 @@ mod tests {
             let (m, path) = self.write(name, text);
             let record = [record_row(&m)];
             run(&Job {
-                python: "python3",
+                python: &python(),
                 db_path: &self.db,
                 migration: &m,
                 file: &path,
@@ -801,7 +852,7 @@ mod tests {
             params,
         }];
         let job = Job {
-            python: "python3",
+            python: &python(),
             db_path: &f.db,
             migration: &m,
             file: &path,
@@ -874,10 +925,45 @@ mod tests {
 
     #[test]
     fn check_available_reports_versions_and_rejects_non_python() {
-        let version = check_available("python3").unwrap();
+        let version = check_available(&python()).unwrap();
         assert!(version.starts_with("Python 3."), "{version}");
         assert!(version.contains("SQLite 3."), "{version}");
         let err = check_available("false").unwrap_err();
         assert!(err.to_string().contains("not a working Python 3"), "{err}");
+    }
+
+    /// Needs a Python 2 (`SCHEMAGATE_TEST_PYTHON2`, or pyenv's 2.7 where installed); does
+    /// nothing without one.
+    #[test]
+    fn python2_is_refused_with_the_version_needed() {
+        let python2 = std::env::var("SCHEMAGATE_TEST_PYTHON2")
+            .unwrap_or_else(|_| "/root/.pyenv/versions/2.7.18/bin/python".to_string());
+        if !Path::new(&python2).exists() {
+            return;
+        }
+        let err = check_available(&python2).unwrap_err();
+        assert!(err.to_string().contains("3.6 or newer is needed"), "{err}");
+        let f = Fixture::new();
+        let (m, path) = f.write("021_x.py", "def upgrade(conn):\n    pass\n");
+        let err = run(&Job {
+            python: &python2,
+            db_path: &f.db,
+            migration: &m,
+            file: &path,
+            direction: Direction::Upgrade,
+            record: &[],
+            commit: true,
+            env: &[],
+            busy_timeout: Duration::from_secs(1),
+            timeout: None,
+        })
+        .unwrap_err();
+        assert!(matches!(err, Error::NotFound { .. }), "{err:?}");
+        let text = err.to_string();
+        assert!(
+            text.contains("Python 3.6 or newer is needed, this is 2.7"),
+            "{text}"
+        );
+        assert!(text.contains("install python3 or pass --python"), "{text}");
     }
 }

@@ -4,10 +4,10 @@ Protocol with the Rust side (src/python/mod.rs):
 * stdin: the job, one JSON line. The Rust side then keeps the pipe open until this process
   exits, so EOF on stdin means the parent died: the watchdog thread exits at once, before
   anything can be committed.
-* stdout: exactly one JSON object, written once at the very end. Before the migration is
-  imported, fd 1 is moved to a private descriptor and fd 1 (and `sys.stdout`) point to
-  stderr, so whatever the migration or its subprocesses print cannot be mistaken for the
-  result.
+* stdout: JSON lines: `{"phase": "commit"}` right before COMMIT, and the result, written
+  last. Before the migration is imported, fd 1 is moved to a private descriptor and fd 1
+  (and `sys.stdout`) point to stderr, so whatever the migration or its subprocesses print
+  cannot be mistaken for the result.
 * stderr: the migration's output, returned to the caller as `Outcome.output`.
 
 Only the standard library is used: this runs on whatever interpreter the project uses.
@@ -304,7 +304,7 @@ def die_with_parent(watch_fd, parent_pid):
         os._exit(3)
 
 
-def write_result(result_fd, result):
+def write_line(result_fd, result):
     data = (json.dumps(result) + "\n").encode("utf-8")
     while data:
         written = os.write(result_fd, data)
@@ -464,7 +464,7 @@ def record(conn, statements, description):
             )
 
 
-def finish(conn, job):
+def finish(conn, job, result_fd):
     if not job["commit"]:
         sqlite3.Connection.execute(conn, "ROLLBACK")
         return
@@ -472,6 +472,8 @@ def finish(conn, job):
     if parent and os.getppid() != parent:
         # The deploy that started us is gone and may have been reported as failed.
         os._exit(3)
+    # Tells the Rust side not to kill us for the timeout now: the outcome would be unknown.
+    write_line(result_fd, {"phase": "commit"})
     try:
         sqlite3.Connection.execute(conn, "COMMIT")
     except sqlite3.OperationalError as exc:
@@ -492,7 +494,7 @@ def rollback_quietly(conn):
         pass  # the process exits next; SQLite rolls back an unfinished transaction
 
 
-def run(job):
+def run(job, result_fd):
     migration_file = os.path.abspath(job["file"])
     display = job.get("display") or job["file"]
     busy_timeout = float(job["busy_timeout"])
@@ -520,7 +522,7 @@ def run(job):
             )
         record(conn, job.get("record") or [], description)
         guard.enabled = False
-        finish(conn, job)
+        finish(conn, job, result_fd)
         conn_close(conn)
         return {
             "ok": True,
@@ -554,13 +556,13 @@ def main():
     job = read_job()
     watch_fd, result_fd = isolate_stdio()
     die_with_parent(watch_fd, job.get("parent_pid"))
-    result = run(job)
+    result = run(job, result_fd)
     try:
         sys.stdout.flush()
         sys.stderr.flush()
     except Exception:
         pass
-    write_result(result_fd, result)
+    write_line(result_fd, result)
     # os._exit: no interpreter shutdown work (atexit hooks, threads of the migration) can
     # change the outcome or hang after the result is written.
     os._exit(0 if result.get("ok") else 1)
