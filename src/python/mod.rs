@@ -218,13 +218,58 @@ struct RunnerResult {
 pub fn run(job: &Job) -> Result<Outcome, Error> {
     let started = Instant::now();
     let request = request_json(job)?;
+    let grace = job.busy_timeout + Duration::from_secs(10);
+    let (result, output) = execute(job.python, job.env, &request, job.timeout, grace)?;
+    Ok(Outcome {
+        description: result.description,
+        duration: started.elapsed(),
+        warnings: result.warnings,
+        output,
+    })
+}
 
-    let mut command = Command::new(job.python);
+/// Imports the migration the way [`run`] does, without a database, and checks that it
+/// defines `upgrade(conn)` (or `downgrade(conn)`): syntax and import errors and a missing
+/// function are found before anything is locked or backed up. Returns the `DESCRIPTION`
+/// the history row will get. Importing runs the module's top-level code, as the legacy
+/// manager's import did.
+pub fn validate(
+    python: &str,
+    migration: &Migration,
+    file: &Path,
+    direction: Direction,
+    env: &[(String, String)],
+    timeout: Option<Duration>,
+) -> Result<String, Error> {
+    let mut request = serde_json::Map::new();
+    request.insert("db".into(), serde_json::Value::Null);
+    request.insert("file".into(), utf8_path(file)?.into());
+    request.insert("display".into(), migration.path.clone().into());
+    request.insert("version".into(), migration.version.as_str().into());
+    request.insert("direction".into(), direction.function().into());
+    request.insert("commit".into(), false.into());
+    request.insert("busy_timeout".into(), 0.into());
+    request.insert("parent_pid".into(), std::process::id().into());
+    let request = format!("{}\n", serde_json::Value::Object(request));
+    let (result, _) = execute(python, env, &request, timeout, Duration::ZERO)?;
+    Ok(result.description)
+}
+
+/// Starts the runner with `request`, waits for it and reads its result: `Ok` only for a
+/// runner that reported success.
+fn execute(
+    python: &str,
+    env: &[(String, String)],
+    request: &str,
+    timeout: Option<Duration>,
+    commit_grace: Duration,
+) -> Result<(RunnerResult, String), Error> {
+    let mut command = Command::new(python);
     // -B: importing the migration must not leave __pycache__ in the migrations folder.
     command
         .args(["-B", "-c", BOOTSTRAP])
         .env(RUNNER_VAR, RUNNER)
-        .envs(job.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -233,7 +278,7 @@ pub fn run(job: &Job) -> Result<Outcome, Error> {
         use std::os::unix::process::CommandExt;
         command.process_group(0);
     }
-    let child = command.spawn().map_err(|e| spawn_error(job.python, &e))?;
+    let child = command.spawn().map_err(|e| spawn_error(python, &e))?;
     let mut child = ChildGuard(Some(child));
 
     let stdout = collect(child.inner().stdout.take());
@@ -248,12 +293,11 @@ pub fn run(job: &Job) -> Result<Outcome, Error> {
     }
 
     let committing = || stdout.contains(COMMITTING);
-    let grace = job.busy_timeout + Duration::from_secs(10);
-    let status = match wait(&mut child, job.timeout, committing, grace) {
+    let status = match wait(&mut child, timeout, committing, commit_grace) {
         Waited::Exited(status) => status,
         Waited::TimedOut => {
             drop(stdin);
-            return Err(Error::Timeout(job.timeout.unwrap_or_default()));
+            return Err(Error::Timeout(timeout.unwrap_or_default()));
         }
         Waited::KilledWhileCommitting => {
             return Err(Error::Crashed {
@@ -278,12 +322,7 @@ pub fn run(job: &Job) -> Result<Outcome, Error> {
         .find(|l| !l.trim().is_empty())
         .and_then(|l| serde_json::from_str::<RunnerResult>(l).ok());
     match result {
-        Some(r) if r.ok => Ok(Outcome {
-            description: r.description,
-            duration: started.elapsed(),
-            warnings: r.warnings,
-            output,
-        }),
+        Some(r) if r.ok => Ok((r, output)),
         Some(r) => Err(Error::Failed {
             message: r.message,
             line: r.line,
@@ -294,7 +333,7 @@ pub fn run(job: &Job) -> Result<Outcome, Error> {
                 .lines()
                 .find_map(|l| l.strip_prefix(UNSUPPORTED))
                 .unwrap_or("not Python 3.6 or newer");
-            Err(not_found(job.python, why))
+            Err(not_found(python, why))
         }
         None => Err(Error::Crashed {
             status: describe_status(status),
@@ -303,17 +342,18 @@ pub fn run(job: &Job) -> Result<Outcome, Error> {
     }
 }
 
+fn utf8_path(p: &Path) -> Result<&str, Error> {
+    p.to_str().ok_or_else(|| Error::Failed {
+        message: format!(
+            "{}: the path is not valid UTF-8, which the Python runner cannot be given; rename it",
+            p.display()
+        ),
+        line: None,
+        traceback: String::new(),
+    })
+}
+
 fn request_json(job: &Job) -> Result<String, Error> {
-    let path = |p: &Path| {
-        p.to_str().map(str::to_string).ok_or_else(|| Error::Failed {
-            message: format!(
-                "{}: the path is not valid UTF-8, which the Python runner cannot be given; rename it",
-                p.display()
-            ),
-            line: None,
-            traceback: String::new(),
-        })
-    };
     let record: Vec<serde_json::Value> = job
         .record
         .iter()
@@ -328,8 +368,8 @@ fn request_json(job: &Job) -> Result<String, Error> {
     let mut put = |key: &str, value: serde_json::Value| {
         request.insert(key.to_string(), value);
     };
-    put("db", path(job.db_path)?.into());
-    put("file", path(job.file)?.into());
+    put("db", utf8_path(job.db_path)?.into());
+    put("file", utf8_path(job.file)?.into());
     put("display", job.migration.path.clone().into());
     put("version", job.migration.version.as_str().into());
     put("direction", job.direction.function().into());
@@ -965,5 +1005,62 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("install python3 or pass --python"), "{text}");
+    }
+
+    #[test]
+    fn validate_imports_without_a_database() {
+        let f = Fixture::new();
+        let (m, path) = f.write(
+            "022_ok.py",
+            "DESCRIPTION = 'Computed ' + 'at import'\ndef upgrade(conn):\n    pass\n",
+        );
+        let description = validate(&python(), &m, &path, Direction::Upgrade, &[], None).unwrap();
+        assert_eq!(description, "Computed at import");
+
+        let (m, path) = f.write("023_bad.py", "def upgrade(conn):\n    x = (\n");
+        match validate(&python(), &m, &path, Direction::Upgrade, &[], None) {
+            Err(Error::Failed { message, line, .. }) => {
+                assert!(message.starts_with("SyntaxError: "), "{message}");
+                assert!(line.is_some());
+            }
+            other => panic!("expected Failed, got {other:?}"),
+        }
+
+        let (m, path) = f.write("024_up_only.py", "def upgrade(conn):\n    pass\n");
+        let err = validate(&python(), &m, &path, Direction::Downgrade, &[], None).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "migrations/024_up_only.py defines no downgrade(conn) function"
+        );
+        assert!(f.versions().is_empty());
+    }
+
+    #[test]
+    fn close_is_ignored_with_a_warning() {
+        let f = Fixture::new();
+        let out = f
+            .run(
+                "025_close.py",
+                "def upgrade(conn):\n    conn.execute('CREATE TABLE t (x)')\n    conn.close()\n",
+            )
+            .unwrap();
+        assert_eq!(
+            out.warnings,
+            ["025_close.py:3: conn.close() ignored: schemagate closes the connection"]
+        );
+        assert_eq!(f.versions(), ["025"]);
+    }
+
+    #[test]
+    fn executescript_error_half_way_leaves_nothing_even_when_caught() {
+        // sqlite3's own executescript() would have committed the first statements.
+        let f = Fixture::new();
+        let (message, line, _) = failed(f.run(
+            "026_half.py",
+            "import sqlite3\ndef upgrade(conn):\n    try:\n        conn.executescript('CREATE TABLE a (x); INSERT INTO nope VALUES (1); CREATE TABLE b (x);')\n    except sqlite3.OperationalError:\n        pass\n    raise RuntimeError('after the script')\n",
+        ));
+        assert_eq!(message, "RuntimeError: after the script");
+        assert_eq!(line, Some(7));
+        assert_eq!(f.tables(), ["schema_versions", "users"]);
     }
 }
