@@ -43,7 +43,7 @@ const BOOTSTRAP: &str = "import os, sys; src = os.environ.pop('SCHEMAGATE_RUNNER
 const COMMITTING: &str = "{\"phase\": \"commit\"}";
 const UNSUPPORTED: &str = "schemagate-runner: unsupported interpreter: ";
 
-/// Most output kept from a migration; beyond it the middle is dropped.
+/// Most output kept from a migration; what follows is counted, not kept.
 const OUTPUT_LIMIT: usize = 1 << 20;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -122,7 +122,7 @@ pub enum Error {
     },
     /// The runner was killed after the timeout; its transaction was rolled back.
     #[error(
-        "the migration did not finish within {} and was killed; its transaction was rolled back (raise [apply] migration_timeout if it needs longer)",
+        "the migration did not finish within {} and was killed; its transaction was rolled back (if it needs longer, raise --migration-timeout or [apply] migration_timeout)",
         seconds(*.0)
     )]
     Timeout(Duration),

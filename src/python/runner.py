@@ -141,7 +141,7 @@ def run_script(guard, cursor, script):
 def _check_transaction(guard, connection):
     # A statement run after the transaction ended (an I/O error may end it) would be
     # autocommitted on its own: refuse it rather than commit part of the migration.
-    if guard.enabled and not connection.in_transaction:
+    if guard is not None and guard.enabled and not connection.in_transaction:
         guard.abort("the migration's transaction ended unexpectedly")
         raise MigrationAborted(
             "the migration's transaction ended unexpectedly (after an earlier error?); "
@@ -331,7 +331,7 @@ def migration_frames(tb):
     ]
 
 
-def describe(exc, guard, migration_file, busy_timeout):
+def describe(exc, guard, migration_file):
     """(message, line in the migration file, formatted traceback) for an exception."""
     frames = migration_frames(exc.__traceback__)
     line = None
@@ -358,8 +358,8 @@ def describe(exc, guard, migration_file, busy_timeout):
         message = (
             "%s: the migration probably opened its own connection to the database "
             "(sqlite3.connect). schemagate holds the write lock for the migration's "
-            "transaction, so a second connection waits %.0f s and fails: use the conn "
-            "passed to the migration function instead" % (message, busy_timeout)
+            "transaction, so a second connection waits its own timeout and fails: use the conn "
+            "passed to the migration function instead" % message
         )
     lines = ["Traceback (most recent call last):\n"]
     lines.extend(traceback.format_list(frames))
@@ -445,7 +445,7 @@ def begin(conn, busy_timeout):
         if "locked" in str(exc) or "busy" in str(exc):
             raise Failure(
                 "could not start the migration's write transaction: another connection "
-                "held the database's write lock for more than %.0f s (busy timeout); "
+                "held the database's write lock for more than %g s (busy timeout); "
                 "stop the writer or raise the busy timeout" % busy_timeout
             )
         raise
@@ -476,12 +476,14 @@ def finish(conn, job, result_fd):
     write_line(result_fd, {"phase": "commit"})
     try:
         sqlite3.Connection.execute(conn, "COMMIT")
-    except sqlite3.OperationalError as exc:
-        raise Failure(
-            "COMMIT failed: %s: %s (in rollback-journal mode a long-running reader can hold "
-            "the database past the busy timeout of %.0f s)"
-            % (exception_name(exc), exc, float(job["busy_timeout"]))
-        )
+    except sqlite3.Error as exc:
+        hint = ""
+        if "locked" in str(exc) or "busy" in str(exc):
+            hint = (
+                " (in rollback-journal mode a long-running reader can hold the database "
+                "past the busy timeout of %g s)" % float(job["busy_timeout"])
+            )
+        raise Failure("COMMIT failed: %s: %s%s" % (exception_name(exc), exc, hint))
 
 
 def rollback_quietly(conn):
@@ -542,7 +544,7 @@ def run(job, result_fd):
     except BaseException as exc:
         guard.enabled = False
         rollback_quietly(conn)
-        message, line, formatted = describe(exc, guard, migration_file, busy_timeout)
+        message, line, formatted = describe(exc, guard, migration_file)
         if guard.abort_reason and not isinstance(exc, MigrationAborted):
             message = "%s (%s)" % (message, guard.abort_reason)
         return {"ok": False, "message": message, "line": line, "traceback": formatted}
