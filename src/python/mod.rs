@@ -1063,4 +1063,28 @@ mod tests {
         assert_eq!(line, Some(7));
         assert_eq!(f.tables(), ["schema_versions", "users"]);
     }
+
+    #[test]
+    fn a_caught_with_conn_failure_or_script_rollback_still_aborts() {
+        let f = Fixture::new();
+        let (message, _, _) = failed(f.run(
+            "027_with.py",
+            "def upgrade(conn):\n    try:\n        with conn:\n            conn.execute('CREATE TABLE t (x)')\n            raise KeyError('k')\n    except KeyError:\n        pass\n",
+        ));
+        assert!(
+            message.contains("a `with conn:` block ended with KeyError"),
+            "{message}"
+        );
+        let (message, line, _) = failed(f.run(
+            "028_script.py",
+            "def upgrade(conn):\n    conn.executescript('CREATE TABLE t (x); ROLLBACK;')\n",
+        ));
+        assert!(
+            message.starts_with("ROLLBACK inside executescript()"),
+            "{message}"
+        );
+        assert_eq!(line, Some(2));
+        assert_eq!(f.tables(), ["schema_versions", "users"]);
+        assert!(f.versions().is_empty());
+    }
 }
