@@ -15,5 +15,6 @@ pub mod github;
 pub mod lint;
 pub mod migration;
 pub mod plan;
+pub mod python;
 pub mod report;
 pub mod sql;
