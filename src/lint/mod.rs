@@ -150,6 +150,20 @@ pub fn lint_unit(unit: &SqlUnit<'_>, inputs: &LintInputs, out: &mut Vec<Finding>
     }
 }
 
+/// Suppression comments, then `[rules]` severities: what every command that lints applies
+/// to its findings (lint rules, and the base-branch or history findings it adds).
+pub fn finish(
+    findings: Vec<Finding>,
+    d: &Discovery,
+    inputs: &LintInputs,
+    rules_cfg: &BTreeMap<String, RuleLevel>,
+) -> Vec<Finding> {
+    apply_severities(
+        suppress::apply(findings, d, inputs.python.as_ref()),
+        rules_cfg,
+    )
+}
+
 /// Every rule id `[rules]` and suppression comments may name: the registry plus the
 /// rules that other parts of schemagate report.
 pub fn known_rule_ids() -> Vec<&'static str> {

@@ -29,7 +29,7 @@ def literal(node, lines, func, call, method):
             parts = [first[node.col_offset:]]
             parts.extend(lines[node.lineno:node.end_lineno - 1])
             parts.append(lines[node.end_lineno - 1][:node.end_col_offset])
-            seg = b"".join(parts)
+            seg = b"\n".join(parts)
         seg = seg.decode("utf-8", errors="replace")
         prefix = 0
         while prefix < len(seg) and seg[prefix] not in "'\"":
@@ -70,6 +70,8 @@ def is_empty(body):
 
 def analyse(path, text):
     res = {"path": path, "error": None, "functions": [], "sql": []}
+    # Python reads source with universal newlines; do the same so literal bodies match.
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     try:
         tree = ast.parse(text, filename=path)
     except SyntaxError as e:

@@ -90,7 +90,7 @@ pub fn check(s: &StatementCtx<'_, '_, '_>, out: &mut Vec<Finding>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lint::testing::{at, sql};
+    use crate::lint::testing::{at, py, sql};
 
     #[test]
     fn unguarded_create_and_drop() {
@@ -137,5 +137,15 @@ INSERT INTO users(id) VALUES (1);
 SELECT 'CREATE TABLE x';
 "#;
         assert!(sql(RULE.id, text).is_empty());
+    }
+
+    #[test]
+    fn python_literals_are_linted_at_their_line_in_the_py_file() {
+        let text = "DESCRIPTION = 'x'\r\n\r\ndef upgrade(conn):\r\n    conn.execute(\"\"\"\r\n        CREATE TABLE tags (id INTEGER PRIMARY KEY)\r\n    \"\"\")\r\n    conn.execute('DROP INDEX i')\r\n    conn.execute(\"SELECT 1; \\\n CREATE INDEX j ON t(x)\")\r\n    conn.execute(f\"CREATE TABLE {name} (x)\")\r\n";
+        let f = py(RULE.id, "004_x.py", text);
+        // exact positions for plain literals; the literal's start when escapes make
+        // offsets unreliable; f-strings are not SQL we can read.
+        assert_eq!(at(&f), [(5, 9), (7, 19), (8, 18)]);
+        assert_eq!(f[0].end_column, Some(26));
     }
 }
