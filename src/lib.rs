@@ -11,6 +11,7 @@ pub mod commands;
 pub mod config;
 pub mod fsio;
 pub mod generate;
+pub mod github;
 pub mod lint;
 pub mod migration;
 pub mod plan;
