@@ -2,11 +2,11 @@
 
 use anyhow::bail;
 
-use crate::cli::{Context, Format, LintArgs, Outcome};
+use crate::cli::{Context, LintArgs, Outcome};
 use crate::lint::{self, LintInputs, pyast};
 use crate::migration::Discovery;
 use crate::plan::Plan;
-use crate::report::{Finding, Report, json, text};
+use crate::report::{Finding, Report, text};
 
 pub fn run(ctx: &Context, args: &LintArgs) -> anyhow::Result<Outcome> {
     if args.base.is_some() {
@@ -52,26 +52,21 @@ pub fn collect_raw(ctx: &Context, d: &Discovery) -> anyhow::Result<(Vec<Finding>
     Ok((findings, inputs))
 }
 
-/// Prints a report in the chosen format (text gets code frames from the folder's files).
+/// Prints a report in the chosen format (text gets code frames from the folder's files;
+/// json, sarif and github use repository-relative paths inside a repository).
 pub fn emit(ctx: &Context, report: &Report, d: &Discovery) -> anyhow::Result<()> {
-    match ctx.format {
-        Format::Json => ctx.emit(&json::render(report)),
-        Format::Text => {
-            let sources = |path: &str| {
-                d.migrations
-                    .iter()
-                    .find(|m| m.path == path)
-                    .map(|m| m.text.as_str())
-            };
-            // Escape codes are stripped by anstream on stdout when needed; never in files.
-            let style = text::Style {
-                color: ctx.output.is_none(),
-            };
-            ctx.emit(&text::render(report, &sources, &style))
-        }
-        other => bail!(
-            "--format {} is not available for `lint` in this build yet; use text or json",
-            format!("{other:?}").to_ascii_lowercase()
-        ),
+    if let Some(out) = crate::github::render(report, ctx.format) {
+        return ctx.emit(&out);
     }
+    let sources = |path: &str| {
+        d.migrations
+            .iter()
+            .find(|m| m.path == path)
+            .map(|m| m.text.as_str())
+    };
+    // Escape codes are stripped by anstream on stdout when needed; never in files.
+    let style = text::Style {
+        color: ctx.output.is_none(),
+    };
+    ctx.emit(&text::render(report, &sources, &style))
 }

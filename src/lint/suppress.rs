@@ -25,7 +25,7 @@ pub struct FileSuppressions {
 
 impl FileSuppressions {
     pub fn silences(&self, f: &Finding) -> bool {
-        let hit = |rules: &[String]| rules.iter().any(|r| *r == f.rule);
+        let hit = |rules: &[String]| rules.contains(&f.rule);
         if hit(&self.file) {
             return true;
         }

@@ -211,11 +211,11 @@ fn statement_level(s: &StatementCtx<'_, '_, '_>, found: &mut Vec<(usize, usize, 
     };
     let depths = s.depths();
     let want = if s.kind == K::CreateTable { 1 } else { 0 };
-    for i in 0..s.tokens().len() {
+    for (i, depth) in depths.iter().enumerate() {
         let serial = ["SERIAL", "BIGSERIAL", "SMALLSERIAL"]
             .iter()
             .any(|w| s.is_kw(i, w));
-        if serial && depths[i] == want && column_start(i) {
+        if serial && *depth == want && column_start(i) {
             let word = s.text(i).to_ascii_uppercase();
             add(
                 i,
