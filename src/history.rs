@@ -51,11 +51,7 @@ pub const CREATE_STATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schemagate_stat
 /// One SQL statement with named parameters (`:version`, ...), as data, so the Python
 /// runner can run exactly the statements the Rust side runs, in its own transaction.
 /// `:description` is not in `params`: the runner binds it to the module's `DESCRIPTION`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct RecordStatement {
-    pub sql: String,
-    pub params: Map<String, Value>,
-}
+pub use crate::python::RecordStatement;
 
 /// The statements that record `m` as applied: create the tables if needed, insert the
 /// `schema_versions` row and the side-table row. Run inside the migration's transaction,

@@ -5,6 +5,8 @@
 //! [`report`] (model and renderers). The shell does the I/O: [`fsio`], and the database,
 //! Python, git and GitHub modules. [`cli`] and [`commands`] are a thin layer on top.
 
+pub mod api;
+pub mod apply;
 pub mod backup;
 pub mod checksum;
 pub mod cli;
@@ -22,3 +24,4 @@ pub mod plan;
 pub mod python;
 pub mod report;
 pub mod sql;
+pub use api::{MigrateResult, MigrateStatus, auto_migrate};
