@@ -50,7 +50,8 @@ pub const CREATE_STATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schemagate_stat
 
 /// One SQL statement with named parameters (`:version`, ...), as data, so the Python
 /// runner can run exactly the statements the Rust side runs, in its own transaction.
-/// `:description` is not in `params`: the runner binds it to the module's `DESCRIPTION`.
+/// Keys are bare names (`version` for `:version`, as Python's sqlite3 takes them);
+/// `description` is not in `params`: the runner binds it to the module's `DESCRIPTION`.
 pub use crate::python::RecordStatement;
 
 /// The statements that record `m` as applied: create the tables if needed, insert the
@@ -62,22 +63,22 @@ pub fn record_statements(m: &Migration, duration_ms: Option<f64>) -> Vec<RecordS
         params: Map::new(),
     };
     let mut row = Map::new();
-    row.insert(":version".into(), m.version.as_str().into());
-    row.insert(":checksum".into(), m.checksum.clone().into());
+    row.insert("version".into(), m.version.as_str().into());
+    row.insert("checksum".into(), m.checksum.clone().into());
     let mut side = Map::new();
-    side.insert(":version".into(), m.version.as_str().into());
-    side.insert(":file_name".into(), m.file_name.clone().into());
-    side.insert(":checksum".into(), m.checksum.clone().into());
+    side.insert("version".into(), m.version.as_str().into());
+    side.insert("file_name".into(), m.file_name.clone().into());
+    side.insert("checksum".into(), m.checksum.clone().into());
     side.insert(
-        ":skeleton".into(),
+        "skeleton".into(),
         crate::checksum::skeleton_hash(m.kind, &m.text).into(),
     );
     side.insert(
-        ":duration_ms".into(),
+        "duration_ms".into(),
         duration_ms.map_or(Value::Null, Value::from),
     );
     side.insert(
-        ":tool_version".into(),
+        "tool_version".into(),
         env!("CARGO_PKG_VERSION").to_string().into(),
     );
     vec![
@@ -112,7 +113,9 @@ pub fn execute_record(
             let Some(name) = stmt.parameter_name(i) else {
                 continue;
             };
-            if name == ":description" {
+            // Keys are bare names, as Python's sqlite3 takes them for `:name` parameters.
+            let name = name.trim_start_matches([':', '@', '$']);
+            if name == "description" && !s.params.contains_key("description") {
                 stmt.raw_bind_parameter(i, description)?;
                 continue;
             }
