@@ -743,6 +743,10 @@ pub fn migrate(
         }
     };
     if created {
+        // A database file SQLite created but never wrote is 0 bytes, which the next run
+        // would refuse as "truncated"; the history table makes it a real, new database.
+        conn.execute_batch(history::CREATE_TABLE)
+            .map_err(|e| crate::db::explain(db_path, e))?;
         on_event(Event::Created(db_path));
     }
 
