@@ -2,7 +2,17 @@
 
 use super::RuleDoc;
 
-pub const ALL: &[&RuleDoc] = &[];
+pub mod deleted_migration;
+pub mod modified_migration;
+pub mod out_of_order;
+pub mod renamed_migration;
+
+pub const ALL: &[&RuleDoc] = &[
+    &modified_migration::RULE,
+    &renamed_migration::RULE,
+    &deleted_migration::RULE,
+    &out_of_order::RULE,
+];
 
 /// The rule with this id.
 pub fn find(id: &str) -> Option<&'static RuleDoc> {
