@@ -17,4 +17,5 @@ pub mod lint;
 pub mod migration;
 pub mod plan;
 pub mod report;
+pub mod schema;
 pub mod sql;
