@@ -6,8 +6,6 @@
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
-
 fn schema_path() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/report-v1.json")
 }
