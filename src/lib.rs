@@ -5,6 +5,7 @@
 //! [`report`] (model and renderers). The shell does the I/O: [`fsio`], and the database,
 //! Python, git and GitHub modules. [`cli`] and [`commands`] are a thin layer on top.
 
+pub mod audit;
 pub mod checksum;
 pub mod cli;
 pub mod commands;
