@@ -14,5 +14,6 @@ pub mod fsio;
 pub mod lint;
 pub mod migration;
 pub mod plan;
+pub mod renumber;
 pub mod report;
 pub mod sql;
