@@ -11,6 +11,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod fsio;
+pub mod generate;
 pub mod lint;
 pub mod migration;
 pub mod plan;
