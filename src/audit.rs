@@ -31,11 +31,13 @@ pub const CREATE_SQL: &str = "CREATE TABLE IF NOT EXISTS schemagate_audit (
     details TEXT
 )";
 
-/// The INSERT of one audit row; parameters in the order of [`Entry::params`]. The time is
-/// taken by SQLite when the statement runs, i.e. inside the transaction that commits it.
+/// The INSERT of one audit row, with the named parameters of [`Entry::params`] (named so
+/// the Python runner can bind the same statement as a record statement). The time is taken
+/// by SQLite when the statement runs, i.e. inside the transaction that commits it.
 pub const INSERT_SQL: &str = "INSERT INTO schemagate_audit \
     (at, command, versions, reason, tool_version, backup, details) \
-    VALUES (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?1, ?2, ?3, ?4, ?5, ?6)";
+    VALUES (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), \
+    :command, :versions, :reason, :tool_version, :backup, :details)";
 
 /// What one command did, before it is written.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -86,17 +88,31 @@ impl Entry {
         self
     }
 
-    /// Parameters of [`INSERT_SQL`] as text values (NULL for `None`), so the same row can be
-    /// written by Rust or handed to the Python runner as a record statement.
-    pub fn params(&self) -> [Option<String>; 6] {
+    /// Named parameters of [`INSERT_SQL`] as text values (NULL for `None`), so the same row
+    /// can be written by Rust or handed to the Python runner as a record statement.
+    pub fn params(&self) -> [(&'static str, Option<String>); 6] {
         [
-            Some(self.command.clone()),
-            Some(self.versions.join(",")),
-            self.reason.clone(),
-            Some(env!("CARGO_PKG_VERSION").to_string()),
-            self.backup.clone(),
-            self.details.as_ref().map(|d| d.to_string()),
+            (":command", Some(self.command.clone())),
+            (":versions", Some(self.versions.join(","))),
+            (":reason", self.reason.clone()),
+            (":tool_version", Some(env!("CARGO_PKG_VERSION").to_string())),
+            (":backup", self.backup.clone()),
+            (":details", self.details.as_ref().map(|d| d.to_string())),
         ]
+    }
+
+    /// The same parameters as a JSON object keyed without the colon (the Python runner's
+    /// record-statement form).
+    pub fn json_params(&self) -> serde_json::Map<String, serde_json::Value> {
+        self.params()
+            .into_iter()
+            .map(|(k, v)| {
+                (
+                    k.trim_start_matches(':').to_string(),
+                    v.map_or(serde_json::Value::Null, serde_json::Value::String),
+                )
+            })
+            .collect()
     }
 }
 
@@ -110,7 +126,12 @@ pub fn ensure_table(conn: &Connection) -> anyhow::Result<()> {
 /// Writes one row (creating the table first). Runs on whatever transaction `conn` has open.
 pub fn record(conn: &Connection, entry: &Entry) -> anyhow::Result<()> {
     ensure_table(conn)?;
-    conn.execute(INSERT_SQL, rusqlite::params_from_iter(entry.params()))
+    let params = entry.params();
+    let named: Vec<(&str, &dyn rusqlite::ToSql)> = params
+        .iter()
+        .map(|(k, v)| (*k, v as &dyn rusqlite::ToSql))
+        .collect();
+    conn.execute(INSERT_SQL, named.as_slice())
         .context("cannot write the audit row")?;
     Ok(())
 }
