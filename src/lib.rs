@@ -7,7 +7,9 @@
 
 pub mod api;
 pub mod apply;
+pub mod audit;
 pub mod backup;
+pub mod base;
 pub mod checksum;
 pub mod cli;
 pub mod commands;
@@ -15,6 +17,7 @@ pub mod config;
 pub mod db;
 pub mod fsio;
 pub mod generate;
+pub mod git;
 pub mod github;
 pub mod history;
 pub mod lint;
@@ -22,6 +25,8 @@ pub mod lock;
 pub mod migration;
 pub mod plan;
 pub mod python;
+pub mod renumber;
 pub mod report;
+pub mod schema;
 pub mod sql;
 pub use api::{MigrateResult, MigrateStatus, auto_migrate};

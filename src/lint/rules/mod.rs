@@ -6,14 +6,18 @@
 
 pub mod add_column_invalid;
 pub mod add_column_not_idempotent;
+pub mod deleted_migration;
 pub mod destructive_change;
 pub mod duplicate_content;
 pub mod empty_migration;
 pub mod foreign_dialect;
 pub mod invalid_filename;
+pub mod modified_migration;
 pub mod needs_no_transaction;
+pub mod out_of_order;
 pub mod python_syntax_error;
 pub mod python_upgrade_missing;
+pub mod renamed_migration;
 pub mod robust_statements;
 pub mod sql_syntax_error;
 pub mod sqlite_version;
@@ -55,6 +59,10 @@ pub const ALL: &[&RuleDoc] = &[
     &missing_file::RULE,
     &out_of_order_pending::RULE,
     &unverified_record::RULE,
+    &modified_migration::RULE,
+    &renamed_migration::RULE,
+    &deleted_migration::RULE,
+    &out_of_order::RULE,
 ];
 
 /// Rule ids of DESIGN §3 whose findings come from other parts of schemagate (base branch,
@@ -62,10 +70,6 @@ pub const ALL: &[&RuleDoc] = &[
 /// them.
 pub const EXTERNAL: &[&str] = &[
     "schema-drift",
-    "modified-migration",
-    "renamed-migration",
-    "deleted-migration",
-    "out-of-order",
     "migration-failed",
     "not-idempotent",
     "slow-migration",
