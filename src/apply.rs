@@ -345,7 +345,24 @@ pub fn apply_one(
     match m.kind {
         Kind::Python => apply_python(conn, db_path, file, m, opts),
         Kind::Sql if m.no_transaction => apply_sql_no_transaction(conn, m, opts),
-        Kind::Sql => apply_sql(conn, m, opts),
+        Kind::Sql => {
+            // `PRAGMA foreign_keys` is a silent no-op inside a transaction, and with it on
+            // (the bundled SQLite's default) the DROP TABLE of a table rebuild cascades
+            // deletes into child tables. Off before BEGIN; new violations are checked
+            // explicitly before COMMIT; the setting is put back afterwards.
+            let fk_on = conn
+                .query_row("PRAGMA foreign_keys", [], |r| r.get::<_, i64>(0))
+                .unwrap_or(0)
+                == 1;
+            if fk_on {
+                let _ = conn.execute_batch("PRAGMA foreign_keys = OFF");
+            }
+            let result = apply_sql(conn, m, opts);
+            if fk_on {
+                let _ = conn.execute_batch("PRAGMA foreign_keys = ON");
+            }
+            result
+        }
     }
 }
 
@@ -393,12 +410,14 @@ fn sql_in_transaction(
             ..StepResult::default()
         });
     }
+    let fk_before = foreign_key_violations(conn).map_err(|e| step_failure(m, &e))?;
     deny_transaction_control(conn);
     set_deadline(conn, opts.migration_timeout);
     let statements = run_statements(conn, m, idx);
     set_deadline(conn, None);
     clear_authorizer(conn);
     let statements = statements?;
+    check_schema_after(conn, m, &fk_before)?;
     if opts.record_history {
         let ms = started.elapsed().as_secs_f64() * 1000.0;
         history::execute_record(
@@ -413,6 +432,58 @@ fn sql_in_transaction(
         description: m.description.clone(),
         ..StepResult::default()
     })
+}
+
+/// Rows that violate a foreign key now, as `(table, rowid, parent, fk index)`.
+fn foreign_key_violations(
+    conn: &Connection,
+) -> rusqlite::Result<std::collections::BTreeSet<(String, Option<i64>, String, i64)>> {
+    let mut stmt = conn.prepare("PRAGMA foreign_key_check")?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+    rows.collect()
+}
+
+/// Checks run before COMMIT. Our connection has `foreign_keys` off (a table rebuild must
+/// not cascade deletes), so new violations are looked for explicitly, diffed against the
+/// ones that were already there. Every view is compiled, which catches a rebuild that
+/// renamed a table out from under it (modern `ALTER TABLE RENAME` rewrites references to
+/// follow the old table to its new name).
+fn check_schema_after(
+    conn: &Connection,
+    m: &Migration,
+    fk_before: &std::collections::BTreeSet<(String, Option<i64>, String, i64)>,
+) -> Result<(), StepError> {
+    let after = foreign_key_violations(conn).map_err(|e| step_failure(m, &e))?;
+    if let Some((table, rowid, parent, _)) = after.difference(fk_before).next() {
+        let n = after.difference(fk_before).count();
+        return Err(StepError::new(
+            StepErrorKind::Failed,
+            m,
+            format!(
+                "the migration leaves {n} new foreign key violation{} (first: {table} row {} references a missing row of {parent}); rolled back",
+                if n == 1 { "" } else { "s" },
+                rowid.map_or("?".to_string(), |r| r.to_string())
+            ),
+        ));
+    }
+    let views: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_schema WHERE type = 'view'")
+        .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+        .map_err(|e| step_failure(m, &e))?;
+    for v in views {
+        let sql = format!("SELECT * FROM \"{}\" LIMIT 0", v.replace('"', "\"\""));
+        if let Err(e) = conn.prepare(&sql) {
+            return Err(StepError::new(
+                StepErrorKind::Failed,
+                m,
+                format!(
+                    "after this migration the view {v} no longer compiles ({}); rolled back. If a table was rebuilt by renaming the old one first, use SQLite's 12-step procedure (create the new table, copy, drop the old one, rename the new one)",
+                    sqlite_message(&e)
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn record_failure(m: &Migration, e: &rusqlite::Error) -> StepError {
@@ -808,6 +879,36 @@ pub fn migrate(
         discard_new(conn);
         anyhow::bail!("{e} (a Python migration is pending; nothing was applied)");
     }
+    // Import errors and a missing upgrade() are found before anything is backed up or
+    // applied, not half-way through the chain.
+    for m in pending.iter().filter(|m| m.kind == Kind::Python) {
+        let file = migrations_dir.join(&m.file_name);
+        let checked = python::validate(
+            &opts.python,
+            m,
+            &file,
+            python::Direction::Upgrade,
+            &opts.env,
+            opts.migration_timeout,
+        );
+        if let Err(e) = checked {
+            let e = python_failure(m, e);
+            if e.kind == StepErrorKind::Environment {
+                discard_new(conn);
+                anyhow::bail!("{e}");
+            }
+            discard_new(conn);
+            result.status = MigrateStatus::Error;
+            result.created = false;
+            let mut loc: Location = (&e).into();
+            loc.message = format!(
+                "{} (found before applying anything; nothing was applied)",
+                loc.message
+            );
+            result.error = Some(loc);
+            return Ok(result);
+        }
+    }
 
     if let BackupPolicy::Into { dir, keep } = &opts.backup
         && !created
@@ -1069,5 +1170,99 @@ mod tests {
         .unwrap_err();
         assert!(e.message.contains("migration-timeout"), "{e}");
         assert!(tables(&conn).is_empty());
+    }
+
+    #[test]
+    fn new_foreign_key_violations_roll_back_but_old_ones_do_not_block() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "PRAGMA foreign_keys = OFF;
+             CREATE TABLE parent(id INTEGER PRIMARY KEY);
+             CREATE TABLE child(id INTEGER PRIMARY KEY, p INTEGER REFERENCES parent(id));
+             INSERT INTO child VALUES (1, 99);
+             PRAGMA foreign_keys = ON;",
+        )
+        .unwrap();
+        let ok = one("001_x.sql", "CREATE TABLE other(x);\n");
+        apply_one(
+            &mut conn,
+            Path::new(":memory:"),
+            Path::new("x"),
+            &ok.migrations[0],
+            &opts(),
+        )
+        .unwrap();
+        let bad = one("002_x.sql", "INSERT INTO child VALUES (2, 77);\n");
+        let e = apply_one(
+            &mut conn,
+            Path::new(":memory:"),
+            Path::new("x"),
+            &bad.migrations[0],
+            &opts(),
+        )
+        .unwrap_err();
+        assert!(e.message.contains("foreign key"), "{e}");
+        let n: i64 = conn
+            .query_row("SELECT count(*) FROM child", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 1);
+        let fk: i64 = conn
+            .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(fk, 1, "the setting is put back");
+    }
+
+    #[test]
+    fn table_rebuild_does_not_cascade_into_child_rows() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "PRAGMA foreign_keys = ON;
+             CREATE TABLE parent(id INTEGER PRIMARY KEY, name TEXT);
+             CREATE TABLE child(id INTEGER PRIMARY KEY, p INTEGER REFERENCES parent(id) ON DELETE CASCADE);
+             INSERT INTO parent VALUES (1, 'a');
+             INSERT INTO child VALUES (1, 1), (2, 1);",
+        )
+        .unwrap();
+        let d = one(
+            "004_rebuild.sql",
+            "CREATE TABLE parent_new(id INTEGER PRIMARY KEY, name TEXT, extra TEXT);\nINSERT INTO parent_new(id, name) SELECT id, name FROM parent;\nDROP TABLE parent;\nALTER TABLE parent_new RENAME TO parent;\n",
+        );
+        apply_one(
+            &mut conn,
+            Path::new(":memory:"),
+            Path::new("x"),
+            &d.migrations[0],
+            &opts(),
+        )
+        .unwrap();
+        let n: i64 = conn
+            .query_row("SELECT count(*) FROM child", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 2, "children survive the rebuild");
+    }
+
+    #[test]
+    fn rename_old_first_rebuild_that_breaks_a_view_is_rolled_back() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "CREATE TABLE parent(id INTEGER PRIMARY KEY, name TEXT);
+             CREATE VIEW names AS SELECT name FROM parent;",
+        )
+        .unwrap();
+        let d = one(
+            "003_rebuild.sql",
+            "ALTER TABLE parent RENAME TO parent_old;\nCREATE TABLE parent(id INTEGER PRIMARY KEY, name TEXT, extra TEXT);\nINSERT INTO parent(id, name) SELECT id, name FROM parent_old;\nDROP TABLE parent_old;\n",
+        );
+        let e = apply_one(
+            &mut conn,
+            Path::new(":memory:"),
+            Path::new("x"),
+            &d.migrations[0],
+            &opts(),
+        )
+        .unwrap_err();
+        assert!(e.message.contains("12-step"), "{e}");
+        assert!(tables(&conn).contains(&"parent".to_string()));
+        assert!(!tables(&conn).contains(&"parent_old".to_string()));
     }
 }

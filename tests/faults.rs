@@ -164,6 +164,14 @@ fn kill_9_at_fixed_points_leaves_a_migration_boundary() {
         wait_for(&marker, &mut child);
         child.kill().unwrap();
         child.wait().unwrap();
+        if point == "before_commit:002" {
+            // A hot journal: a read-only command cannot replay it and says so, touching nothing.
+            let journal = p.path().join("data/app.db-journal");
+            let before = fs::read(&journal).ok();
+            let out = output(&p.run(&["status"]).code(2));
+            assert!(out.contains("needs recovery"), "{out}");
+            assert_eq!(fs::read(&journal).ok(), before);
+        }
         assert_boundary(&p);
         let applied = p.versions();
         match point {
