@@ -434,10 +434,11 @@ fn sql_in_transaction(
     })
 }
 
-/// Rows that violate a foreign key now, as `(table, rowid, parent, fk index)`.
-fn foreign_key_violations(
-    conn: &Connection,
-) -> rusqlite::Result<std::collections::BTreeSet<(String, Option<i64>, String, i64)>> {
+/// Rows that violate a foreign key, as `(table, rowid, parent, fk index)`.
+type FkViolations = std::collections::BTreeSet<(String, Option<i64>, String, i64)>;
+
+/// The rows that violate a foreign key now.
+fn foreign_key_violations(conn: &Connection) -> rusqlite::Result<FkViolations> {
     let mut stmt = conn.prepare("PRAGMA foreign_key_check")?;
     let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
     rows.collect()
@@ -451,7 +452,7 @@ fn foreign_key_violations(
 fn check_schema_after(
     conn: &Connection,
     m: &Migration,
-    fk_before: &std::collections::BTreeSet<(String, Option<i64>, String, i64)>,
+    fk_before: &FkViolations,
 ) -> Result<(), StepError> {
     let after = foreign_key_violations(conn).map_err(|e| step_failure(m, &e))?;
     if let Some((table, rowid, parent, _)) = after.difference(fk_before).next() {
