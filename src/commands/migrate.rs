@@ -118,6 +118,9 @@ fn render_text(ctx: &Context, db: &str, d: &Discovery, r: &MigrateResult) -> Str
             .map(|m| m.text.as_str())
     };
     let mut out = String::new();
+    if r.created {
+        let _ = writeln!(out, "{db} did not exist: created a new database");
+    }
     for f in &r.findings {
         crate::report::text::render_finding(&mut out, f, &sources, &style);
         out.push('\n');
