@@ -16,6 +16,11 @@ const SCHEMA: &str = "CREATE TABLE schema_versions (
     CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);
     INSERT INTO users (name) VALUES ('ada');";
 
+/// `SCHEMAGATE_TEST_PYTHON` runs the tests against another interpreter.
+fn python() -> String {
+    std::env::var("SCHEMAGATE_TEST_PYTHON").unwrap_or_else(|_| "python3".to_string())
+}
+
 /// Set in the child when this binary is re-invoked as the "schemagate" parent.
 const PARENT_DIR_VAR: &str = "SCHEMAGATE_TEST_PYTHON_PARENT_DIR";
 
@@ -80,7 +85,7 @@ impl Fixture {
         let db = self.db();
         let env = [("MARKER".to_string(), self.marker().display().to_string())];
         python::run(&Job {
-            python: "python3",
+            python: &python(),
             db_path: &db,
             migration: &m,
             file: &path,
@@ -487,4 +492,28 @@ fn the_example_migrations_apply() {
         f.query("SELECT description FROM schema_versions ORDER BY id"),
         ["Add testing flag to projects", "Add email to users"]
     );
+}
+
+#[test]
+fn timeout_does_not_kill_a_runner_that_is_committing() {
+    let f = Fixture::new();
+    // A reader blocks COMMIT (rollback-journal mode needs an exclusive lock to commit) until
+    // well after the timeout; the runner is already committing by then, so it is let finish.
+    let reader = Connection::open(f.db()).unwrap();
+    reader
+        .execute_batch("BEGIN; SELECT count(*) FROM users;")
+        .unwrap();
+    let release = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_secs(6));
+        reader.execute_batch("COMMIT").unwrap();
+    });
+    let out = f.run(
+        "013_slow_commit.py",
+        "DESCRIPTION = 'slow commit'\ndef upgrade(conn):\n    conn.execute('CREATE TABLE t (x)')\n",
+        Some(Duration::from_secs(3)),
+        Duration::from_secs(60),
+    );
+    release.join().unwrap();
+    assert_eq!(out.unwrap().description, "slow commit");
+    assert_eq!(f.query("SELECT version FROM schema_versions"), ["013"]);
 }

@@ -8,9 +8,11 @@
 //!
 //! Protocol: the job goes to the runner's stdin as one JSON line and the pipe then stays
 //! open until the runner exits, so EOF tells the runner that schemagate died (it exits at
-//! once; on Linux it also has `PR_SET_PDEATHSIG`). The runner's stdout carries exactly one
-//! JSON result, written last; it points the migration's own fd 1 and `sys.stdout` at
-//! stderr, which comes back here as [`Outcome::output`].
+//! once; on Linux it also has `PR_SET_PDEATHSIG`, and it checks its parent right before
+//! COMMIT). The runner's stdout carries JSON lines: `{"phase": "commit"}` just before
+//! COMMIT (a timeout then waits for the COMMIT rather than leave its outcome unknown) and
+//! the result, written last. The runner points the migration's own fd 1 and `sys.stdout`
+//! at stderr, which comes back here as [`Outcome::output`].
 //!
 //! The runner is started in its own process group so that a timeout kills it together with
 //! anything the migration spawned; the killed transaction is rolled back by SQLite (hot
@@ -33,9 +35,15 @@ const RUNNER: &str = include_str!("runner.py");
 /// before the migration runs: `ps` then shows a short command line instead of the whole
 /// script, and tracebacks name the runner's frames `<schemagate-runner>`.
 const RUNNER_VAR: &str = "SCHEMAGATE_RUNNER_SOURCE";
-const BOOTSTRAP: &str = "import os; exec(compile(os.environ.pop('SCHEMAGATE_RUNNER_SOURCE'), '<schemagate-runner>', 'exec'))";
+/// Also refuses interpreters the runner was not written for, in syntax even Python 2 runs.
+const BOOTSTRAP: &str = "import os, sys; src = os.environ.pop('SCHEMAGATE_RUNNER_SOURCE'); \
+    sys.version_info >= (3, 6) or sys.exit('schemagate-runner: unsupported interpreter: Python 3.6 or newer is needed, this is ' + sys.version.split()[0]); \
+    exec(compile(src, '<schemagate-runner>', 'exec'))";
+/// What the runner writes on its result channel right before COMMIT.
+const COMMITTING: &str = "{\"phase\": \"commit\"}";
+const UNSUPPORTED: &str = "schemagate-runner: unsupported interpreter: ";
 
-/// Most output kept from a migration; beyond it the middle is dropped.
+/// Most output kept from a migration; what follows is counted, not kept.
 const OUTPUT_LIMIT: usize = 1 << 20;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -114,7 +122,7 @@ pub enum Error {
     },
     /// The runner was killed after the timeout; its transaction was rolled back.
     #[error(
-        "the migration did not finish within {} and was killed; its transaction was rolled back (raise [apply] migration_timeout if it needs longer)",
+        "the migration did not finish within {} and was killed; its transaction was rolled back (if it needs longer, raise --migration-timeout or [apply] migration_timeout)",
         seconds(*.0)
     )]
     Timeout(Duration),
@@ -210,13 +218,58 @@ struct RunnerResult {
 pub fn run(job: &Job) -> Result<Outcome, Error> {
     let started = Instant::now();
     let request = request_json(job)?;
+    let grace = job.busy_timeout + Duration::from_secs(10);
+    let (result, output) = execute(job.python, job.env, &request, job.timeout, grace)?;
+    Ok(Outcome {
+        description: result.description,
+        duration: started.elapsed(),
+        warnings: result.warnings,
+        output,
+    })
+}
 
-    let mut command = Command::new(job.python);
+/// Imports the migration the way [`run`] does, without a database, and checks that it
+/// defines `upgrade(conn)` (or `downgrade(conn)`): syntax and import errors and a missing
+/// function are found before anything is locked or backed up. Returns the `DESCRIPTION`
+/// the history row will get. Importing runs the module's top-level code, as the legacy
+/// manager's import did.
+pub fn validate(
+    python: &str,
+    migration: &Migration,
+    file: &Path,
+    direction: Direction,
+    env: &[(String, String)],
+    timeout: Option<Duration>,
+) -> Result<String, Error> {
+    let mut request = serde_json::Map::new();
+    request.insert("db".into(), serde_json::Value::Null);
+    request.insert("file".into(), utf8_path(file)?.into());
+    request.insert("display".into(), migration.path.clone().into());
+    request.insert("version".into(), migration.version.as_str().into());
+    request.insert("direction".into(), direction.function().into());
+    request.insert("commit".into(), false.into());
+    request.insert("busy_timeout".into(), 0.into());
+    request.insert("parent_pid".into(), std::process::id().into());
+    let request = format!("{}\n", serde_json::Value::Object(request));
+    let (result, _) = execute(python, env, &request, timeout, Duration::ZERO)?;
+    Ok(result.description)
+}
+
+/// Starts the runner with `request`, waits for it and reads its result: `Ok` only for a
+/// runner that reported success.
+fn execute(
+    python: &str,
+    env: &[(String, String)],
+    request: &str,
+    timeout: Option<Duration>,
+    commit_grace: Duration,
+) -> Result<(RunnerResult, String), Error> {
+    let mut command = Command::new(python);
     // -B: importing the migration must not leave __pycache__ in the migrations folder.
     command
         .args(["-B", "-c", BOOTSTRAP])
         .env(RUNNER_VAR, RUNNER)
-        .envs(job.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -225,7 +278,7 @@ pub fn run(job: &Job) -> Result<Outcome, Error> {
         use std::os::unix::process::CommandExt;
         command.process_group(0);
     }
-    let child = command.spawn().map_err(|e| spawn_error(job.python, &e))?;
+    let child = command.spawn().map_err(|e| spawn_error(python, &e))?;
     let mut child = ChildGuard(Some(child));
 
     let stdout = collect(child.inner().stdout.take());
@@ -239,11 +292,18 @@ pub fn run(job: &Job) -> Result<Outcome, Error> {
             .and_then(|()| pipe.flush());
     }
 
-    let status = match wait(&mut child, job.timeout) {
+    let committing = || stdout.contains(COMMITTING);
+    let status = match wait(&mut child, timeout, committing, commit_grace) {
         Waited::Exited(status) => status,
         Waited::TimedOut => {
             drop(stdin);
-            return Err(Error::Timeout(job.timeout.unwrap_or_default()));
+            return Err(Error::Timeout(timeout.unwrap_or_default()));
+        }
+        Waited::KilledWhileCommitting => {
+            return Err(Error::Crashed {
+                status: "killed after the timeout while it was committing".to_string(),
+                stderr: stderr.finish(),
+            });
         }
         Waited::Failed(err) => {
             return Err(Error::Crashed {
@@ -262,17 +322,19 @@ pub fn run(job: &Job) -> Result<Outcome, Error> {
         .find(|l| !l.trim().is_empty())
         .and_then(|l| serde_json::from_str::<RunnerResult>(l).ok());
     match result {
-        Some(r) if r.ok => Ok(Outcome {
-            description: r.description,
-            duration: started.elapsed(),
-            warnings: r.warnings,
-            output,
-        }),
+        Some(r) if r.ok => Ok((r, output)),
         Some(r) => Err(Error::Failed {
             message: r.message,
             line: r.line,
             traceback: r.traceback,
         }),
+        None if output.contains(UNSUPPORTED) => {
+            let why = output
+                .lines()
+                .find_map(|l| l.strip_prefix(UNSUPPORTED))
+                .unwrap_or("not Python 3.6 or newer");
+            Err(not_found(python, why))
+        }
         None => Err(Error::Crashed {
             status: describe_status(status),
             stderr: output,
@@ -280,17 +342,18 @@ pub fn run(job: &Job) -> Result<Outcome, Error> {
     }
 }
 
+fn utf8_path(p: &Path) -> Result<&str, Error> {
+    p.to_str().ok_or_else(|| Error::Failed {
+        message: format!(
+            "{}: the path is not valid UTF-8, which the Python runner cannot be given; rename it",
+            p.display()
+        ),
+        line: None,
+        traceback: String::new(),
+    })
+}
+
 fn request_json(job: &Job) -> Result<String, Error> {
-    let path = |p: &Path| {
-        p.to_str().map(str::to_string).ok_or_else(|| Error::Failed {
-            message: format!(
-                "{}: the path is not valid UTF-8, which the Python runner cannot be given; rename it",
-                p.display()
-            ),
-            line: None,
-            traceback: String::new(),
-        })
-    };
     let record: Vec<serde_json::Value> = job
         .record
         .iter()
@@ -305,8 +368,8 @@ fn request_json(job: &Job) -> Result<String, Error> {
     let mut put = |key: &str, value: serde_json::Value| {
         request.insert(key.to_string(), value);
     };
-    put("db", path(job.db_path)?.into());
-    put("file", path(job.file)?.into());
+    put("db", utf8_path(job.db_path)?.into());
+    put("file", utf8_path(job.file)?.into());
     put("display", job.migration.path.clone().into());
     put("version", job.migration.version.as_str().into());
     put("direction", job.direction.function().into());
@@ -363,10 +426,19 @@ impl Drop for ChildGuard {
 enum Waited {
     Exited(ExitStatus),
     TimedOut,
+    KilledWhileCommitting,
     Failed(std::io::Error),
 }
 
-fn wait(child: &mut ChildGuard, timeout: Option<Duration>) -> Waited {
+/// Waits for the runner, killing it after `timeout`, except that a runner already
+/// committing gets `grace` more (its COMMIT waits at most the busy timeout): killing it
+/// there would leave us not knowing whether the migration was recorded.
+fn wait(
+    child: &mut ChildGuard,
+    timeout: Option<Duration>,
+    committing: impl Fn() -> bool,
+    grace: Duration,
+) -> Waited {
     let started = Instant::now();
     // Short polls first so that quick migrations return quickly; std has no wait with a
     // timeout.
@@ -380,11 +452,20 @@ fn wait(child: &mut ChildGuard, timeout: Option<Duration>) -> Waited {
             Ok(None) => {}
             Err(err) => return Waited::Failed(err),
         }
-        if let Some(limit) = timeout {
+        if let Some(mut limit) = timeout {
+            let late = started.elapsed() >= limit;
+            let committing = late && committing();
+            if committing {
+                limit += grace;
+            }
             let elapsed = started.elapsed();
             if elapsed >= limit {
                 child.kill();
-                return Waited::TimedOut;
+                return if committing {
+                    Waited::KilledWhileCommitting
+                } else {
+                    Waited::TimedOut
+                };
             }
             pause = pause.min(limit - elapsed);
         }
@@ -439,6 +520,11 @@ fn collect<R: Read + Send + 'static>(pipe: Option<R>) -> Collector {
 }
 
 impl Collector {
+    fn contains(&self, needle: &str) -> bool {
+        let bytes = self.buffer.lock().unwrap_or_else(|e| e.into_inner());
+        bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
+    }
+
     /// The text read once the pipe closed. A process the migration started (or forked)
     /// may keep the pipe open after the runner exited, so this waits only briefly and then
     /// takes what was read: the runner writes its result before it exits.
@@ -457,6 +543,11 @@ mod tests {
     use crate::migration::{Migration, parse_file_name};
     use rusqlite::Connection;
     use std::path::PathBuf;
+
+    /// `SCHEMAGATE_TEST_PYTHON` runs the tests against another interpreter.
+    fn python() -> String {
+        std::env::var("SCHEMAGATE_TEST_PYTHON").unwrap_or_else(|_| "python3".to_string())
+    }
 
     const HISTORY: &str = "CREATE TABLE schema_versions (
         id INTEGER PRIMARY KEY, version TEXT UNIQUE NOT NULL,
@@ -500,7 +591,7 @@ mod tests {
             let (m, path) = self.write(name, text);
             let record = [record_row(&m)];
             run(&Job {
-                python: "python3",
+                python: &python(),
                 db_path: &self.db,
                 migration: &m,
                 file: &path,
@@ -801,7 +892,7 @@ mod tests {
             params,
         }];
         let job = Job {
-            python: "python3",
+            python: &python(),
             db_path: &f.db,
             migration: &m,
             file: &path,
@@ -874,10 +965,126 @@ mod tests {
 
     #[test]
     fn check_available_reports_versions_and_rejects_non_python() {
-        let version = check_available("python3").unwrap();
+        let version = check_available(&python()).unwrap();
         assert!(version.starts_with("Python 3."), "{version}");
         assert!(version.contains("SQLite 3."), "{version}");
         let err = check_available("false").unwrap_err();
         assert!(err.to_string().contains("not a working Python 3"), "{err}");
+    }
+
+    /// Needs a Python 2 (`SCHEMAGATE_TEST_PYTHON2`, or pyenv's 2.7 where installed); does
+    /// nothing without one.
+    #[test]
+    fn python2_is_refused_with_the_version_needed() {
+        let python2 = std::env::var("SCHEMAGATE_TEST_PYTHON2")
+            .unwrap_or_else(|_| "/root/.pyenv/versions/2.7.18/bin/python".to_string());
+        if !Path::new(&python2).exists() {
+            return;
+        }
+        let err = check_available(&python2).unwrap_err();
+        assert!(err.to_string().contains("3.6 or newer is needed"), "{err}");
+        let f = Fixture::new();
+        let (m, path) = f.write("021_x.py", "def upgrade(conn):\n    pass\n");
+        let err = run(&Job {
+            python: &python2,
+            db_path: &f.db,
+            migration: &m,
+            file: &path,
+            direction: Direction::Upgrade,
+            record: &[],
+            commit: true,
+            env: &[],
+            busy_timeout: Duration::from_secs(1),
+            timeout: None,
+        })
+        .unwrap_err();
+        assert!(matches!(err, Error::NotFound { .. }), "{err:?}");
+        let text = err.to_string();
+        assert!(
+            text.contains("Python 3.6 or newer is needed, this is 2.7"),
+            "{text}"
+        );
+        assert!(text.contains("install python3 or pass --python"), "{text}");
+    }
+
+    #[test]
+    fn validate_imports_without_a_database() {
+        let f = Fixture::new();
+        let (m, path) = f.write(
+            "022_ok.py",
+            "DESCRIPTION = 'Computed ' + 'at import'\ndef upgrade(conn):\n    pass\n",
+        );
+        let description = validate(&python(), &m, &path, Direction::Upgrade, &[], None).unwrap();
+        assert_eq!(description, "Computed at import");
+
+        let (m, path) = f.write("023_bad.py", "def upgrade(conn):\n    x = (\n");
+        match validate(&python(), &m, &path, Direction::Upgrade, &[], None) {
+            Err(Error::Failed { message, line, .. }) => {
+                assert!(message.starts_with("SyntaxError: "), "{message}");
+                assert!(line.is_some());
+            }
+            other => panic!("expected Failed, got {other:?}"),
+        }
+
+        let (m, path) = f.write("024_up_only.py", "def upgrade(conn):\n    pass\n");
+        let err = validate(&python(), &m, &path, Direction::Downgrade, &[], None).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "migrations/024_up_only.py defines no downgrade(conn) function"
+        );
+        assert!(f.versions().is_empty());
+    }
+
+    #[test]
+    fn close_is_ignored_with_a_warning() {
+        let f = Fixture::new();
+        let out = f
+            .run(
+                "025_close.py",
+                "def upgrade(conn):\n    conn.execute('CREATE TABLE t (x)')\n    conn.close()\n",
+            )
+            .unwrap();
+        assert_eq!(
+            out.warnings,
+            ["025_close.py:3: conn.close() ignored: schemagate closes the connection"]
+        );
+        assert_eq!(f.versions(), ["025"]);
+    }
+
+    #[test]
+    fn executescript_error_half_way_leaves_nothing_even_when_caught() {
+        // sqlite3's own executescript() would have committed the first statements.
+        let f = Fixture::new();
+        let (message, line, _) = failed(f.run(
+            "026_half.py",
+            "import sqlite3\ndef upgrade(conn):\n    try:\n        conn.executescript('CREATE TABLE a (x); INSERT INTO nope VALUES (1); CREATE TABLE b (x);')\n    except sqlite3.OperationalError:\n        pass\n    raise RuntimeError('after the script')\n",
+        ));
+        assert_eq!(message, "RuntimeError: after the script");
+        assert_eq!(line, Some(7));
+        assert_eq!(f.tables(), ["schema_versions", "users"]);
+    }
+
+    #[test]
+    fn a_caught_with_conn_failure_or_script_rollback_still_aborts() {
+        let f = Fixture::new();
+        let (message, _, _) = failed(f.run(
+            "027_with.py",
+            "def upgrade(conn):\n    try:\n        with conn:\n            conn.execute('CREATE TABLE t (x)')\n            raise KeyError('k')\n    except KeyError:\n        pass\n",
+        ));
+        assert!(
+            message.contains("a `with conn:` block ended with KeyError"),
+            "{message}"
+        );
+        let (message, line, _) = failed(f.run(
+            "028_script.py",
+            "def upgrade(conn):\n    conn.executescript('CREATE TABLE t (x); ROLLBACK;')\n",
+        ));
+        assert!(
+            message.starts_with("ROLLBACK inside executescript()"),
+            "{message}"
+        );
+        assert_eq!(line, Some(2));
+        assert_eq!(f.tables(), ["schema_versions", "users"]);
+        assert!(f.versions().is_empty());
     }
 }

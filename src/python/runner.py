@@ -4,10 +4,10 @@ Protocol with the Rust side (src/python/mod.rs):
 * stdin: the job, one JSON line. The Rust side then keeps the pipe open until this process
   exits, so EOF on stdin means the parent died: the watchdog thread exits at once, before
   anything can be committed.
-* stdout: exactly one JSON object, written once at the very end. Before the migration is
-  imported, fd 1 is moved to a private descriptor and fd 1 (and `sys.stdout`) point to
-  stderr, so whatever the migration or its subprocesses print cannot be mistaken for the
-  result.
+* stdout: JSON lines: `{"phase": "commit"}` right before COMMIT, and the result, written
+  last. Before the migration is imported, fd 1 is moved to a private descriptor and fd 1
+  (and `sys.stdout`) point to stderr, so whatever the migration or its subprocesses print
+  cannot be mistaken for the result.
 * stderr: the migration's output, returned to the caller as `Outcome.output`.
 
 Only the standard library is used: this runs on whatever interpreter the project uses.
@@ -141,7 +141,7 @@ def run_script(guard, cursor, script):
 def _check_transaction(guard, connection):
     # A statement run after the transaction ended (an I/O error may end it) would be
     # autocommitted on its own: refuse it rather than commit part of the migration.
-    if guard.enabled and not connection.in_transaction:
+    if guard is not None and guard.enabled and not connection.in_transaction:
         guard.abort("the migration's transaction ended unexpectedly")
         raise MigrationAborted(
             "the migration's transaction ended unexpectedly (after an earlier error?); "
@@ -304,7 +304,7 @@ def die_with_parent(watch_fd, parent_pid):
         os._exit(3)
 
 
-def write_result(result_fd, result):
+def write_line(result_fd, result):
     data = (json.dumps(result) + "\n").encode("utf-8")
     while data:
         written = os.write(result_fd, data)
@@ -331,7 +331,7 @@ def migration_frames(tb):
     ]
 
 
-def describe(exc, guard, migration_file, busy_timeout):
+def describe(exc, guard, migration_file):
     """(message, line in the migration file, formatted traceback) for an exception."""
     frames = migration_frames(exc.__traceback__)
     line = None
@@ -358,8 +358,8 @@ def describe(exc, guard, migration_file, busy_timeout):
         message = (
             "%s: the migration probably opened its own connection to the database "
             "(sqlite3.connect). schemagate holds the write lock for the migration's "
-            "transaction, so a second connection waits %.0f s and fails: use the conn "
-            "passed to the migration function instead" % (message, busy_timeout)
+            "transaction, so a second connection waits its own timeout and fails: use the conn "
+            "passed to the migration function instead" % message
         )
     lines = ["Traceback (most recent call last):\n"]
     lines.extend(traceback.format_list(frames))
@@ -445,7 +445,7 @@ def begin(conn, busy_timeout):
         if "locked" in str(exc) or "busy" in str(exc):
             raise Failure(
                 "could not start the migration's write transaction: another connection "
-                "held the database's write lock for more than %.0f s (busy timeout); "
+                "held the database's write lock for more than %g s (busy timeout); "
                 "stop the writer or raise the busy timeout" % busy_timeout
             )
         raise
@@ -464,7 +464,7 @@ def record(conn, statements, description):
             )
 
 
-def finish(conn, job):
+def finish(conn, job, result_fd):
     if not job["commit"]:
         sqlite3.Connection.execute(conn, "ROLLBACK")
         return
@@ -472,14 +472,18 @@ def finish(conn, job):
     if parent and os.getppid() != parent:
         # The deploy that started us is gone and may have been reported as failed.
         os._exit(3)
+    # Tells the Rust side not to kill us for the timeout now: the outcome would be unknown.
+    write_line(result_fd, {"phase": "commit"})
     try:
         sqlite3.Connection.execute(conn, "COMMIT")
-    except sqlite3.OperationalError as exc:
-        raise Failure(
-            "COMMIT failed: %s: %s (in rollback-journal mode a long-running reader can hold "
-            "the database past the busy timeout of %.0f s)"
-            % (exception_name(exc), exc, float(job["busy_timeout"]))
-        )
+    except sqlite3.Error as exc:
+        hint = ""
+        if "locked" in str(exc) or "busy" in str(exc):
+            hint = (
+                " (in rollback-journal mode a long-running reader can hold the database "
+                "past the busy timeout of %g s)" % float(job["busy_timeout"])
+            )
+        raise Failure("COMMIT failed: %s: %s%s" % (exception_name(exc), exc, hint))
 
 
 def rollback_quietly(conn):
@@ -492,7 +496,7 @@ def rollback_quietly(conn):
         pass  # the process exits next; SQLite rolls back an unfinished transaction
 
 
-def run(job):
+def run(job, result_fd):
     migration_file = os.path.abspath(job["file"])
     display = job.get("display") or job["file"]
     busy_timeout = float(job["busy_timeout"])
@@ -503,6 +507,9 @@ def run(job):
         module = load_module(migration_file, display)
         fn = find_function(module, job["direction"], display)
         description = description_of(module, job["version"])
+        if job.get("db") is None:
+            # Validation only: the module imports and defines the function.
+            return {"ok": True, "description": description, "warnings": []}
         conn = connect(job, guard)
         begin(conn, busy_timeout)
         guard.enabled = True
@@ -520,7 +527,7 @@ def run(job):
             )
         record(conn, job.get("record") or [], description)
         guard.enabled = False
-        finish(conn, job)
+        finish(conn, job, result_fd)
         conn_close(conn)
         return {
             "ok": True,
@@ -537,7 +544,7 @@ def run(job):
     except BaseException as exc:
         guard.enabled = False
         rollback_quietly(conn)
-        message, line, formatted = describe(exc, guard, migration_file, busy_timeout)
+        message, line, formatted = describe(exc, guard, migration_file)
         if guard.abort_reason and not isinstance(exc, MigrationAborted):
             message = "%s (%s)" % (message, guard.abort_reason)
         return {"ok": False, "message": message, "line": line, "traceback": formatted}
@@ -554,13 +561,13 @@ def main():
     job = read_job()
     watch_fd, result_fd = isolate_stdio()
     die_with_parent(watch_fd, job.get("parent_pid"))
-    result = run(job)
+    result = run(job, result_fd)
     try:
         sys.stdout.flush()
         sys.stderr.flush()
     except Exception:
         pass
-    write_result(result_fd, result)
+    write_line(result_fd, result)
     # os._exit: no interpreter shutdown work (atexit hooks, threads of the migration) can
     # change the outcome or hang after the result is written.
     os._exit(0 if result.get("ok") else 1)

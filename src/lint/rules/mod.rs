@@ -6,14 +6,18 @@
 
 pub mod add_column_invalid;
 pub mod add_column_not_idempotent;
+pub mod deleted_migration;
 pub mod destructive_change;
 pub mod duplicate_content;
 pub mod empty_migration;
 pub mod foreign_dialect;
 pub mod invalid_filename;
+pub mod modified_migration;
 pub mod needs_no_transaction;
+pub mod out_of_order;
 pub mod python_syntax_error;
 pub mod python_upgrade_missing;
+pub mod renamed_migration;
 pub mod robust_statements;
 pub mod sql_syntax_error;
 pub mod sqlite_version;
@@ -42,6 +46,10 @@ pub const ALL: &[&RuleDoc] = &[
     &sql_syntax_error::RULE,
     &python_syntax_error::RULE,
     &python_upgrade_missing::RULE,
+    &modified_migration::RULE,
+    &renamed_migration::RULE,
+    &deleted_migration::RULE,
+    &out_of_order::RULE,
 ];
 
 /// Rule ids of DESIGN §3 whose findings come from other parts of schemagate (history,
@@ -55,10 +63,6 @@ pub const EXTERNAL: &[&str] = &[
     "out-of-order-pending",
     "unverified-record",
     "schema-drift",
-    "modified-migration",
-    "renamed-migration",
-    "deleted-migration",
-    "out-of-order",
     "migration-failed",
     "not-idempotent",
     "slow-migration",
