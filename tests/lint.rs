@@ -445,3 +445,36 @@ fn rule_prints_the_docs_from_the_code() {
         .clone();
     assert!(String::from_utf8_lossy(&out.stderr).contains("did you mean robust-statements"));
 }
+
+#[test]
+fn lint_base_adds_the_base_branch_findings() {
+    let p = Project::new().file(
+        "001_init.sql",
+        "-- Init\nCREATE TABLE IF NOT EXISTS t (x);\n",
+    );
+    let git = |args: &[&str]| {
+        let ok = std::process::Command::new("git")
+            .current_dir(p.path())
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .output()
+            .unwrap()
+            .status
+            .success();
+        assert!(ok, "git {args:?}");
+    };
+    git(&["init", "-q", "-b", "main"]);
+    git(&["add", "."]);
+    git(&["commit", "-qm", "init"]);
+    std::fs::write(
+        p.path().join("migrations/001_init.sql"),
+        "-- Init\nCREATE TABLE IF NOT EXISTS t (x, y);\n",
+    )
+    .unwrap();
+    let (code, findings) = p.json(&["--base", "main"]);
+    assert_eq!(code, 1);
+    assert_eq!(of_rule(&findings, "modified-migration").len(), 1);
+    p.cmd(&["lint", "--base", "no-such-branch"])
+        .assert()
+        .code(2);
+}
