@@ -480,3 +480,26 @@ fn lint_base_adds_the_base_branch_findings() {
         .assert()
         .code(2);
 }
+
+#[test]
+fn the_json_report_matches_the_committed_schema() {
+    let p = Project::new()
+        .file(
+            "001_a.sql",
+            "CREATE TABLE t (x);\nALTER TABLE t ADD COLUMN y TEXT NOT NULL;\n",
+        )
+        .file("002_b.py", "def migrate(conn):\n    pass\n");
+    let out = p.cmd(&["lint", "--format", "json"]).output().unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo_root().join("schema/report-v1.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&report)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert!(report["findings"].as_array().unwrap().len() >= 4);
+}
