@@ -503,3 +503,22 @@ fn the_json_report_matches_the_committed_schema() {
     assert!(errors.is_empty(), "{errors:#?}");
     assert!(report["findings"].as_array().unwrap().len() >= 4);
 }
+
+#[test]
+fn generated_templates_follow_the_rules() {
+    let p = Project::new().file(
+        "001_init.sql",
+        "-- Init\nCREATE TABLE IF NOT EXISTS t (x);\n",
+    );
+    p.cmd(&["generate", "add_things"]).assert().success();
+    p.cmd(&["generate", "backfill_things", "--type", "python"])
+        .assert()
+        .success();
+    let (_, findings) = p.json(&[]);
+    let rules: Vec<_> = findings
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    // an untouched Python template does nothing yet, and says so
+    assert_eq!(rules, ["empty-migration"], "{findings:#?}");
+}
