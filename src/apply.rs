@@ -61,7 +61,7 @@ pub struct StepResult {
 }
 
 /// Why a step failed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum StepErrorKind {
     /// The migration failed and was rolled back.
@@ -713,6 +713,10 @@ pub struct MigrateResult {
     /// history findings.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub findings: Vec<Finding>,
+    /// What kind of failure stopped the run (`environment`: the database stayed locked,
+    /// no Python; the CLI exits 2 for those, 1 for the rest).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<StepErrorKind>,
 }
 
 impl MigrateResult {
@@ -730,6 +734,7 @@ impl MigrateResult {
             }),
             created: false,
             findings: Vec::new(),
+            failure: Some(StepErrorKind::Environment),
         }
     }
 }
@@ -853,6 +858,7 @@ pub fn migrate(
         error: None,
         created,
         findings: Vec::new(),
+        failure: None,
     };
     let blocking: Vec<Finding> = findings
         .iter()
@@ -874,6 +880,7 @@ pub fn migrate(
             column: None,
         });
         result.findings = findings;
+        result.failure = Some(StepErrorKind::Refused);
         drop(lock);
         return Ok(result);
     }
@@ -916,6 +923,7 @@ pub fn migrate(
                 loc.message
             );
             result.error = Some(loc);
+            result.failure = Some(e.kind);
             return Ok(result);
         }
     }
@@ -976,6 +984,7 @@ pub fn migrate(
                     loc.message = format!("{}\n{}", loc.message, d.trim_end());
                 }
                 result.error = Some(loc);
+                result.failure = Some(e.kind);
                 return Ok(result);
             }
         }

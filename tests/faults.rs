@@ -423,3 +423,38 @@ fn missing_python_is_exit_2_only_when_a_python_migration_must_run() {
     p.run(&["migrate"]).success();
     assert_eq!(p.versions(), ["001", "002"]);
 }
+
+#[test]
+fn an_application_holding_the_write_lock_makes_migrate_exit_2_with_nothing_applied() {
+    let p = Project::new();
+    p.file("001_a.sql", "CREATE TABLE a(x);\n");
+    p.run(&["migrate"]).success();
+    p.file("002_b.sql", "CREATE TABLE b(x);\n");
+    let marker = p.path().join("holding");
+    let holder = format!(
+        "import sqlite3, time\nconn = sqlite3.connect({db:?}, isolation_level=None)\nconn.execute('BEGIN IMMEDIATE')\nconn.execute('INSERT INTO a VALUES (1)')\nopen({marker:?}, 'w').close()\ntime.sleep(120)\n",
+        db = p.db().to_str().unwrap(),
+        marker = marker.to_str().unwrap()
+    );
+    let mut app = std::process::Command::new("python3")
+        .args(["-c", &holder])
+        .spawn()
+        .unwrap();
+    wait_for(&marker, &mut app);
+    let a = p.run(&["migrate", "--busy-timeout", "1", "--format", "json"]);
+    app.kill().unwrap();
+    app.wait().unwrap();
+    let a = a.code(2);
+    let r = json(&a);
+    assert_eq!(r["status"], "error");
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("write-locked"),
+        "{r}"
+    );
+    assert_eq!(p.versions(), ["001"]);
+    p.run(&["migrate"]).success();
+    assert_eq!(p.versions(), ["001", "002"]);
+}

@@ -96,6 +96,17 @@ pub fn run(ctx: &Context, args: &MigrateArgs) -> anyhow::Result<Outcome> {
     } else {
         ctx.emit(&render_text(ctx, &target.display, &discovery, &result))?;
     }
+    if result.failure == Some(apply::StepErrorKind::Environment) {
+        // The environment stopped the run (exit 2); the result above already says where.
+        anyhow::bail!(
+            "{}",
+            result
+                .error
+                .as_ref()
+                .map(|e| e.message.as_str())
+                .unwrap_or("the migration run was stopped")
+        );
+    }
     Ok(Outcome::from_ok(result.status != MigrateStatus::Error))
 }
 
