@@ -928,6 +928,11 @@ pub fn migrate(
         }
     }
 
+    if !created {
+        // A damaged b-tree must stop us before we back it up or add to it.
+        crate::db::quick_check(&conn)
+            .map_err(|e| e.context(format!("database {}", db_path.display())))?;
+    }
     if let BackupPolicy::Into { dir, keep } = &opts.backup
         && !created
     {

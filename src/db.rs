@@ -116,8 +116,10 @@ pub struct WriteConnection {
     pub created: bool,
 }
 
-/// Opens for migrating: refuses empty, foreign, read-only and damaged files; creates the
-/// file (and its folder) only when `create` is set and nothing is there.
+/// Opens for migrating: refuses empty, foreign and read-only files; creates the file (and
+/// its folder) only when `create` is set and nothing is there. Callers that are about to
+/// back up or write run [`quick_check`] first (it reads the whole file, so a run with
+/// nothing to do skips it).
 pub fn open_for_write(
     path: &Path,
     create: bool,
@@ -149,9 +151,6 @@ pub fn open_for_write(
             "database {} is read-only for this user (check the file's owner and mode); nothing was changed",
             path.display()
         );
-    }
-    if !created {
-        quick_check(&conn).map_err(|e| e.context(format!("database {}", path.display())))?;
     }
     Ok(WriteConnection { conn, created })
 }

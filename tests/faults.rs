@@ -458,3 +458,26 @@ fn an_application_holding_the_write_lock_makes_migrate_exit_2_with_nothing_appli
     p.run(&["migrate"]).success();
     assert_eq!(p.versions(), ["001", "002"]);
 }
+
+#[test]
+fn a_damaged_database_is_refused_before_backup_and_before_any_write() {
+    let p = Project::new();
+    p.file(
+        "001_t.sql",
+        "CREATE TABLE t(id INTEGER PRIMARY KEY, pad TEXT);\nWITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 2000) INSERT INTO t SELECT i, hex(randomblob(100)) FROM c;\n",
+    );
+    p.run(&["migrate"]).success();
+    // Scribble over the last page (a leaf of `t`): the schema still reads fine.
+    let mut bytes = fs::read(p.db()).unwrap();
+    let len = bytes.len();
+    for b in &mut bytes[len - 4096 + 8..len - 2048] {
+        *b = 0x5a;
+    }
+    fs::write(p.db(), &bytes).unwrap();
+    p.file("002_b.sql", "CREATE TABLE b(x);\n");
+    let out = output(&p.run(&["migrate"]).code(2));
+    no_panic(&out);
+    assert!(out.contains("quick_check"), "{out}");
+    assert!(p.backup_files().is_empty());
+    assert_eq!(fs::read(p.db()).unwrap(), bytes, "not one byte written");
+}
