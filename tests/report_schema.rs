@@ -55,7 +55,7 @@ fn schema_rejects_a_report_of_another_shape() {
     assert!(!validator.is_valid(&serde_json::json!({"report_version": "one"})));
     let mut ok =
         serde_json::to_value(schemagate::report::Report::new("check", "migrations")).unwrap();
-    assert!(validator.is_valid(&ok));
+    validate(&ok);
     ok["findings"] = serde_json::json!([{"rule": "x", "severity": "fatal"}]);
     assert!(!validator.is_valid(&ok));
 }

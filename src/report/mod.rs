@@ -1,11 +1,15 @@
-//! The report model (pure): one model, several renderings (`text`, `json`, and later
-//! `sarif`, `github`, the pull-request comment).
+//! The report model (pure): one model, several renderings (`text`, `json`, `sarif`,
+//! `github`, the pull-request comment).
 //!
 //! The JSON rendering *is* this model, versioned by `report_version`; fields other tools
 //! may rely on are listed in DESIGN §4 and described by the JSON Schema in
 //! `schema/report-v1.json`. New fields may be added; existing ones never change meaning.
 
+pub mod comment;
+pub mod github;
 pub mod json;
+pub mod markdown;
+pub mod sarif;
 pub mod text;
 
 use schemars::JsonSchema;
@@ -281,5 +285,29 @@ impl Report {
                 applied_at: e.row.and_then(|r| r.applied_at.clone()),
             })
             .collect();
+    }
+}
+
+/// The machine renderings of `--format json|sarif|github`, for any command. `None` for
+/// `text`, which needs the file sources for its code frames (`text::render`).
+///
+/// Paths are rendered as the report holds them; inside GitHub Actions, where annotations
+/// and SARIF need repository-relative paths, use `crate::github::render`.
+pub fn render(report: &Report, format: crate::cli::Format) -> Option<String> {
+    render_with(report, format, &github::RepoPaths::default())
+}
+
+/// [`render`] with report paths mapped to repository-relative ones.
+pub fn render_with(
+    report: &Report,
+    format: crate::cli::Format,
+    paths: &github::RepoPaths,
+) -> Option<String> {
+    use crate::cli::Format;
+    match format {
+        Format::Text => None,
+        Format::Json => Some(json::render(report)),
+        Format::Sarif => Some(sarif::render(report, crate::lint::rules::ALL, paths)),
+        Format::Github => Some(github::annotations(report, paths)),
     }
 }
