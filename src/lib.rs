@@ -10,6 +10,7 @@ pub mod checksum;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod dryrun;
 pub mod fsio;
 pub mod generate;
 pub mod git;
