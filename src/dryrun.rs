@@ -130,8 +130,8 @@ fn is_wal(path: &Path) -> bool {
 
 /// An absolute path for a `file:` URI, with the characters URIs reserve escaped.
 fn uri_path(path: &Path) -> anyhow::Result<String> {
-    let abs = std::path::absolute(path)
-        .with_context(|| format!("cannot resolve {}", path.display()))?;
+    let abs =
+        std::path::absolute(path).with_context(|| format!("cannot resolve {}", path.display()))?;
     let raw = abs
         .to_str()
         .with_context(|| format!("{} is not valid UTF-8", abs.display()))?;
@@ -378,7 +378,11 @@ fn second_run(
     }
 }
 
-fn second_run_sql(conn: &Connection, m: &Migration, after: &Schema) -> anyhow::Result<Option<Finding>> {
+fn second_run_sql(
+    conn: &Connection,
+    m: &Migration,
+    after: &Schema,
+) -> anyhow::Result<Option<Finding>> {
     conn.execute_batch("BEGIN IMMEDIATE")
         .context("cannot start the idempotency check on the scratch database")?;
     let lines = crate::sql::LineIndex::new(&m.text);
@@ -413,7 +417,10 @@ fn second_run_sql(conn: &Connection, m: &Migration, after: &Schema) -> anyhow::R
                 .collect();
             Some(not_idempotent::check(
                 m,
-                &format!("the second run changes the schema again ({})", names.join(", ")),
+                &format!(
+                    "the second run changes the schema again ({})",
+                    names.join(", ")
+                ),
                 None,
             ))
         }

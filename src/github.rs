@@ -109,6 +109,10 @@ pub fn render(report: &Report, format: Format) -> Option<String> {
 pub struct PublishOptions {
     /// Print workflow-command annotations (to the writer given to `publish`).
     pub annotations: bool,
+    /// The command's machine output (json, sarif) goes to stdout: annotations go to
+    /// stderr instead (the runner reads workflow commands from both), so they cannot
+    /// corrupt it. Used by [`publish_console`].
+    pub annotations_to_stderr: bool,
     /// Append the Markdown summary to `$GITHUB_STEP_SUMMARY` (when it is set).
     pub summary: bool,
     /// Write step outputs to `$GITHUB_OUTPUT` (when it is set).
@@ -140,6 +144,8 @@ impl PublishOptions {
         let github = explicit || (env.actions && !no_github);
         PublishOptions {
             annotations: github && !explicit,
+            annotations_to_stderr: matches!(format, Format::Json | Format::Sarif)
+                && output.is_none(),
             summary: github,
             outputs: github,
             comment,
@@ -223,6 +229,20 @@ pub fn publish(
         warnings.extend(post_comment(report, env));
     }
     Ok(warnings)
+}
+
+/// [`publish`] with the annotations on the console: stdout, or stderr when the command's
+/// machine output is on stdout.
+pub fn publish_console(
+    report: &Report,
+    opts: &PublishOptions,
+    env: &GithubEnv,
+) -> anyhow::Result<Vec<String>> {
+    if opts.annotations_to_stderr {
+        publish(report, opts, env, &mut std::io::stderr().lock())
+    } else {
+        publish(report, opts, env, &mut std::io::stdout().lock())
+    }
 }
 
 /// A delimiter no output contains, as GitHub's toolkit does (`ghadelimiter_<random>`).
@@ -525,6 +545,11 @@ mod tests {
             Some(Path::new("r.json")),
         );
         assert_eq!(o.report_path.as_deref(), Some(Path::new("r.json")));
+        // JSON on stdout: the annotations must not end up in it.
+        let o = PublishOptions::resolve(Format::Json, &actions, false, false, None, None);
+        assert!(o.annotations && o.annotations_to_stderr);
+        let o = PublishOptions::resolve(Format::Text, &actions, false, false, None, None);
+        assert!(!o.annotations_to_stderr);
     }
 
     #[test]

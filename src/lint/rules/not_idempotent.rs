@@ -62,8 +62,15 @@ mod tests {
 
     #[test]
     fn the_reason_and_place_are_in_the_finding() {
-        let d = discover("m", [("002_email.sql", b"ALTER TABLE u ADD COLUMN e;\n".as_slice())]);
-        let f = check(&d.migrations[0], "the second run fails: duplicate column name: e", Some((1, 1)));
+        let d = discover(
+            "m",
+            [("002_email.sql", b"ALTER TABLE u ADD COLUMN e;\n".as_slice())],
+        );
+        let f = check(
+            &d.migrations[0],
+            "the second run fails: duplicate column name: e",
+            Some((1, 1)),
+        );
         assert_eq!(f.severity, Severity::Warning);
         assert_eq!(f.path.as_deref(), Some("m/002_email.sql"));
         assert!(f.message.contains("duplicate column name"));

@@ -62,9 +62,14 @@ pub fn check(drift: &Drift, by: Option<&str>, database: &str) -> Finding {
             if !unexpected.is_empty() {
                 parts.push(format!("found {}", unexpected.join(", ")));
             }
-            let by = by.map(|m| format!(" (last changed by {m})")).unwrap_or_default();
+            let by = by
+                .map(|m| format!(" (last changed by {m})"))
+                .unwrap_or_default();
             (
-                format!("{label} in {database} differs from the replay{by}: {}", parts.join("; ")),
+                format!(
+                    "{label} in {database} differs from the replay{by}: {}",
+                    parts.join("; ")
+                ),
                 "a recorded migration did not run completely, or the schema was changed by hand: capture the difference in a new migration",
             )
         }
@@ -89,8 +94,16 @@ mod tests {
             table: "audit_log".into(),
             lines: vec![],
         };
-        let f = check(&Drift::Missing(o), Some("migrations/003_audit.sql"), "app.db");
-        assert!(f.message.contains("table audit_log is missing"), "{}", f.message);
+        let f = check(
+            &Drift::Missing(o),
+            Some("migrations/003_audit.sql"),
+            "app.db",
+        );
+        assert!(
+            f.message.contains("table audit_log is missing"),
+            "{}",
+            f.message
+        );
         assert!(f.message.contains("003_audit.sql"));
         assert_eq!(f.path.as_deref(), Some("migrations/003_audit.sql"));
     }

@@ -1,0 +1,631 @@
+//! GitHub integration: annotations, job summary, step outputs, SARIF against the official
+//! schema, and the sticky comment against a loopback server that answers like GitHub's
+//! REST API (wiremock), reached through the real octocrab client.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use schemagate::github::{self, GithubEnv, PublishOptions};
+use schemagate::report::github::RepoPaths;
+use schemagate::report::{DryRun, FailOn, Finding, Report, Severity, Step, StepStatus, comment};
+use serde_json::{Value, json};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate, matchers};
+
+const TOKEN: &str = "ghs_s3cretTokenThatMustNeverBePrinted";
+
+/// The findings the lint rules report for a folder holding `004_a.sql` and `004_b.sql`
+/// (same version) and a CREATE TABLE without IF NOT EXISTS whose message carries `%`, `:`,
+/// `,` and a line break.
+fn report() -> Report {
+    let mut r = Report::new("check", "migrations");
+    r.findings.push(
+        Finding::new(
+            "duplicate-version",
+            Severity::Error,
+            "version 004 is used by 2 files: 004_a.sql, 004_b.sql",
+        )
+        .path("migrations/004_b.sql")
+        .at(1, 1)
+        .help("give the later file a free version: schemagate renumber --write"),
+    );
+    let mut robust = Finding::new(
+        "robust-statements",
+        Severity::Warning,
+        "CREATE TABLE audit_log: 100% fails, when run twice\nadd IF NOT EXISTS",
+    )
+    .path("migrations/003_create_audit_log.sql")
+    .at(2, 1);
+    robust.end_line = Some(6);
+    robust.end_column = Some(3);
+    r.findings.push(robust);
+    r.dry_run = Some(DryRun {
+        source: "empty".into(),
+        steps: vec![Step {
+            version: "003".into(),
+            path: Some("migrations/003_create_audit_log.sql".into()),
+            status: StepStatus::Ok,
+            duration_ms: 2.5,
+            statements: Some(1),
+            schema_diff: "+CREATE TABLE audit_log (id INTEGER PRIMARY KEY)\n".into(),
+            error: None,
+        }],
+    });
+    r.finish(FailOn::Error);
+    r
+}
+
+#[test]
+fn annotations_for_a_duplicate_version_and_a_robust_statements_finding() {
+    let text = schemagate::report::github::annotations(&report(), &RepoPaths::default());
+    assert_eq!(
+        text,
+        "::warning file=migrations/003_create_audit_log.sql,line=2,endLine=6,title=robust-statements::\
+         CREATE TABLE audit_log: 100%25 fails, when run twice%0Aadd IF NOT EXISTS\n\
+         ::error file=migrations/004_b.sql,line=1,col=1,title=duplicate-version::\
+         version 004 is used by 2 files: 004_a.sql, 004_b.sql%0Ahelp: give the later file a free version: schemagate renumber --write\n"
+    );
+}
+
+#[test]
+fn annotation_properties_escape_colon_comma_percent_and_newlines() {
+    let f = Finding::new("r", Severity::Info, "m")
+        .path("dir,with:odd%name\n.sql")
+        .at(3, 4);
+    let line = schemagate::report::github::annotation(&f, &RepoPaths::default());
+    assert_eq!(
+        line,
+        "::notice file=dir%2Cwith%3Aodd%25name%0A.sql,line=3,col=4,title=r::m"
+    );
+}
+
+fn env_in(dir: &Path) -> GithubEnv {
+    GithubEnv {
+        actions: true,
+        step_summary: Some(dir.join("summary.md")),
+        output: Some(dir.join("output.txt")),
+        runner_temp: Some(dir.to_path_buf()),
+        ..GithubEnv::default()
+    }
+}
+
+/// Parses `$GITHUB_OUTPUT` the way the runner does (`name<<DELIM` ... `DELIM`, or
+/// `name=value`).
+fn parse_outputs(text: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
+        if let Some((name, delim)) = line.split_once("<<") {
+            let mut value = Vec::new();
+            for l in lines.by_ref() {
+                if l == delim {
+                    break;
+                }
+                value.push(l);
+            }
+            out.push((name.to_string(), value.join("\n")));
+        } else if let Some((k, v)) = line.split_once('=') {
+            out.push((k.to_string(), v.to_string()));
+        }
+    }
+    out
+}
+
+#[test]
+fn step_summary_and_outputs_are_appended_as_specified() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = env_in(dir.path());
+    std::fs::write(dir.path().join("summary.md"), "earlier step\n").unwrap();
+    std::fs::write(dir.path().join("output.txt"), "other=1\n").unwrap();
+    let sarif = dir.path().join("schemagate.sarif");
+    let opts = PublishOptions {
+        annotations: true,
+        summary: true,
+        outputs: true,
+        sarif_file: Some(sarif.clone()),
+        ..PublishOptions::default()
+    };
+    let mut stdout = Vec::new();
+    let warnings = github::publish(&report(), &opts, &env, &mut stdout).unwrap();
+    assert!(warnings.is_empty(), "{warnings:?}");
+
+    let stdout = String::from_utf8(stdout).unwrap();
+    assert_eq!(stdout.lines().count(), 2, "{stdout}");
+    assert!(stdout.starts_with("::warning file="));
+
+    let summary = std::fs::read_to_string(dir.path().join("summary.md")).unwrap();
+    assert!(
+        summary.starts_with("earlier step\n## schemagate check\n"),
+        "appended: {summary}"
+    );
+    assert!(summary.contains("| ❌ error | `duplicate-version` | migrations/004\\_b.sql:1:1 |"));
+    assert!(
+        summary
+            .contains("| 003 | migrations/003\\_create\\_audit\\_log.sql | ✅ ok | 2.5 ms | 1 |")
+    );
+    assert!(summary.contains(
+        "<details><summary>Schema diff of 003</summary>\n\n```diff\n+CREATE TABLE audit_log"
+    ));
+
+    let outputs = std::fs::read_to_string(dir.path().join("output.txt")).unwrap();
+    assert!(outputs.starts_with("other=1\n"), "appended: {outputs}");
+    let parsed = parse_outputs(&outputs);
+    let get = |k: &str| {
+        parsed
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| panic!("no output {k} in {outputs}"))
+    };
+    assert_eq!(get("ok"), "false");
+    assert_eq!(get("errors"), "1");
+    assert_eq!(get("warnings"), "1");
+    assert_eq!(get("pending"), "0");
+    assert_eq!(get("sarif-file"), sarif.to_string_lossy());
+    // Without --output, the JSON report lands in RUNNER_TEMP and its path is an output.
+    let report_path = get("report-path");
+    assert_eq!(
+        Path::new(&report_path),
+        dir.path().join("schemagate-report.json")
+    );
+    let json: Value =
+        serde_json::from_str(&std::fs::read_to_string(&report_path).unwrap()).unwrap();
+    assert_eq!(json["summary"]["errors"], 1);
+    // Every value is framed by one random delimiter of the toolkit's form.
+    let first = outputs.lines().nth(1).unwrap();
+    let delim = first.split_once("<<").unwrap().1;
+    assert!(
+        delim.starts_with("ghadelimiter_") && delim.len() > 20,
+        "{delim}"
+    );
+}
+
+#[test]
+fn nothing_is_written_when_the_options_are_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = env_in(dir.path());
+    let mut stdout = Vec::new();
+    github::publish(&report(), &PublishOptions::default(), &env, &mut stdout).unwrap();
+    assert!(stdout.is_empty());
+    assert!(!dir.path().join("summary.md").exists());
+    assert!(!dir.path().join("output.txt").exists());
+}
+
+#[test]
+fn an_unwritable_summary_file_is_an_error_that_names_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut env = env_in(dir.path());
+    env.step_summary = Some(dir.path().join("missing-dir").join("summary.md"));
+    let opts = PublishOptions {
+        summary: true,
+        ..PublishOptions::default()
+    };
+    let err = github::publish(&report(), &opts, &env, &mut Vec::new()).unwrap_err();
+    assert!(
+        format!("{err:#}").contains("GITHUB_STEP_SUMMARY"),
+        "{err:#}"
+    );
+}
+
+#[test]
+fn sarif_validates_against_the_official_schema() {
+    let schema: Value = serde_json::from_str(include_str!("data/sarif-schema-2.1.0.json")).unwrap();
+    assert_eq!(
+        schema["id"],
+        "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+    );
+    let validator = jsonschema::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .unwrap();
+    let mut r = report();
+    // A finding without a file, one whose file name needs percent-encoding, and a rule
+    // that is not registered.
+    r.findings
+        .push(Finding::new("out-of-order", Severity::Error, "no file"));
+    r.findings.push(
+        Finding::new("invalid-filename", Severity::Info, "copy artefact")
+            .path("migrations/004_fix_schema 2.sql"),
+    );
+    r.finish(FailOn::Error);
+    let text = schemagate::report::sarif::render(
+        &r,
+        schemagate::lint::rules::ALL,
+        &RepoPaths::new("app", None),
+    );
+    let sarif: Value = serde_json::from_str(&text).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&sarif)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}\n{text}");
+    // The validator does reject what the schema forbids.
+    let mut broken = sarif.clone();
+    broken["runs"][0]["results"][0]["level"] = json!("fatal");
+    assert!(!validator.is_valid(&broken));
+
+    let run = &sarif["runs"][0];
+    let rules: Vec<&str> = run["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    for result in run["results"].as_array().unwrap() {
+        let id = result["ruleId"].as_str().unwrap();
+        assert!(rules.contains(&id), "{id} has a rule entry");
+        let uri = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            .as_str()
+            .unwrap();
+        assert!(uri.starts_with("app/migrations"), "{uri}");
+    }
+    assert!(text.contains("app/migrations/004_fix_schema%202.sql"));
+}
+
+// ---------------------------------------------------------------------------------------
+// A loopback GitHub: issue comments kept in memory, listed with GitHub's pagination (Link
+// header), created and updated as the REST API does, with the same JSON shapes.
+
+#[derive(Default)]
+struct State {
+    comments: Vec<(u64, String)>,
+    next_id: u64,
+    /// Answer writes with this status and GitHub's error JSON.
+    fail_writes: Option<(u16, String)>,
+    authorizations: Vec<String>,
+    creates: usize,
+    updates: Vec<u64>,
+    list_pages: Vec<u64>,
+}
+
+#[derive(Clone)]
+struct FakeGitHub {
+    state: Arc<Mutex<State>>,
+    base: String,
+}
+
+fn user_json() -> Value {
+    let u = "https://api.github.com/users/github-actions%5Bbot%5D";
+    json!({
+        "login": "github-actions[bot]",
+        "id": 41898282,
+        "node_id": "MDM6Qm90NDE4OTgyODI=",
+        "avatar_url": "https://avatars.githubusercontent.com/in/15368?v=4",
+        "gravatar_id": "",
+        "url": u,
+        "html_url": "https://github.com/apps/github-actions",
+        "followers_url": format!("{u}/followers"),
+        "following_url": format!("{u}/following{{/other_user}}"),
+        "gists_url": format!("{u}/gists{{/gist_id}}"),
+        "starred_url": format!("{u}/starred{{/owner}}{{/repo}}"),
+        "subscriptions_url": format!("{u}/subscriptions"),
+        "organizations_url": format!("{u}/orgs"),
+        "repos_url": format!("{u}/repos"),
+        "events_url": format!("{u}/events{{/privacy}}"),
+        "received_events_url": format!("{u}/received_events"),
+        "type": "Bot",
+        "user_view_type": "public",
+        "site_admin": false
+    })
+}
+
+impl FakeGitHub {
+    fn comment_json(&self, id: u64, body: &str) -> Value {
+        json!({
+            "url": format!("{}/repos/o/r/issues/comments/{id}", self.base),
+            "html_url": format!("https://github.com/o/r/pull/7#issuecomment-{id}"),
+            "issue_url": format!("{}/repos/o/r/issues/7", self.base),
+            "id": id,
+            "node_id": format!("IC_kwDO{id}"),
+            "user": user_json(),
+            "created_at": "2026-11-25T09:00:00Z",
+            "updated_at": "2026-11-25T09:00:00Z",
+            "author_association": "NONE",
+            "body": body,
+            "reactions": {
+                "url": format!("{}/repos/o/r/issues/comments/{id}/reactions", self.base),
+                "total_count": 0, "+1": 0, "-1": 0, "laugh": 0, "hooray": 0,
+                "confused": 0, "heart": 0, "rocket": 0, "eyes": 0
+            },
+            "performed_via_github_app": null
+        })
+    }
+
+    fn error(status: u16, message: &str) -> ResponseTemplate {
+        ResponseTemplate::new(status).set_body_json(json!({
+            "message": message,
+            "documentation_url": "https://docs.github.com/rest/issues/comments",
+            "status": status.to_string()
+        }))
+    }
+}
+
+impl Respond for FakeGitHub {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        let mut st = self.state.lock().unwrap();
+        if let Some(auth) = req.headers.get("authorization") {
+            st.authorizations
+                .push(auth.to_str().unwrap_or_default().to_string());
+        }
+        let path = req.url.path().to_string();
+        let query = |k: &str| {
+            req.url
+                .query_pairs()
+                .find(|(n, _)| n == k)
+                .and_then(|(_, v)| v.parse::<u64>().ok())
+        };
+        let body = || -> String {
+            req.body_json::<Value>().unwrap()["body"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        };
+        match (req.method.as_str(), path.as_str()) {
+            ("GET", "/repos/o/r/issues/7/comments") => {
+                let per_page = query("per_page").unwrap_or(30).max(1);
+                let page = query("page").unwrap_or(1).max(1);
+                st.list_pages.push(page);
+                let total = st.comments.len() as u64;
+                let last = total.div_ceil(per_page).max(1);
+                let items: Vec<Value> = st
+                    .comments
+                    .iter()
+                    .skip(((page - 1) * per_page) as usize)
+                    .take(per_page as usize)
+                    .map(|(id, b)| self.comment_json(*id, b))
+                    .collect();
+                let link = |p: u64, rel: &str| {
+                    format!(
+                        "<{}/repos/o/r/issues/7/comments?per_page={per_page}&page={p}>; rel=\"{rel}\"",
+                        self.base
+                    )
+                };
+                let mut links = Vec::new();
+                if page < last {
+                    links.push(link(page + 1, "next"));
+                    links.push(link(last, "last"));
+                }
+                if page > 1 {
+                    links.push(link(1, "first"));
+                    links.push(link(page - 1, "prev"));
+                }
+                let mut t = ResponseTemplate::new(200).set_body_json(Value::Array(items));
+                if !links.is_empty() {
+                    t = t.append_header("link", links.join(", "));
+                }
+                t
+            }
+            ("POST", "/repos/o/r/issues/7/comments") => {
+                if let Some((status, msg)) = &st.fail_writes {
+                    return Self::error(*status, msg);
+                }
+                st.next_id += 1;
+                let id = 1000 + st.next_id;
+                let b = body();
+                st.comments.push((id, b.clone()));
+                st.creates += 1;
+                ResponseTemplate::new(201).set_body_json(self.comment_json(id, &b))
+            }
+            // GitHub documents PATCH and also accepts POST here; octocrab sends POST.
+            ("PATCH" | "POST", p) if p.starts_with("/repos/o/r/issues/comments/") => {
+                if let Some((status, msg)) = &st.fail_writes {
+                    return Self::error(*status, msg);
+                }
+                let id: u64 = p.rsplit('/').next().unwrap().parse().unwrap();
+                let b = body();
+                match st.comments.iter_mut().find(|(i, _)| *i == id) {
+                    Some(c) => c.1 = b.clone(),
+                    None => return Self::error(404, "Not Found"),
+                }
+                st.updates.push(id);
+                ResponseTemplate::new(200).set_body_json(self.comment_json(id, &b))
+            }
+            _ => Self::error(404, "Not Found"),
+        }
+    }
+}
+
+struct LoopbackGitHub {
+    _runtime: tokio::runtime::Runtime,
+    server: MockServer,
+    state: Arc<Mutex<State>>,
+}
+
+impl LoopbackGitHub {
+    fn start() -> LoopbackGitHub {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let server = runtime.block_on(MockServer::start());
+        let state = Arc::new(Mutex::new(State::default()));
+        let fake = FakeGitHub {
+            state: state.clone(),
+            base: server.uri(),
+        };
+        runtime.block_on(
+            Mock::given(matchers::any())
+                .respond_with(fake)
+                .mount(&server),
+        );
+        LoopbackGitHub {
+            _runtime: runtime,
+            server,
+            state,
+        }
+    }
+
+    fn env(&self, dir: &Path) -> GithubEnv {
+        let event = dir.join("event.json");
+        std::fs::write(
+            &event,
+            json!({"action": "synchronize", "number": 7, "pull_request": {"number": 7}})
+                .to_string(),
+        )
+        .unwrap();
+        GithubEnv {
+            token: Some(TOKEN.into()),
+            repository: Some("o/r".into()),
+            event_path: Some(event),
+            api_url: Some(self.server.uri()),
+            ..env_in(dir)
+        }
+    }
+}
+
+fn comment_only() -> PublishOptions {
+    PublishOptions {
+        comment: true,
+        ..PublishOptions::default()
+    }
+}
+
+#[test]
+fn first_comment_is_created_and_the_second_run_updates_it() {
+    let gh = LoopbackGitHub::start();
+    let dir = tempfile::tempdir().unwrap();
+    let env = gh.env(dir.path());
+    gh.state
+        .lock()
+        .unwrap()
+        .comments
+        .push((1, "LGTM from a human".into()));
+
+    let w = github::publish(&report(), &comment_only(), &env, &mut Vec::new()).unwrap();
+    assert!(w.is_empty(), "{w:?}");
+    let mut fixed = report();
+    fixed.findings.clear();
+    fixed.finish(FailOn::Error);
+    let w = github::publish(&fixed, &comment_only(), &env, &mut Vec::new()).unwrap();
+    assert!(w.is_empty(), "{w:?}");
+
+    let st = gh.state.lock().unwrap();
+    assert_eq!(st.creates, 1, "one comment created");
+    assert_eq!(st.updates, vec![1001], "the same comment updated");
+    assert_eq!(st.comments.len(), 2);
+    assert_eq!(
+        st.comments[0].1, "LGTM from a human",
+        "others' comments untouched"
+    );
+    assert_eq!(st.comments[1].1, comment::body(&fixed, None));
+    assert!(
+        st.authorizations
+            .iter()
+            .all(|a| a == &format!("Bearer {TOKEN}"))
+    );
+}
+
+#[test]
+fn our_comment_on_page_two_is_found_and_updated() {
+    let gh = LoopbackGitHub::start();
+    let dir = tempfile::tempdir().unwrap();
+    let env = gh.env(dir.path());
+    {
+        let mut st = gh.state.lock().unwrap();
+        for i in 0..130 {
+            st.comments.push((i + 1, format!("discussion {i}")));
+        }
+        st.comments
+            .push((500, format!("{}\nold report", comment::MARKER)));
+        for i in 0..40 {
+            st.comments.push((600 + i, format!("more discussion {i}")));
+        }
+    }
+    let w = github::publish(&report(), &comment_only(), &env, &mut Vec::new()).unwrap();
+    assert!(w.is_empty(), "{w:?}");
+    let st = gh.state.lock().unwrap();
+    assert_eq!(
+        st.list_pages,
+        vec![1, 2],
+        "followed the Link header to page 2"
+    );
+    assert_eq!(st.creates, 0, "no duplicate comment");
+    assert_eq!(st.updates, vec![500]);
+    let ours = st.comments.iter().find(|(id, _)| *id == 500).unwrap();
+    assert_eq!(ours.1, comment::body(&report(), None));
+}
+
+#[test]
+fn a_read_only_token_gives_a_warning_and_the_token_is_never_shown() {
+    let gh = LoopbackGitHub::start();
+    let dir = tempfile::tempdir().unwrap();
+    let env = gh.env(dir.path());
+    gh.state.lock().unwrap().fail_writes =
+        Some((403, "Resource not accessible by integration".into()));
+    let opts = PublishOptions {
+        annotations: true,
+        summary: true,
+        outputs: true,
+        comment: true,
+        ..PublishOptions::default()
+    };
+    let mut stdout = Vec::new();
+    let warnings = github::publish(&report(), &opts, &env, &mut stdout).unwrap();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].contains("403"), "{}", warnings[0]);
+    assert!(warnings[0].contains("fork"), "{}", warnings[0]);
+    assert!(warnings[0].contains("Resource not accessible by integration"));
+    let mut everything = String::from_utf8(stdout).unwrap();
+    everything.push_str(&warnings.join("\n"));
+    for f in ["summary.md", "output.txt", "schemagate-report.json"] {
+        everything.push_str(&std::fs::read_to_string(dir.path().join(f)).unwrap());
+    }
+    assert!(!everything.contains(TOKEN));
+}
+
+#[test]
+fn an_error_that_echoes_the_token_is_scrubbed() {
+    let gh = LoopbackGitHub::start();
+    let dir = tempfile::tempdir().unwrap();
+    let env = gh.env(dir.path());
+    gh.state.lock().unwrap().fail_writes = Some((422, format!("Bad credentials: {TOKEN}")));
+    let warnings = github::publish(&report(), &comment_only(), &env, &mut Vec::new()).unwrap();
+    assert_eq!(warnings.len(), 1);
+    assert!(!warnings[0].contains(TOKEN), "{}", warnings[0]);
+    assert!(
+        warnings[0].contains("Bad credentials: ***"),
+        "{}",
+        warnings[0]
+    );
+}
+
+#[test]
+fn no_comment_without_a_token_or_a_pull_request() {
+    let gh = LoopbackGitHub::start();
+    let dir = tempfile::tempdir().unwrap();
+    let mut env = gh.env(dir.path());
+    env.token = None;
+    let w = github::publish(&report(), &comment_only(), &env, &mut Vec::new()).unwrap();
+    assert!(w[0].contains("GITHUB_TOKEN"), "{w:?}");
+
+    let mut env = gh.env(dir.path());
+    let event = dir.path().join("merge_group.json");
+    std::fs::write(&event, r#"{"merge_group": {"head_sha": "abc"}}"#).unwrap();
+    env.event_path = Some(event);
+    let w = github::publish(&report(), &comment_only(), &env, &mut Vec::new()).unwrap();
+    assert!(w[0].contains("not triggered by a pull request"), "{w:?}");
+    assert!(
+        gh.state.lock().unwrap().list_pages.is_empty(),
+        "no request made"
+    );
+}
+
+#[test]
+fn an_unreachable_api_is_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let gh = LoopbackGitHub::start();
+    let mut env = gh.env(dir.path());
+    // A port nothing listens on: bind one, then free it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    env.api_url = Some(format!("http://127.0.0.1:{port}"));
+    let w = github::publish(&report(), &comment_only(), &env, &mut Vec::new()).unwrap();
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(
+        w[0].starts_with("cannot comment on pull request #7"),
+        "{w:?}"
+    );
+    assert!(!w[0].contains(TOKEN));
+}
