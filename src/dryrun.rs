@@ -385,17 +385,7 @@ fn second_run_sql(
 ) -> anyhow::Result<Option<Finding>> {
     conn.execute_batch("BEGIN IMMEDIATE")
         .context("cannot start the idempotency check on the scratch database")?;
-    let lines = crate::sql::LineIndex::new(&m.text);
-    let mut failure = None;
-    for stmt in crate::sql::split(&m.text) {
-        if crate::sql::is_transaction_control(crate::sql::classify(&stmt, &m.text)) {
-            continue;
-        }
-        if let Err(e) = conn.execute_batch(stmt.text(&m.text)) {
-            failure = Some((e.to_string(), lines.line_col(stmt.span.start)));
-            break;
-        }
-    }
+    let failure = run_statements(conn, m).err();
     let changed = if failure.is_none() {
         let again = read_schema(conn);
         again.map(|s| schema::changed_objects(after, &s)).ok()
@@ -405,10 +395,10 @@ fn second_run_sql(
     // Always rolled back, whatever happened above.
     let _ = conn.execute_batch("ROLLBACK");
     Ok(match (failure, changed) {
-        (Some((msg, at)), _) => Some(not_idempotent::check(
+        (Some(f), _) => Some(not_idempotent::check(
             m,
-            &format!("the second run fails: {msg}"),
-            Some(at),
+            &format!("the second run fails: {}", f.message),
+            f.line.zip(f.column),
         )),
         (None, Some(objs)) if !objs.is_empty() => {
             let names: Vec<String> = objs
@@ -426,6 +416,123 @@ fn second_run_sql(
         }
         _ => None,
     })
+}
+
+/// Executes the statements of a SQL migration one by one on `conn` (inside the caller's
+/// transaction); the error says where the failing statement starts.
+fn run_statements(conn: &Connection, m: &Migration) -> Result<usize, Failure> {
+    let lines = crate::sql::LineIndex::new(&m.text);
+    let mut count = 0;
+    for stmt in crate::sql::split(&m.text) {
+        if crate::sql::is_transaction_control(crate::sql::classify(&stmt, &m.text)) {
+            continue;
+        }
+        if let Err(e) = conn.execute_batch(stmt.text(&m.text)) {
+            let (line, column) = lines.line_col(stmt.span.start);
+            return Err(Failure {
+                message: e.to_string(),
+                line: Some(line),
+                column: Some(column),
+            });
+        }
+        count += 1;
+    }
+    Ok(count)
+}
+
+/// SEAM: applies a migration to the scratch database until the applier's executor
+/// (`crate::apply`) lands; then `Executor` is implemented for it and this goes. SQL runs
+/// statement by statement in one `BEGIN IMMEDIATE` transaction; Python through the same
+/// runner `migrate` uses, given only the scratch path. No history row is written: the
+/// scratch database is thrown away and its history is not part of any report.
+pub struct ScratchExecutor {
+    pub python: String,
+    pub env: Vec<(String, String)>,
+    pub busy_timeout: Duration,
+    pub migration_timeout: Option<Duration>,
+}
+
+impl Executor for ScratchExecutor {
+    fn apply(&self, db: &Path, m: &Migration, file: &Path) -> Result<Applied, Failure> {
+        let started = Instant::now();
+        match m.kind {
+            Kind::Sql => {
+                let conn = Connection::open(db).map_err(|e| Failure {
+                    message: format!("cannot open the scratch database: {e}"),
+                    ..Failure::default()
+                })?;
+                let _ = conn.busy_timeout(self.busy_timeout);
+                let tx = !m.no_transaction;
+                if tx && let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+                    return Err(Failure {
+                        message: e.to_string(),
+                        ..Failure::default()
+                    });
+                }
+                match run_statements(&conn, m) {
+                    Ok(n) => {
+                        if tx && let Err(e) = conn.execute_batch("COMMIT") {
+                            let _ = conn.execute_batch("ROLLBACK");
+                            return Err(Failure {
+                                message: e.to_string(),
+                                ..Failure::default()
+                            });
+                        }
+                        Ok(Applied {
+                            duration: started.elapsed(),
+                            statements: Some(n),
+                            warnings: Vec::new(),
+                        })
+                    }
+                    Err(f) => {
+                        let _ = conn.execute_batch("ROLLBACK");
+                        Err(f)
+                    }
+                }
+            }
+            Kind::Python => {
+                let env = scratch_env(&self.env, db);
+                let job = crate::python::Job {
+                    python: &self.python,
+                    db_path: db,
+                    migration: m,
+                    file,
+                    direction: crate::python::Direction::Upgrade,
+                    record: &[],
+                    commit: true,
+                    env: &env,
+                    busy_timeout: self.busy_timeout,
+                    timeout: self.migration_timeout,
+                };
+                match crate::python::run(&job) {
+                    Ok(o) => Ok(Applied {
+                        duration: o.duration,
+                        statements: None,
+                        warnings: o.warnings,
+                    }),
+                    Err(crate::python::Error::Failed { message, line, .. }) => Err(Failure {
+                        message,
+                        line,
+                        column: None,
+                    }),
+                    Err(e) => Err(Failure {
+                        message: e.to_string(),
+                        ..Failure::default()
+                    }),
+                }
+            }
+        }
+    }
+}
+
+/// The environment of a Python migration in a dry run: legacy migrations that read the
+/// database path from `DB_PATH` get the scratch copy, never the real database.
+fn scratch_env(base: &[(String, String)], db: &Path) -> Vec<(String, String)> {
+    let mut env = base.to_vec();
+    let path = db.to_string_lossy().into_owned();
+    env.push(("DB_PATH".into(), path.clone()));
+    env.push(("SCHEMAGATE_DB".into(), path));
+    env
 }
 
 /// Python: the runner rolls back (`commit: false`); a statement run after `upgrade()` in
@@ -451,6 +558,7 @@ fn second_run_python(
         ),
         params,
     }];
+    let env = scratch_env(&opts.env, db);
     let job = crate::python::Job {
         python: &opts.python,
         db_path: db,
@@ -459,7 +567,7 @@ fn second_run_python(
         direction: crate::python::Direction::Upgrade,
         record: &record,
         commit: false,
-        env: &opts.env,
+        env: &env,
         busy_timeout: opts.busy_timeout,
         timeout: opts.migration_timeout,
     };
