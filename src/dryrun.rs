@@ -428,9 +428,18 @@ fn run_statements(conn: &Connection, m: &Migration) -> Result<usize, Failure> {
             continue;
         }
         if let Err(e) = conn.execute_batch(stmt.text(&m.text)) {
-            let (line, column) = lines.line_col(stmt.span.start);
+            // SQLite points at the offending token when it can; else the statement's start.
+            let (message, offset) = match e {
+                rusqlite::Error::SqlInputError { msg, offset, .. } => {
+                    (msg, usize::try_from(offset).unwrap_or(0))
+                }
+                rusqlite::Error::SqliteFailure(_, Some(msg)) => (msg, 0),
+                other => (other.to_string(), 0),
+            };
+            let at = (stmt.span.start + offset).min(stmt.span.end);
+            let (line, column) = lines.line_col(at);
             return Err(Failure {
-                message: e.to_string(),
+                message,
                 line: Some(line),
                 column: Some(column),
             });
