@@ -5,6 +5,7 @@
 //! [`report`] (model and renderers). The shell does the I/O: [`fsio`], and the database,
 //! Python, git and GitHub modules. [`cli`] and [`commands`] are a thin layer on top.
 
+pub mod audit;
 pub mod base;
 pub mod checksum;
 pub mod cli;
@@ -19,6 +20,7 @@ pub mod lint;
 pub mod migration;
 pub mod plan;
 pub mod python;
+pub mod renumber;
 pub mod report;
 pub mod schema;
 pub mod sql;
