@@ -48,13 +48,17 @@ fn findings<'a>(v: &'a serde_json::Value, rule: &str) -> Vec<&'a serde_json::Val
         .collect()
 }
 
-const INIT: &str = "-- init\nCREATE TABLE IF NOT EXISTS users (id INTEGER PRIMARY KEY, name TEXT);\n";
+const INIT: &str =
+    "-- init\nCREATE TABLE IF NOT EXISTS users (id INTEGER PRIMARY KEY, name TEXT);\n";
 
 #[test]
 fn without_a_database_check_replays_the_chain_and_flags_add_column_as_not_idempotent() {
     let p = Project::new();
     p.write("001_init.sql", INIT);
-    p.write("002_add_email.sql", "-- email\nALTER TABLE users ADD COLUMN email TEXT;\n");
+    p.write(
+        "002_add_email.sql",
+        "-- email\nALTER TABLE users ADD COLUMN email TEXT;\n",
+    );
     let (code, v, err) = p.check(&[]);
     // not-idempotent is a warning: the default fail level is error.
     assert_eq!(code, 0, "{v:#}\n{err}");
@@ -62,7 +66,12 @@ fn without_a_database_check_replays_the_chain_and_flags_add_column_as_not_idempo
     let steps = v["dry_run"]["steps"].as_array().unwrap();
     assert_eq!(steps.len(), 2);
     assert!(steps.iter().all(|s| s["status"] == "ok"), "{v:#}");
-    assert!(steps[1]["schema_diff"].as_str().unwrap().contains("+  column email TEXT"));
+    assert!(
+        steps[1]["schema_diff"]
+            .as_str()
+            .unwrap()
+            .contains("+  column email TEXT")
+    );
 
     let ni = findings(&v, "not-idempotent");
     assert_eq!(ni.len(), 1, "{v:#}");
@@ -70,7 +79,10 @@ fn without_a_database_check_replays_the_chain_and_flags_add_column_as_not_idempo
     assert_eq!(ni[0]["path"], "migrations/002_add_email.sql");
     assert_eq!(ni[0]["line"], 2);
     assert!(
-        ni[0]["message"].as_str().unwrap().contains("duplicate column name: email"),
+        ni[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("duplicate column name: email"),
         "{v:#}"
     );
 
@@ -83,10 +95,22 @@ fn lint_errors_do_not_stop_the_replay_and_duplicates_replay_in_file_name_order()
     let p = Project::new();
     p.write("001_init.sql", INIT);
     // Two files with version 002: the legacy manager ran them in file-name order.
-    p.write("002_a_create_tags.sql", "-- tags\nCREATE TABLE IF NOT EXISTS tags (id INTEGER PRIMARY KEY);\n");
-    p.write("002_b_tag_index.sql", "-- tag index\nCREATE INDEX IF NOT EXISTS tags_id ON tags(id);\n");
-    p.write("003_broken.sql", "-- broken\nCREATE INDEX IF NOT EXISTS users_nick ON users(nickname);\n");
-    p.write("004_after.sql", "-- after\nCREATE TABLE IF NOT EXISTS later (id INTEGER PRIMARY KEY);\n");
+    p.write(
+        "002_a_create_tags.sql",
+        "-- tags\nCREATE TABLE IF NOT EXISTS tags (id INTEGER PRIMARY KEY);\n",
+    );
+    p.write(
+        "002_b_tag_index.sql",
+        "-- tag index\nCREATE INDEX IF NOT EXISTS tags_id ON tags(id);\n",
+    );
+    p.write(
+        "003_broken.sql",
+        "-- broken\nCREATE INDEX IF NOT EXISTS users_nick ON users(nickname);\n",
+    );
+    p.write(
+        "004_after.sql",
+        "-- after\nCREATE TABLE IF NOT EXISTS later (id INTEGER PRIMARY KEY);\n",
+    );
     let (code, v, err) = p.check(&[]);
     assert_eq!(code, 1, "{v:#}\n{err}");
     let steps = v["dry_run"]["steps"].as_array().unwrap();
@@ -114,7 +138,10 @@ fn lint_errors_do_not_stop_the_replay_and_duplicates_replay_in_file_name_order()
 fn with_a_database_the_dry_run_runs_on_its_copy_and_the_replay_still_counts() {
     let p = Project::new();
     p.write("001_init.sql", INIT);
-    p.write("002_tags.sql", "-- tags\nCREATE TABLE IF NOT EXISTS tags (id INTEGER PRIMARY KEY);\n");
+    p.write(
+        "002_tags.sql",
+        "-- tags\nCREATE TABLE IF NOT EXISTS tags (id INTEGER PRIMARY KEY);\n",
+    );
     let db = p.root.join("app.db");
     let conn = rusqlite::Connection::open(&db).unwrap();
     conn.execute_batch(INIT).unwrap();

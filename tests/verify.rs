@@ -11,8 +11,14 @@ struct Project {
 }
 
 const FILES: &[(&str, &str)] = &[
-    ("001_init.sql", "-- init\nCREATE TABLE IF NOT EXISTS users (id INTEGER PRIMARY KEY, name TEXT);\n"),
-    ("002_add_email.sql", "-- email\nALTER TABLE users ADD COLUMN email TEXT;\n"),
+    (
+        "001_init.sql",
+        "-- init\nCREATE TABLE IF NOT EXISTS users (id INTEGER PRIMARY KEY, name TEXT);\n",
+    ),
+    (
+        "002_add_email.sql",
+        "-- email\nALTER TABLE users ADD COLUMN email TEXT;\n",
+    ),
     (
         "003_create_audit_log.sql",
         "-- audit\nCREATE TABLE IF NOT EXISTS audit_log (id INTEGER PRIMARY KEY, action TEXT NOT NULL);\nCREATE INDEX IF NOT EXISTS audit_log_action ON audit_log(action);\n",
@@ -46,7 +52,11 @@ impl Project {
             }
             conn.execute(
                 "INSERT INTO schema_versions (version, description, checksum) VALUES (?1, ?2, ?3)",
-                [version, name, &schemagate::checksum::sha256_normalised(text)],
+                [
+                    version,
+                    name,
+                    &schemagate::checksum::sha256_normalised(text),
+                ],
             )
             .unwrap();
         }
@@ -97,12 +107,27 @@ fn a_recorded_migration_whose_table_was_never_created_is_schema_drift() {
     let d = drift(&v);
     let table = d
         .iter()
-        .find(|f| f["message"].as_str().unwrap().contains("table audit_log is missing"))
+        .find(|f| {
+            f["message"]
+                .as_str()
+                .unwrap()
+                .contains("table audit_log is missing")
+        })
         .unwrap_or_else(|| panic!("{v:#}"));
     assert_eq!(table["path"], "migrations/003_create_audit_log.sql");
-    assert!(table["message"].as_str().unwrap().contains("003_create_audit_log.sql"));
+    assert!(
+        table["message"]
+            .as_str()
+            .unwrap()
+            .contains("003_create_audit_log.sql")
+    );
     // Its index is missing too, and blamed on the same migration.
-    assert!(d.iter().any(|f| f["message"].as_str().unwrap().contains("index audit_log_action")));
+    assert!(d.iter().any(|f| {
+        f["message"]
+            .as_str()
+            .unwrap()
+            .contains("index audit_log_action")
+    }));
 }
 
 #[test]
@@ -131,7 +156,12 @@ fn a_table_created_by_hand_is_reported() {
     assert_eq!(code, 1);
     let d = drift(&v);
     assert_eq!(d.len(), 1, "{v:#}");
-    assert!(d[0]["message"].as_str().unwrap().contains("table scratchpad"));
+    assert!(
+        d[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("table scratchpad")
+    );
 }
 
 #[test]
