@@ -10,6 +10,7 @@
 //! therefore leaves the database exactly at the previous migration boundary.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
@@ -74,6 +75,8 @@ pub enum StepErrorKind {
     Dirty,
     /// The Python runner died: whether it committed is unknown until history is re-read.
     Unknown,
+    /// SIGINT or SIGTERM: the run stopped at a migration boundary.
+    Interrupted,
 }
 
 /// A failed step, with where in the file it failed.
@@ -238,12 +241,40 @@ fn clear_authorizer(conn: &mut Connection) {
     let _ = conn.authorizer(None::<fn(AuthContext<'_>) -> Authorization>);
 }
 
-/// Interrupts statements once the deadline passes (SQLite checks every N VM steps).
-fn set_deadline(conn: &mut Connection, timeout: Option<Duration>) {
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_signal(_: libc::c_int) {
+    INTERRUPTED.store(true, Ordering::SeqCst);
+}
+
+/// Makes SIGINT and SIGTERM stop a run at the next safe point instead of killing it: the
+/// running SQL migration is interrupted and rolled back (a Python migration is let finish),
+/// nothing further starts, the lock is released and the report says where the database is.
+/// For the CLI; a library caller keeps its own signal handling.
+pub fn stop_on_signals() {
+    let handler = on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
+    // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
+    unsafe {
+        libc::signal(libc::SIGINT, handler);
+        libc::signal(libc::SIGTERM, handler);
+    }
+}
+
+/// Whether SIGINT or SIGTERM arrived since [`stop_on_signals`].
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::SeqCst)
+}
+
+/// Interrupts statements once the deadline passes or a stop signal arrived (SQLite calls
+/// the handler every N VM steps); `None` removes it.
+fn set_deadline(conn: &mut Connection, timeout: Option<Option<Duration>>) {
     let _ = match timeout {
         Some(t) => {
-            let deadline = Instant::now() + t;
-            conn.progress_handler(10_000, Some(move || Instant::now() > deadline))
+            let deadline = t.map(|t| Instant::now() + t);
+            conn.progress_handler(
+                10_000,
+                Some(move || interrupted() || deadline.is_some_and(|d| Instant::now() > d)),
+            )
         }
         None => conn.progress_handler(0, None::<fn() -> bool>),
     };
@@ -301,6 +332,13 @@ fn run_statements(conn: &Connection, m: &Migration, idx: &LineIndex) -> Result<u
 
 fn step_failure(m: &Migration, e: &rusqlite::Error) -> StepError {
     let msg = sqlite_message(e);
+    if e.sqlite_error_code() == Some(rusqlite::ErrorCode::OperationInterrupted) && interrupted() {
+        return StepError::new(
+            StepErrorKind::Interrupted,
+            m,
+            "interrupted by a signal; this migration was rolled back",
+        );
+    }
     if e.sqlite_error_code() == Some(rusqlite::ErrorCode::OperationInterrupted) {
         return StepError::new(
             StepErrorKind::Failed,
@@ -412,7 +450,7 @@ fn sql_in_transaction(
     }
     let fk_before = foreign_key_violations(conn).map_err(|e| step_failure(m, &e))?;
     deny_transaction_control(conn);
-    set_deadline(conn, opts.migration_timeout);
+    set_deadline(conn, Some(opts.migration_timeout));
     let statements = run_statements(conn, m, idx);
     set_deadline(conn, None);
     clear_authorizer(conn);
@@ -521,7 +559,7 @@ fn apply_sql_no_transaction(
     if opts.record_history {
         history::mark_running(conn, m).map_err(|e| step_failure(m, &e))?;
     }
-    set_deadline(conn, opts.migration_timeout);
+    set_deadline(conn, Some(opts.migration_timeout));
     let statements = run_statements(conn, m, &idx);
     set_deadline(conn, None);
     let statements = match statements {
@@ -967,6 +1005,21 @@ pub fn migrate(
         .map(|e| &e.version)
         .collect();
     for m in pending {
+        if interrupted() {
+            result.status = MigrateStatus::Error;
+            result.count = result.applied.len();
+            result.failure = Some(StepErrorKind::Interrupted);
+            result.error = Some(Location {
+                message: format!(
+                    "interrupted by a signal before {}; the database is intact at the last applied migration",
+                    m.path
+                ),
+                path: None,
+                line: None,
+                column: None,
+            });
+            return Ok(result);
+        }
         if versions_done.contains(&&m.version) {
             // Only reachable with --allow duplicates: the legacy manager also ran the first
             // file of a version and skipped the rest.
@@ -977,6 +1030,7 @@ pub fn migrate(
         let file = migrations_dir.join(&m.file_name);
         match apply_one(&mut conn, db_path, &file, m, &apply_opts) {
             Ok(step) => {
+                crate::db::failpoint(&format!("applied:{}", m.version));
                 if step.already_applied {
                     on_event(Event::Skipped(m, "another process recorded it meanwhile"));
                 } else {

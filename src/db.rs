@@ -229,20 +229,28 @@ pub fn table_exists(conn: &Connection, name: &str) -> rusqlite::Result<bool> {
     .map(|n| n > 0)
 }
 
-/// Test-only fault injection (`SCHEMAGATE_TEST_FAILPOINT=name`): at the named point, write
-/// the name to the file `SCHEMAGATE_TEST_MARKER` (if set) and sleep, so a test can kill the
-/// process at a known moment. Does nothing unless the variable names this point.
+/// Test-only fault injection (`SCHEMAGATE_TEST_FAILPOINT=name[,name...]`): at the named
+/// point, write the name to the file `SCHEMAGATE_TEST_MARKER` (if set) and sleep, so a test
+/// can kill the process at a known moment. Points: `backup_written`, `after_backup`,
+/// `before_commit:VERSION`, `after_commit:VERSION`. Does nothing unless the variable names
+/// this point. Not for production use.
 pub fn failpoint(name: &str) {
     let Ok(points) = std::env::var("SCHEMAGATE_TEST_FAILPOINT") else {
         return;
     };
-    if !points.split(',').any(|p| p == name) {
+    // `mark:NAME` only writes the marker and goes on (to signal the process mid-run).
+    let mark_only = points
+        .split(',')
+        .any(|p| p.strip_prefix("mark:") == Some(name));
+    if !mark_only && !points.split(',').any(|p| p == name) {
         return;
     }
     if let Ok(marker) = std::env::var("SCHEMAGATE_TEST_MARKER") {
         let _ = fs::write(&marker, name);
     }
-    std::thread::sleep(Duration::from_secs(60));
+    if !mark_only {
+        std::thread::sleep(Duration::from_secs(60));
+    }
 }
 
 #[cfg(test)]

@@ -481,3 +481,33 @@ fn a_damaged_database_is_refused_before_backup_and_before_any_write() {
     assert!(p.backup_files().is_empty());
     assert_eq!(fs::read(p.db()).unwrap(), bytes, "not one byte written");
 }
+
+#[test]
+fn sigterm_stops_at_a_migration_boundary_and_says_so() {
+    let p = slow_project();
+    let marker = p.path().join("marker");
+    let child = p
+        .std_cmd(&["migrate"])
+        .env("SCHEMAGATE_TEST_FAILPOINT", "mark:applied:001")
+        .env("SCHEMAGATE_TEST_MARKER", &marker)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut child = child;
+    wait_for(&marker, &mut child);
+    // SAFETY: signalling our own child by pid.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let out = child.wait_with_output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(text.contains("interrupted by a signal"), "{text}");
+    assert_boundary(&p);
+    assert!(p.versions().len() < 4, "{text}");
+    p.run(&["migrate", "--lock-timeout", "0"]).success();
+    assert_eq!(p.versions().len(), 4);
+}

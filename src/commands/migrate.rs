@@ -82,6 +82,7 @@ pub fn run(ctx: &Context, args: &MigrateArgs) -> anyhow::Result<Outcome> {
         }
         Event::Skipped(m, why) => ctx.log(format!("skipped {}: {why}", m.path)),
     };
+    apply::stop_on_signals();
     let result = match apply::migrate(
         &target.path,
         &ctx.migrations_dir,
@@ -97,7 +98,10 @@ pub fn run(ctx: &Context, args: &MigrateArgs) -> anyhow::Result<Outcome> {
     } else {
         ctx.emit(&render_text(ctx, &target.display, &discovery, &result))?;
     }
-    if result.failure == Some(apply::StepErrorKind::Environment) {
+    if matches!(
+        result.failure,
+        Some(apply::StepErrorKind::Environment | apply::StepErrorKind::Interrupted)
+    ) {
         // The environment stopped the run (exit 2); the result above already says where.
         anyhow::bail!(
             "{}",
