@@ -11,7 +11,7 @@ fn repo() -> PathBuf {
 }
 
 /// The `target` folder this test binary was built in: the script's build fallback reuses
-/// it (dev profile), so it finds the binary already fresh instead of compiling again.
+/// it (with the profile and features of `cargo test`).
 fn target_dir() -> PathBuf {
     let exe = PathBuf::from(env!("CARGO_BIN_EXE_schemagate"));
     exe.parent()
@@ -36,8 +36,17 @@ fn project(dir: &Path) -> PathBuf {
 fn action(dir: &Path) -> Command {
     let mut cmd = Command::new("bash");
     cmd.arg(repo().join("scripts/action-run.sh"));
-    for (k, _) in std::env::vars() {
-        if k.starts_with("GITHUB_") || k.starts_with("INPUT_") || k.starts_with("SCHEMAGATE_") {
+    for (k, _) in std::env::vars_os() {
+        let k = k.to_string_lossy().into_owned();
+        // Also what cargo sets for this test process (CARGO_MANIFEST_DIR, CARGO_PKG_*...):
+        // a runner has none of it, and a build script that watches one of them (ring
+        // does) would make the fallback build and the next `cargo test` rebuild each other.
+        let cargo_test_var = k == "CARGO" || (k.starts_with("CARGO_") && k != "CARGO_HOME");
+        if cargo_test_var
+            || k.starts_with("GITHUB_")
+            || k.starts_with("INPUT_")
+            || k.starts_with("SCHEMAGATE_")
+        {
             cmd.env_remove(k);
         }
     }
@@ -47,7 +56,11 @@ fn action(dir: &Path) -> Command {
         .env("GITHUB_OUTPUT", dir.join("github_output"))
         .env("GITHUB_STEP_SUMMARY", dir.join("step_summary.md"))
         .env("RUNNER_TEMP", &temp)
-        .env("SCHEMAGATE_ACTION_PROFILE", "dev")
+        // The build fallback is the real `cargo build`, with the profile, features and
+        // targets of `cargo test` (dev-dependencies' features included), so it finds this
+        // test run's artefacts fresh instead of rebuilding the crate graph.
+        .env("SCHEMAGATE_ACTION_PROFILE", "test")
+        .env("SCHEMAGATE_ACTION_CARGO_FLAGS", "--tests")
         .env("CARGO_TARGET_DIR", target_dir())
         .env("INPUT_FAIL_ON", "error")
         .env("INPUT_COMMENT", "false")
