@@ -1,4 +1,17 @@
+//! `mark-applied`, `forget`, `rekey`: the repairs the legacy documentation did by hand with
+//! `sqlite3 ... INSERT/DELETE`. Each checks its input against the folder and the history
+//! read under the migrator lock (pure functions below), then changes the history and writes
+//! its audit row in one transaction.
+
+// The checks are wired to the commands once the applier's db/lock/history modules land.
+#![allow(dead_code)]
+
+use anyhow::bail;
+
+use crate::checksum::{self, Stored, Verdict};
 use crate::cli::{Context, Outcome, RekeyArgs, RepairArgs};
+use crate::migration::{Discovery, Migration, Version};
+use crate::plan::HistoryRow;
 
 pub fn mark_applied(_ctx: &Context, _args: &RepairArgs) -> anyhow::Result<Outcome> {
     Err(super::not_yet("mark-applied"))
@@ -10,4 +23,209 @@ pub fn forget(_ctx: &Context, _args: &RepairArgs) -> anyhow::Result<Outcome> {
 
 pub fn rekey(_ctx: &Context, _args: &RekeyArgs) -> anyhow::Result<Outcome> {
     Err(super::not_yet("rekey"))
+}
+
+pub(crate) fn parse_version(s: &str) -> anyhow::Result<Version> {
+    match Version::parse(s.trim()) {
+        Some(v) => Ok(v),
+        None => bail!("`{s}` is not a migration version (expected digits, e.g. 004)"),
+    }
+}
+
+/// The history row of `version` (numerically: "4" finds "004").
+pub(crate) fn row_of<'a>(rows: &'a [HistoryRow], version: &Version) -> Option<&'a HistoryRow> {
+    rows.iter()
+        .find(|r| r.parsed_version().as_ref() == Some(version))
+}
+
+/// The one file with `version`; none or several is an error that says what to do.
+fn file_of<'a>(
+    discovery: &'a Discovery,
+    version: &Version,
+    dir: &str,
+) -> anyhow::Result<&'a Migration> {
+    let files: Vec<&Migration> = discovery.by_version(version).collect();
+    match files.as_slice() {
+        [one] => Ok(one),
+        [] => bail!(
+            "no migration file in {dir} has version {version}; check the version (`schemagate status` lists them)"
+        ),
+        many => bail!(
+            "version {version} has several files ({}); resolve the duplicate first with `schemagate renumber`",
+            many.iter()
+                .map(|m| m.file_name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// `mark-applied VERSION`: the file to record. Refuses a version without a file, with
+/// several files, or already recorded.
+pub(crate) fn check_mark_applied<'a>(
+    discovery: &'a Discovery,
+    rows: &[HistoryRow],
+    version: &str,
+    dir: &str,
+) -> anyhow::Result<&'a Migration> {
+    let version = parse_version(version)?;
+    let m = file_of(discovery, &version, dir)?;
+    if let Some(row) = row_of(rows, &version) {
+        bail!(
+            "version {} is already recorded as applied (row {}, applied at {}); nothing to mark",
+            row.version,
+            row.id,
+            row.applied_at.as_deref().unwrap_or("unknown time")
+        );
+    }
+    Ok(m)
+}
+
+/// `forget VERSION`: the row to remove.
+pub(crate) fn check_forget<'a>(
+    rows: &'a [HistoryRow],
+    version: &str,
+) -> anyhow::Result<&'a HistoryRow> {
+    let v = parse_version(version)?;
+    row_of(rows, &v).ok_or_else(|| {
+        anyhow::anyhow!(
+            "version {version} is not recorded in schema_versions; nothing to forget (`schemagate status` lists the applied versions)"
+        )
+    })
+}
+
+/// `rekey OLD NEW`: the row to move and the file now at NEW, which must hold exactly the
+/// content recorded for OLD. Anything else would mark a different migration as applied.
+pub(crate) fn check_rekey<'a, 'r>(
+    discovery: &'a Discovery,
+    rows: &'r [HistoryRow],
+    old: &str,
+    new: &str,
+    dir: &str,
+) -> anyhow::Result<(&'r HistoryRow, &'a Migration)> {
+    let old_v = parse_version(old)?;
+    let new_v = parse_version(new)?;
+    if old_v == new_v {
+        bail!("OLD and NEW are the same version ({old}); nothing to rekey");
+    }
+    let row = row_of(rows, &old_v).ok_or_else(|| {
+        anyhow::anyhow!("version {old} is not recorded in schema_versions; nothing to rekey")
+    })?;
+    if let Some(taken) = row_of(rows, &new_v) {
+        bail!(
+            "version {new} is already recorded (row {}); `schemagate forget {new}` first if that row is wrong",
+            taken.id
+        );
+    }
+    let target = file_of(discovery, &new_v, dir)?;
+    let stored = row.stored();
+    if matches!(stored, Stored::Unverified(_)) {
+        bail!(
+            "the row of version {old} has no real checksum ({:?}), so it cannot be proved that {} is the migration it records; use `schemagate forget {old}` and `schemagate mark-applied {new}` with a reason instead",
+            row.checksum.as_deref().unwrap_or("NULL"),
+            target.path
+        );
+    }
+    if checksum::verify(target, &stored) != Verdict::Match {
+        bail!(
+            "{} does not have the content recorded for version {old} (checksum {}); rekey only moves a row to the same migration under a new number",
+            target.path,
+            row.checksum.as_deref().unwrap_or("NULL")
+        );
+    }
+    // If OLD still has a file with the recorded content, moving the row would make that
+    // file pending and run the migration a second time.
+    if let Some(still) = discovery
+        .by_version(&old_v)
+        .find(|m| checksum::verify(m, &stored) == Verdict::Match)
+    {
+        bail!(
+            "{} still has the content recorded for version {old}; remove or renumber that file before moving its row",
+            still.path
+        );
+    }
+    Ok((row, target))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::migration::discover;
+
+    fn folder(files: &[(&str, &str)]) -> Discovery {
+        discover("m", files.iter().map(|(n, t)| (*n, t.as_bytes())))
+    }
+
+    fn row(id: i64, version: &str, checksum: Option<&str>) -> HistoryRow {
+        HistoryRow {
+            id,
+            version: version.into(),
+            applied_at: Some("2024-01-01 00:00:00".into()),
+            description: None,
+            checksum: checksum.map(str::to_string),
+            file_name: None,
+            skeleton: None,
+        }
+    }
+
+    fn err<T: std::fmt::Debug>(r: anyhow::Result<T>) -> String {
+        format!("{:#}", r.unwrap_err())
+    }
+
+    #[test]
+    fn mark_applied_needs_one_file_and_no_row() {
+        let d = folder(&[
+            ("001_a.sql", "A"),
+            ("002_b.sql", "B"),
+            ("003_c.sql", "C"),
+            ("003_d.sql", "D"),
+        ]);
+        let rows = vec![row(1, "1", Some("manual"))];
+        assert_eq!(
+            check_mark_applied(&d, &rows, "002", "m").unwrap().file_name,
+            "002_b.sql"
+        );
+        assert!(err(check_mark_applied(&d, &rows, "001", "m")).contains("already recorded"));
+        assert!(
+            err(check_mark_applied(&d, &rows, "009", "m"))
+                .contains("no migration file in m has version 009")
+        );
+        assert!(err(check_mark_applied(&d, &rows, "003", "m")).contains("renumber"));
+        assert!(err(check_mark_applied(&d, &rows, "x1", "m")).contains("not a migration version"));
+    }
+
+    #[test]
+    fn forget_needs_a_row() {
+        let rows = vec![row(1, "004", Some("manual"))];
+        assert_eq!(check_forget(&rows, "4").unwrap().id, 1);
+        assert!(err(check_forget(&rows, "5")).contains("not recorded"));
+    }
+
+    #[test]
+    fn rekey_moves_a_row_only_to_the_same_content() {
+        let d = folder(&[("001_a.sql", "A"), ("007_b.sql", "B"), ("008_c.sql", "C")]);
+        let b = &d.migrations[1];
+        let rows = vec![
+            row(1, "001", Some(&d.migrations[0].checksum)),
+            row(2, "004", Some(&b.legacy_checksum)),
+            row(3, "005", Some("manual")),
+        ];
+        let (r, m) = check_rekey(&d, &rows, "004", "007", "m").unwrap();
+        assert_eq!((r.id, m.file_name.as_str()), (2, "007_b.sql"));
+        assert!(
+            err(check_rekey(&d, &rows, "004", "008", "m")).contains("does not have the content")
+        );
+        assert!(err(check_rekey(&d, &rows, "004", "001", "m")).contains("already recorded"));
+        assert!(err(check_rekey(&d, &rows, "006", "007", "m")).contains("not recorded"));
+        assert!(err(check_rekey(&d, &rows, "005", "008", "m")).contains("no real checksum"));
+        assert!(err(check_rekey(&d, &rows, "004", "009", "m")).contains("no migration file"));
+        assert!(err(check_rekey(&d, &rows, "4", "004", "m")).contains("same version"));
+    }
+
+    #[test]
+    fn rekey_refuses_while_the_old_file_still_holds_the_content() {
+        let d = folder(&[("004_b.sql", "B"), ("007_b.sql", "B")]);
+        let rows = vec![row(1, "004", Some(&d.migrations[0].checksum))];
+        assert!(err(check_rekey(&d, &rows, "004", "007", "m")).contains("m/004_b.sql still has"));
+    }
 }

@@ -1,5 +1,5 @@
-//! Text rendering for people: `path:line:col: severity[rule]: message`, a code frame around
-//! the offending line, the help, and a summary line.
+//! Text rendering for people, like a compiler: `path:line:col: severity[rule]: message`, a
+//! code frame with the offending span underlined, the help, and a summary line.
 
 use std::fmt::Write;
 
@@ -9,14 +9,14 @@ use super::{Finding, Report, Severity, StepStatus};
 /// already holds the migration texts).
 pub type Sources<'a> = &'a dyn Fn(&str) -> Option<&'a str>;
 
-/// Colours are decided by the caller's stream (anstream strips them when the output is
-/// not a terminal or `NO_COLOR` is set), so the renderer always emits them.
+/// Whether to emit colour escapes. On stdout, anstream strips them when the output is not a
+/// terminal or `NO_COLOR` is set, so callers pass `color: true` there and `false` for files.
 pub struct Style {
     pub color: bool,
 }
 
 fn paint(style: &Style, code: &str, text: &str) -> String {
-    if style.color {
+    if style.color && !text.is_empty() {
         format!("\x1b[{code}m{text}\x1b[0m")
     } else {
         text.to_string()
@@ -31,6 +31,23 @@ pub fn severity_label(style: &Style, s: Severity) -> String {
     }
 }
 
+fn underline_code(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "1;31",
+        Severity::Warning => "1;33",
+        Severity::Info => "1;36",
+    }
+}
+
+/// Spaces (tabs kept, so the caret lines up in any tab width) as wide as `chars` chars of
+/// `line`.
+fn pad(line: &str, chars: usize) -> String {
+    line.chars()
+        .take(chars)
+        .map(|c| if c == '\t' { '\t' } else { ' ' })
+        .collect()
+}
+
 pub fn render_finding(out: &mut String, f: &Finding, sources: Sources<'_>, style: &Style) {
     let location = match (&f.path, f.line, f.column) {
         (Some(p), Some(l), Some(c)) => format!("{p}:{l}:{c}: "),
@@ -40,40 +57,16 @@ pub fn render_finding(out: &mut String, f: &Finding, sources: Sources<'_>, style
     };
     let _ = writeln!(
         out,
-        "{}{}[{}]: {}",
+        "{}{}{}: {}",
         paint(style, "1", &location),
         severity_label(style, f.severity),
-        f.rule,
+        paint(style, "2", &format!("[{}]", f.rule)),
         f.message
     );
     if let (Some(path), Some(line)) = (&f.path, f.line)
         && let Some(text) = sources(path)
-        && let Some(src_line) = text.lines().nth(line.saturating_sub(1))
     {
-        let gutter = line.to_string().len();
-        let _ = writeln!(out, "{:gutter$} |", "");
-        let _ = writeln!(out, "{line} | {}", src_line.trim_end_matches('\r'));
-        if let Some(col) = f.column {
-            let width = match (f.end_line, f.end_column) {
-                (None | Some(_), Some(end))
-                    if f.end_line.is_none_or(|e| e == line) && end > col =>
-                {
-                    end - col
-                }
-                _ => src_line.chars().count().saturating_sub(col - 1).max(1),
-            };
-            let pad: String = src_line
-                .chars()
-                .take(col - 1)
-                .map(|c| if c == '\t' { '\t' } else { ' ' })
-                .collect();
-            let _ = writeln!(
-                out,
-                "{:gutter$} | {pad}{}",
-                "",
-                paint(style, "1;31", &"^".repeat(width))
-            );
-        }
+        frame(out, f, text, line, style);
     }
     if let Some(help) = &f.help {
         let _ = writeln!(out, "  = {}: {help}", paint(style, "1", "help"));
@@ -82,6 +75,73 @@ pub fn render_finding(out: &mut String, f: &Finding, sources: Sources<'_>, style
         for l in diff.lines() {
             let _ = writeln!(out, "    {l}");
         }
+    }
+}
+
+/// The offending line(s) with the span underlined: the first line from the column to the
+/// end of the span (or of the line), and for a span over several lines its last line too.
+fn frame(out: &mut String, f: &Finding, text: &str, line: usize, style: &Style) {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let line_text = |n: usize| {
+        text.split('\n')
+            .nth(n.saturating_sub(1))
+            .map(|l| l.trim_end_matches('\r'))
+    };
+    let Some(first) = line_text(line) else {
+        return;
+    };
+    let end_line = f.end_line.filter(|e| *e > line);
+    let last = end_line.and_then(|e| line_text(e).map(|t| (e, t)));
+    let gutter = last.map_or(line, |(e, _)| e).to_string().len();
+    let bar = paint(style, "1;34", "|");
+    let marks = |s: &str| paint(style, underline_code(f.severity), s);
+    let _ = writeln!(out, "{:gutter$} {bar}", "");
+    let _ = writeln!(
+        out,
+        "{} {bar} {first}",
+        paint(style, "1;34", &format!("{line:>gutter$}"))
+    );
+    if let Some(col) = f.column {
+        let col = col.max(1);
+        let len = first.chars().count();
+        let width = match (end_line, f.end_column) {
+            (None, Some(end)) if end > col => end - col,
+            _ => len.saturating_sub(col - 1),
+        }
+        .max(1);
+        let _ = writeln!(
+            out,
+            "{:gutter$} {bar} {}{}",
+            "",
+            pad(first, col - 1),
+            marks(&"^".repeat(width))
+        );
+    }
+    if let Some((e, last_text)) = last {
+        if e > line + 1 {
+            let _ = writeln!(
+                out,
+                "{} {bar}",
+                paint(style, "1;34", &format!("{:>gutter$}", "..."))
+            );
+        }
+        let _ = writeln!(
+            out,
+            "{} {bar} {last_text}",
+            paint(style, "1;34", &format!("{e:>gutter$}"))
+        );
+        let indent = last_text.chars().take_while(|c| c.is_whitespace()).count();
+        let end = f
+            .end_column
+            .map_or(last_text.chars().count(), |c| c.saturating_sub(1));
+        let width = end.saturating_sub(indent).max(1);
+        let _ = writeln!(
+            out,
+            "{:gutter$} {bar} {}{}",
+            "",
+            pad(last_text, indent),
+            marks(&"^".repeat(width))
+        );
     }
 }
 
@@ -121,10 +181,81 @@ pub fn render(report: &Report, sources: Sources<'_>, style: &Style) -> String {
     } else {
         paint(style, "1;31", "failed")
     };
-    let _ = writeln!(
-        out,
-        "{verdict}: {} error(s), {} warning(s), {} info; {} applied, {} pending",
-        s.errors, s.warnings, s.infos, s.applied, s.pending
+    let counts = format!(
+        "{} error(s), {} warning(s), {} info",
+        s.errors, s.warnings, s.infos
     );
+    if report.database.is_none() && report.dry_run.is_none() {
+        let _ = writeln!(
+            out,
+            "{verdict}: {counts} in {} migration(s)",
+            report.migrations.len()
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "{verdict}: {counts}; {} applied, {} pending",
+            s.applied, s.pending
+        );
+    }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plain(f: &Finding, text: &str) -> String {
+        let mut out = String::new();
+        let src = |_: &str| Some(text);
+        render_finding(&mut out, f, &src, &Style { color: false });
+        out
+    }
+
+    #[test]
+    fn frame_underlines_the_span() {
+        let mut f = Finding::new("robust-statements", Severity::Warning, "msg")
+            .path("m/001_x.sql")
+            .at(2, 3)
+            .help("do this");
+        f.end_column = Some(8);
+        let out = plain(&f, "-- x\n  DROP TABLE t;\n");
+        insta::assert_snapshot!(out, @r"
+        m/001_x.sql:2:3: warning[robust-statements]: msg
+          |
+        2 |   DROP TABLE t;
+          |   ^^^^^
+          = help: do this
+        ");
+    }
+
+    #[test]
+    fn multi_line_spans_show_their_last_line() {
+        let mut f = Finding::new("transaction-control", Severity::Error, "msg")
+            .path("p")
+            .at(9, 1);
+        f.end_line = Some(11);
+        f.end_column = Some(5);
+        let text = "\n\n\n\n\n\n\n\nBEGIN\n  x\nEND;\n";
+        let out = plain(&f, text);
+        insta::assert_snapshot!(out, @r"
+        p:9:1: error[transaction-control]: msg
+           |
+         9 | BEGIN
+           | ^^^^^
+        ... |
+        11 | END;
+           | ^^^^
+        ");
+    }
+
+    #[test]
+    fn colours_only_when_asked() {
+        let f = Finding::new("x", Severity::Error, "m").path("p").at(1, 1);
+        let mut out = String::new();
+        let src = |_: &str| Some("SELECT 1;");
+        render_finding(&mut out, &f, &src, &Style { color: true });
+        assert!(out.contains("\x1b[1;31merror"));
+        assert!(!plain(&f, "SELECT 1;").contains('\x1b'));
+    }
 }

@@ -1,0 +1,63 @@
+//! What `python_ast.py` tells us about Python migrations (pure data; the runner that
+//! produces it is the shell module [`super::pyast`]).
+
+use std::collections::HashMap;
+
+use serde::Deserialize;
+
+/// Python AST data per migration path (`Migration::path`).
+pub type PythonAst = HashMap<String, PyFile>;
+
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+pub struct PyFile {
+    pub path: String,
+    /// `SyntaxError` (or a file Python refuses to read); nothing else is filled then.
+    pub error: Option<PySyntaxError>,
+    /// Top-level `def`s.
+    pub functions: Vec<PyFunction>,
+    /// String literals passed to `.execute(...)`, `.executescript(...)`, `.executemany(...)`.
+    pub sql: Vec<PySql>,
+}
+
+impl PyFile {
+    pub fn function(&self, name: &str) -> Option<&PyFunction> {
+        self.functions.iter().find(|f| f.name == name)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct PySyntaxError {
+    pub message: String,
+    pub line: Option<usize>,
+    /// 1-based, in characters.
+    pub column: Option<usize>,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct PyFunction {
+    pub name: String,
+    pub line: usize,
+    pub column: usize,
+    /// Positional parameters.
+    pub params: usize,
+    pub varargs: bool,
+    pub is_async: bool,
+    /// The body is only `pass`, a docstring or `...`.
+    pub empty: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct PySql {
+    /// Enclosing top-level function (`None` at module level).
+    pub function: Option<String>,
+    pub method: String,
+    pub value: String,
+    /// Where the value's first character sits in the file when `exact`, else where the
+    /// literal starts.
+    pub line: usize,
+    pub column: usize,
+    /// The literal's body is its value verbatim, so every offset maps to a real position.
+    pub exact: bool,
+    pub call_line: usize,
+    pub call_end_line: usize,
+}

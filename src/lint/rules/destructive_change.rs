@@ -1,0 +1,220 @@
+//! `destructive-change`: statements that throw data away.
+
+use crate::lint::{RuleDoc, StatementCtx, ident};
+use crate::report::{Finding, Severity};
+use crate::sql::{Statement, StatementKind as K};
+
+pub const RULE: RuleDoc = RuleDoc {
+    id: "destructive-change",
+    default_severity: Severity::Warning,
+    summary: "DROP TABLE, DROP COLUMN, or DELETE/UPDATE without WHERE",
+    docs: r#"## What it does
+Flags `DROP TABLE`, `ALTER TABLE ... DROP COLUMN`, and `DELETE` or `UPDATE` without a
+`WHERE` clause. Not flagged: dropping a table the same file created, the drop inside a
+table rebuild (`DROP TABLE x` followed by `ALTER TABLE new_x RENAME TO x`), an `UPDATE`
+that fills a column the same file added, and anything in a Python `downgrade()`.
+
+## Why is this bad?
+These statements lose data that no later migration can bring back; the only way back is a
+backup. They deserve a second look in review, and often a two-step rollout (stop using the
+column, deploy, then drop it).
+
+## Example
+```sql
+DROP TABLE legacy_sessions;
+DELETE FROM audit_log;
+```
+
+## Use instead
+Make sure the data is really unused (or copied elsewhere), then silence the finding for
+that statement with a reason the reviewer can read:
+```sql
+-- schemagate:ignore destructive-change -- sessions moved to redis in #412
+DROP TABLE IF EXISTS legacy_sessions;
+```
+"#,
+};
+
+pub fn check(s: &StatementCtx<'_, '_, '_>, out: &mut Vec<Finding>) {
+    if s.unit.function() == Some("downgrade") {
+        return;
+    }
+    let src = s.src();
+    match s.kind {
+        K::DropTable => {
+            let name = ident(s.text(s.last_token()));
+            let created_here = s.earlier().any(|(st, k)| {
+                matches!(k, K::CreateTable | K::CreateVirtualTable)
+                    && created_name(st, src).as_deref() == Some(name.as_str())
+            });
+            let rebuilt = s.later().any(|(st, k)| {
+                k == K::AlterTable && renamed_to(st, src).as_deref() == Some(name.as_str())
+            });
+            if created_here || rebuilt {
+                return;
+            }
+            out.push(
+                s.finding(
+                    &RULE,
+                    format!("`DROP TABLE` deletes `{}` and all its rows", s.text(s.last_token())),
+                    s.span(0, s.last_token()),
+                )
+                .help("make sure nothing reads it any more (and that a backup exists), then mark the statement `-- schemagate:ignore destructive-change -- <reason>`"),
+            );
+        }
+        K::AlterTable => {
+            let k = if s.is_op(3, ".") { 5 } else { 3 };
+            if !s.is_kw(k, "DROP") {
+                return;
+            }
+            let col = if s.is_kw(k + 1, "COLUMN") {
+                k + 2
+            } else {
+                k + 1
+            };
+            out.push(
+                s.finding(
+                    &RULE,
+                    format!("`DROP COLUMN {}` deletes the column's data", s.text(col)),
+                    s.span(k, col),
+                )
+                .help("stop using the column in a release first, then drop it; mark the statement `-- schemagate:ignore destructive-change -- <reason>`"),
+            );
+        }
+        K::Delete | K::Update => {
+            let depths = s.depths();
+            let has_where = (0..s.tokens().len()).any(|i| depths[i] == 0 && s.is_kw(i, "WHERE"));
+            if has_where || (s.kind == K::Update && fills_new_columns(s, &depths)) {
+                return;
+            }
+            let verb = if s.kind == K::Delete {
+                "DELETE"
+            } else {
+                "UPDATE"
+            };
+            let what = if s.kind == K::Delete {
+                "deletes every row"
+            } else {
+                "rewrites every row"
+            };
+            let start = (0..s.tokens().len())
+                .find(|&i| s.is_kw(i, verb))
+                .unwrap_or(0);
+            out.push(
+                s.finding(
+                    &RULE,
+                    format!("`{verb}` without WHERE {what} of the table"),
+                    s.span(start, s.last_token()),
+                )
+                .help("add a WHERE clause, or mark the statement `-- schemagate:ignore destructive-change -- <reason>` if every row is meant"),
+            );
+        }
+        _ => {}
+    }
+}
+
+/// Table name of `CREATE [TEMP] TABLE [IF NOT EXISTS] [schema.]name`.
+fn created_name(st: &Statement, src: &str) -> Option<String> {
+    let mut i = (0..st.tokens.len()).find(|&i| st.is_keyword(src, i, "TABLE"))? + 1;
+    if st.is_keyword(src, i, "IF") {
+        i += 3;
+    }
+    let tok = |i: usize| st.tokens.get(i).map(|t| t.text(src));
+    if tok(i + 1) == Some(".") {
+        i += 2;
+    }
+    tok(i).map(ident)
+}
+
+/// New name of `ALTER TABLE x RENAME TO name`.
+fn renamed_to(st: &Statement, src: &str) -> Option<String> {
+    let i = (0..st.tokens.len()).find(|&i| st.is_keyword(src, i, "RENAME"))?;
+    if !st.is_keyword(src, i + 1, "TO") {
+        return None;
+    }
+    st.tokens.get(i + 2).map(|t| ident(t.text(src)))
+}
+
+/// `UPDATE t SET a = ..., b = ...` where every assigned column was added to `t` earlier
+/// in the same file: a backfill of new columns, not a rewrite of existing data.
+fn fills_new_columns(s: &StatementCtx<'_, '_, '_>, depths: &[usize]) -> bool {
+    let src = s.src();
+    let Some(set) = (0..s.tokens().len()).find(|&i| depths[i] == 0 && s.is_kw(i, "SET")) else {
+        return false;
+    };
+    let table = ident(s.text(set - 1));
+    let mut assigned = Vec::new();
+    let mut i = set + 1;
+    while i < s.tokens().len() {
+        if depths[i] == 0 && (i == set + 1 || s.is_op(i - 1, ",")) && s.is_op(i + 1, "=") {
+            assigned.push(ident(s.text(i)));
+        }
+        if depths[i] == 0 && (s.is_kw(i, "FROM") || s.is_kw(i, "RETURNING")) {
+            break;
+        }
+        i += 1;
+    }
+    let added: Vec<(String, String)> = s
+        .earlier()
+        .filter(|(_, k)| *k == K::AlterTable)
+        .filter_map(|(st, _)| {
+            let k = if st.tokens.get(3).is_some_and(|t| t.text(src) == ".") {
+                5
+            } else {
+                3
+            };
+            if !st.is_keyword(src, k, "ADD") {
+                return None;
+            }
+            let col = if st.is_keyword(src, k + 1, "COLUMN") {
+                k + 2
+            } else {
+                k + 1
+            };
+            Some((
+                ident(st.tokens.get(k - 1)?.text(src)),
+                ident(st.tokens.get(col)?.text(src)),
+            ))
+        })
+        .collect();
+    !assigned.is_empty()
+        && assigned
+            .iter()
+            .all(|c| added.iter().any(|(t, a)| *t == table && a == c))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lint::testing::{at, py, sql};
+
+    #[test]
+    fn drops_and_unfiltered_writes() {
+        let text = "DROP TABLE sessions;\nALTER TABLE users DROP COLUMN legacy;\nDELETE FROM audit_log;\nUPDATE users SET name = lower(name);\nWITH x AS (SELECT 1) DELETE FROM t;\n";
+        let f = sql(RULE.id, text);
+        assert_eq!(at(&f), [(1, 1), (2, 19), (3, 1), (4, 1), (5, 22)]);
+    }
+
+    #[test]
+    fn filtered_writes_rebuilds_scratch_tables_and_backfills_are_not_destructive() {
+        let text = r#"DELETE FROM audit_log WHERE at < '2020-01-01';
+UPDATE users SET name = (SELECT name FROM t WHERE t.id = users.id) WHERE id > 0;
+CREATE TABLE IF NOT EXISTS users_new (id INTEGER PRIMARY KEY, name TEXT);
+INSERT INTO users_new SELECT id, name FROM users;
+DROP TABLE users;
+ALTER TABLE users_new RENAME TO users;
+CREATE TEMP TABLE scratch AS SELECT 1 AS x;
+DROP TABLE scratch;
+ALTER TABLE users ADD COLUMN active INTEGER;
+UPDATE users SET active = 1;
+CREATE TRIGGER IF NOT EXISTS t AFTER INSERT ON users BEGIN DELETE FROM cache; END;
+"#;
+        assert!(sql(RULE.id, text).is_empty());
+    }
+
+    #[test]
+    fn python_downgrades_may_drop() {
+        let text = "def upgrade(conn):\n    conn.execute(\"DROP TABLE old\")\n\ndef downgrade(conn):\n    conn.execute(\"DROP TABLE new\")\n";
+        assert_eq!(at(&py(RULE.id, "004_x.py", text)), [(2, 19)]);
+    }
+}
