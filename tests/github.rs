@@ -78,6 +78,45 @@ fn annotation_properties_escape_colon_comma_percent_and_newlines() {
     );
 }
 
+#[test]
+fn lint_format_github_prints_exact_annotations() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = dir.path().join("migrations");
+    std::fs::create_dir_all(&m).unwrap();
+    // A robust-statements finding whose message carries `%`, `:` and `,` (the table name),
+    // and whose help makes it two lines; and a duplicate version.
+    std::fs::write(
+        m.join("003_create_audit_log.sql"),
+        "-- audit\nCREATE TABLE \"100%: a, b\" (\n  id INTEGER PRIMARY KEY\n);\n",
+    )
+    .unwrap();
+    std::fs::write(
+        m.join("004_add_a.sql"),
+        "-- a\nCREATE TABLE IF NOT EXISTS a (id INTEGER);\n",
+    )
+    .unwrap();
+    std::fs::write(
+        m.join("004_add_b.sql"),
+        "-- b\nCREATE TABLE IF NOT EXISTS b (id INTEGER);\n",
+    )
+    .unwrap();
+    let out = schemagate(dir.path())
+        .args(["lint", "--format", "github"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "::warning file=migrations/003_create_audit_log.sql,line=2,col=1,endColumn=25,title=robust-statements::\
+         `CREATE TABLE \"100%25: a, b\"` without IF NOT EXISTS fails when the object already exists\
+         %0Ahelp: write `CREATE TABLE IF NOT EXISTS \"100%25: a, b\"` so a re-run against a database \
+         that already has the change does not fail\n\
+         ::error file=migrations/004_add_b.sql,title=duplicate-version::\
+         version 004 is claimed by 2 files: migrations/004_add_a.sql, migrations/004_add_b.sql\
+         %0Ahelp: give all but one of them a new, unused version (`schemagate renumber` plans it)\n"
+    );
+}
+
 fn env_in(dir: &Path) -> GithubEnv {
     GithubEnv {
         actions: true,
