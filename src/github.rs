@@ -378,7 +378,8 @@ pub enum CommentAction {
     Updated(u64),
 }
 
-/// Updates our earlier comment (the first one carrying the marker) or creates one.
+/// Updates our earlier comment (the first one that starts with the marker: a reply that
+/// quotes ours carries the marker too, after `> `) or creates one.
 pub fn upsert_comment(
     api: &dyn CommentApi,
     number: u64,
@@ -387,7 +388,7 @@ pub fn upsert_comment(
     let existing = api
         .list_comments(number)?
         .into_iter()
-        .find(|c| c.body.contains(comment::MARKER));
+        .find(|c| c.body.trim_start().starts_with(comment::MARKER));
     match existing {
         Some(c) => {
             api.update_comment(c.id, body)?;

@@ -563,6 +563,8 @@ fn our_comment_on_page_two_is_found_and_updated() {
         for i in 0..130 {
             st.comments.push((i + 1, format!("discussion {i}")));
         }
+        // A reply quoting an old report carries the marker but is not ours.
+        st.comments[3].1 = format!("> {}\n> old report\n\nwhy?", comment::MARKER);
         st.comments
             .push((500, format!("{}\nold report", comment::MARKER)));
         for i in 0..40 {
