@@ -76,7 +76,6 @@ fn text(out: &Output) -> (String, String) {
 }
 
 #[test]
-#[ignore = "needs `schemagate check` (issue 4); enable once it is on main"]
 fn the_action_builds_schemagate_and_runs_check_end_to_end() {
     let dir = tempfile::tempdir().unwrap();
     let project = project(dir.path());

@@ -734,7 +734,6 @@ fn own_exit_code(dir: &Path) -> i32 {
 }
 
 #[test]
-#[ignore = "needs `schemagate check` (issue 4); enable once it is on main"]
 fn check_comment_creates_then_updates_one_comment() {
     let gh = LoopbackGitHub::start();
     let tmp = tempfile::tempdir().unwrap();
@@ -761,7 +760,6 @@ fn check_comment_creates_then_updates_one_comment() {
 }
 
 #[test]
-#[ignore = "needs `schemagate check` (issue 4); enable once it is on main"]
 fn check_comment_with_a_read_only_token_warns_and_keeps_the_reports_exit_code() {
     let gh = LoopbackGitHub::start();
     gh.state.lock().unwrap().fail_writes =
@@ -791,7 +789,6 @@ fn check_comment_with_a_read_only_token_warns_and_keeps_the_reports_exit_code() 
 }
 
 #[test]
-#[ignore = "needs `schemagate check` (issue 4); enable once it is on main"]
 fn check_sarif_file_validates_against_the_official_schema() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = project(tmp.path());
@@ -817,4 +814,33 @@ fn check_sarif_file_validates_against_the_official_schema() {
         .map(|e| e.to_string())
         .collect();
     assert!(errors.is_empty(), "{errors:#?}");
+}
+
+#[test]
+fn inside_actions_annotations_stay_out_of_json_on_stdout() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = project(tmp.path());
+    std::fs::write(
+        dir.join("migrations/005_dup.sql"),
+        "-- dup\nCREATE TABLE IF NOT EXISTS dup (id INTEGER);\n",
+    )
+    .unwrap();
+    let out = schemagate(&dir)
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_STEP_SUMMARY", dir.join("summary.md"))
+        .args(["check", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&out.stdout).expect("stdout is only JSON");
+    assert_eq!(report["command"], "check");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("::error file=migrations/005_dup.sql"),
+        "annotations on stderr: {stderr}"
+    );
+    assert!(
+        std::fs::read_to_string(dir.join("summary.md"))
+            .is_ok_and(|s| s.contains("duplicate-version"))
+    );
 }
