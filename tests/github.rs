@@ -176,13 +176,12 @@ fn step_summary_and_outputs_are_appended_as_specified() {
         summary.starts_with("earlier step\n## schemagate check\n"),
         "appended: {summary}"
     );
-    assert!(summary.contains("| ❌ error | `duplicate-version` | migrations/004\\_b.sql:1:1 |"));
+    assert!(summary.contains("| ❌ error | `duplicate-version` | `migrations/004_b.sql:1:1` |"));
     assert!(
-        summary
-            .contains("| 003 | migrations/003\\_create\\_audit\\_log.sql | ✅ ok | 2.5 ms | 1 |")
+        summary.contains("| 003 | `migrations/003_create_audit_log.sql` | ✅ ok | 2.5 ms | 1 |")
     );
     assert!(summary.contains(
-        "<details><summary>Schema diff of 003</summary>\n\n```diff\n+CREATE TABLE audit_log"
+        "<details><summary>Schema diff of 003 (migrations/003_create_audit_log.sql)</summary>\n\n```diff\n+CREATE TABLE audit_log"
     ));
 
     let outputs = std::fs::read_to_string(dir.path().join("output.txt")).unwrap();
