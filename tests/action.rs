@@ -100,6 +100,35 @@ fn the_action_builds_schemagate_and_runs_check_end_to_end() {
     assert!(summary.starts_with("## schemagate check"), "{summary}");
     let sarif = std::fs::read_to_string(project.join("schemagate.sarif")).unwrap();
     assert!(sarif.contains("\"version\": \"2.1.0\""));
+
+    // A second version 005: the step fails with the check's exit code, and the outputs
+    // (appended for this step) say why.
+    std::fs::write(
+        project.join("migrations/005_again.sql"),
+        "-- again\nCREATE TABLE IF NOT EXISTS again (id INTEGER);\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("github_output"), "").unwrap();
+    let out = action(dir.path())
+        .env("SCHEMAGATE_ACTION_FORCE_BUILD", "1")
+        .env("INPUT_WORKING_DIRECTORY", &project)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains(
+            "::error file=migrations/005_create_tags.sql,title=duplicate-version::version 005"
+        ),
+        "annotations on stdout: {stdout}"
+    );
+    let outputs = std::fs::read_to_string(dir.path().join("github_output")).unwrap();
+    let value = |name: &str| {
+        let start = outputs.find(&format!("{name}<<")).expect(name);
+        outputs[start..].lines().nth(1).unwrap().to_string()
+    };
+    assert_eq!(value("ok"), "false");
+    assert_eq!(value("errors"), "1");
 }
 
 fn sha256_hex(path: &Path) -> String {
