@@ -115,14 +115,17 @@ pub fn verdict_line(report: &Report) -> String {
     )
 }
 
-/// The findings table (rows `0..limit`), or a sentence when there is none.
+/// The findings table, errors first (so a cut table still shows what blocks the merge),
+/// rows `0..limit`, or a sentence when there is none.
 pub fn findings_table(out: &mut String, findings: &[Finding], limit: usize, max_message: usize) {
     if findings.is_empty() {
         out.push_str("No findings.\n");
         return;
     }
+    let mut ordered: Vec<&Finding> = findings.iter().collect();
+    ordered.sort_by_key(|f| std::cmp::Reverse(f.severity));
     out.push_str("| Severity | Rule | Location | Message |\n|---|---|---|---|\n");
-    for f in findings.iter().take(limit) {
+    for f in ordered.into_iter().take(limit) {
         let loc = location(f);
         let _ = writeln!(
             out,
