@@ -96,6 +96,12 @@ fn the_action_builds_schemagate_and_runs_check_end_to_end() {
         outputs.contains("\nok<<") || outputs.starts_with("ok<<"),
         "{outputs}"
     );
+    // Absolute paths, for later steps that run elsewhere (upload-sarif).
+    let sarif_path = project.join("schemagate.sarif");
+    assert!(
+        outputs.contains(&format!("\n{}\n", sarif_path.display())),
+        "{outputs}"
+    );
     let summary = std::fs::read_to_string(dir.path().join("step_summary.md")).unwrap();
     assert!(summary.starts_with("## schemagate check"), "{summary}");
     let sarif = std::fs::read_to_string(project.join("schemagate.sarif")).unwrap();
