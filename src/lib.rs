@@ -5,18 +5,24 @@
 //! [`report`] (model and renderers). The shell does the I/O: [`fsio`], and the database,
 //! Python, git and GitHub modules. [`cli`] and [`commands`] are a thin layer on top.
 
+pub mod api;
+pub mod apply;
 pub mod audit;
+pub mod backup;
 pub mod base;
 pub mod checksum;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod db;
 pub mod dryrun;
 pub mod fsio;
 pub mod generate;
 pub mod git;
 pub mod github;
+pub mod history;
 pub mod lint;
+pub mod lock;
 pub mod migration;
 pub mod plan;
 pub mod python;
@@ -24,3 +30,4 @@ pub mod renumber;
 pub mod report;
 pub mod schema;
 pub mod sql;
+pub use api::{MigrateResult, MigrateStatus, auto_migrate};

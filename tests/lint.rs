@@ -445,3 +445,80 @@ fn rule_prints_the_docs_from_the_code() {
         .clone();
     assert!(String::from_utf8_lossy(&out.stderr).contains("did you mean robust-statements"));
 }
+
+#[test]
+fn lint_base_adds_the_base_branch_findings() {
+    let p = Project::new().file(
+        "001_init.sql",
+        "-- Init\nCREATE TABLE IF NOT EXISTS t (x);\n",
+    );
+    let git = |args: &[&str]| {
+        // The repository's root is the migrations folder here; a folder below the root
+        // needs `ls-tree --full-tree`, which the base-branch module gets from wt/ci.
+        let ok = std::process::Command::new("git")
+            .current_dir(p.path().join("migrations"))
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .output()
+            .unwrap()
+            .status
+            .success();
+        assert!(ok, "git {args:?}");
+    };
+    git(&["init", "-q", "-b", "main"]);
+    git(&["add", "."]);
+    git(&["commit", "-qm", "init"]);
+    std::fs::write(
+        p.path().join("migrations/001_init.sql"),
+        "-- Init\nCREATE TABLE IF NOT EXISTS t (x, y);\n",
+    )
+    .unwrap();
+    let (code, findings) = p.json(&["--base", "main"]);
+    assert_eq!(code, 1);
+    assert_eq!(of_rule(&findings, "modified-migration").len(), 1);
+    p.cmd(&["lint", "--base", "no-such-branch"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn the_json_report_matches_the_committed_schema() {
+    let p = Project::new()
+        .file(
+            "001_a.sql",
+            "CREATE TABLE t (x);\nALTER TABLE t ADD COLUMN y TEXT NOT NULL;\n",
+        )
+        .file("002_b.py", "def migrate(conn):\n    pass\n");
+    let out = p.cmd(&["lint", "--format", "json"]).output().unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo_root().join("schema/report-v1.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&report)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert!(report["findings"].as_array().unwrap().len() >= 4);
+}
+
+#[test]
+fn generated_templates_follow_the_rules() {
+    let p = Project::new().file(
+        "001_init.sql",
+        "-- Init\nCREATE TABLE IF NOT EXISTS t (x);\n",
+    );
+    p.cmd(&["generate", "add_things"]).assert().success();
+    p.cmd(&["generate", "backfill_things", "--type", "python"])
+        .assert()
+        .success();
+    let (_, findings) = p.json(&[]);
+    let rules: Vec<_> = findings
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    // an untouched Python template does nothing yet, and says so
+    assert_eq!(rules, ["empty-migration"], "{findings:#?}");
+}

@@ -1,7 +1,5 @@
 //! `schemagate lint`: static checks of the migrations folder.
 
-use anyhow::bail;
-
 use crate::cli::{Context, LintArgs, Outcome};
 use crate::lint::{self, LintInputs, pyast};
 use crate::migration::Discovery;
@@ -9,13 +7,17 @@ use crate::plan::Plan;
 use crate::report::{Finding, Report, text};
 
 pub fn run(ctx: &Context, args: &LintArgs) -> anyhow::Result<Outcome> {
-    if args.base.is_some() {
-        bail!(
-            "`lint --base` is not available in this build yet; run `schemagate lint` without --base"
-        );
-    }
     let d = ctx.read_migrations()?;
-    let findings = collect(ctx, &d)?;
+    let (mut findings, inputs) = collect_raw(ctx, &d)?;
+    if let Some(base) = args.base.clone().or_else(crate::git::default_base_ref) {
+        findings.extend(crate::git::compare_with_base(
+            &ctx.migrations_dir,
+            &ctx.dir_display,
+            &d,
+            &base,
+        )?);
+    }
+    let findings = lint::finish(findings, &d, &inputs, &ctx.config.rules);
     let mut report = Report::new("lint", &ctx.dir_display);
     report.set_migrations(&Plan::new(&d, &[]));
     report.findings = findings;

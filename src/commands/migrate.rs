@@ -1,5 +1,177 @@
-use crate::cli::{Context, MigrateArgs, Outcome};
+//! `schemagate migrate`: the deploy step (see `crate::apply::migrate`).
 
-pub fn run(_ctx: &Context, _args: &MigrateArgs) -> anyhow::Result<Outcome> {
-    Err(super::not_yet("migrate"))
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use crate::apply::{self, BackupPolicy, Event, MigrateOptions, MigrateResult, MigrateStatus};
+use crate::cli::{Allow, Context, Format, MigrateArgs, Outcome};
+use crate::migration::Discovery;
+use crate::report::{Finding, Severity};
+
+pub fn run(ctx: &Context, args: &MigrateArgs) -> anyhow::Result<Outcome> {
+    let target = ctx.require_database()?;
+    let json = ctx.format == Format::Json;
+    let discovery = match ctx.read_migrations() {
+        Ok(d) => d,
+        Err(e) => return fail(ctx, json, e),
+    };
+    let apply_cfg = &ctx.config.apply;
+    let opts = MigrateOptions {
+        create: true,
+        lock_timeout: Duration::from_secs(
+            args.lock_timeout.or(apply_cfg.lock_timeout).unwrap_or(60),
+        ),
+        busy_timeout: Duration::from_secs(
+            args.busy_timeout.or(apply_cfg.busy_timeout).unwrap_or(10),
+        ),
+        migration_timeout: args
+            .migration_timeout
+            .or(apply_cfg.migration_timeout)
+            .filter(|s| *s > 0)
+            .map(Duration::from_secs),
+        backup: if args.no_backup {
+            BackupPolicy::Skip
+        } else {
+            BackupPolicy::Into {
+                dir: target.backup_dir.clone(),
+                keep: target.keep_backups,
+            }
+        },
+        overrides: apply::Overrides {
+            drift: args.allow.contains(&Allow::Drift),
+            duplicates: args.allow.contains(&Allow::Duplicates),
+            renamed_applied: args.allow.contains(&Allow::RenamedApplied),
+        },
+        python: ctx.python.clone(),
+        env: target
+            .env
+            .as_deref()
+            .map(crate::python::env_for)
+            .unwrap_or_default(),
+        rules: ctx.config.rules.clone(),
+    };
+    let mut on_event = |ev: Event<'_>| match ev {
+        Event::Created(p) => ctx.log(format!(
+            "database {} does not exist: created a new, empty database",
+            p.display()
+        )),
+        Event::Waiting(holder) => ctx.log(format!(
+            "waiting for another migration to finish ({holder})"
+        )),
+        Event::BackedUp(p) => ctx.log(format!("backup: {}", p.display())),
+        Event::Pruned(p) => ctx.debug(format!("removed old backup {}", p.display())),
+        Event::Applying(m) => ctx.debug(format!("applying {}", m.path)),
+        Event::Applied(m, step) => {
+            ctx.log(format!(
+                "applied {} ({:.1} ms{})",
+                m.path,
+                step.duration.as_secs_f64() * 1000.0,
+                if step.statements > 0 {
+                    format!(", {} statements", step.statements)
+                } else {
+                    String::new()
+                }
+            ));
+            for w in &step.warnings {
+                ctx.log(format!("  warning: {w}"));
+            }
+            if !step.output.trim().is_empty() {
+                ctx.debug(step.output.trim_end());
+            }
+        }
+        Event::Skipped(m, why) => ctx.log(format!("skipped {}: {why}", m.path)),
+    };
+    let result = match apply::migrate(
+        &target.path,
+        &ctx.migrations_dir,
+        &discovery,
+        &opts,
+        &mut on_event,
+    ) {
+        Ok(r) => r,
+        Err(e) => return fail(ctx, json, e),
+    };
+    if json {
+        ctx.emit(&format!("{}\n", serde_json::to_string_pretty(&result)?))?;
+    } else {
+        ctx.emit(&render_text(ctx, &target.display, &discovery, &result))?;
+    }
+    Ok(Outcome::from_ok(result.status != MigrateStatus::Error))
+}
+
+/// An environment error (exit 2); with `--format json` the result is printed as well, so a
+/// deploy script reading stdout always gets a result.
+fn fail(ctx: &Context, json: bool, e: anyhow::Error) -> anyhow::Result<Outcome> {
+    if json {
+        let r = MigrateResult::failed(format!("{e:#}"));
+        ctx.emit(&format!("{}\n", serde_json::to_string_pretty(&r)?))?;
+    }
+    Err(e)
+}
+
+fn render_text(ctx: &Context, db: &str, d: &Discovery, r: &MigrateResult) -> String {
+    let style = ctx.text_style();
+    let sources = |p: &str| {
+        d.migrations
+            .iter()
+            .find(|m| m.path == p)
+            .map(|m| m.text.as_str())
+    };
+    let mut out = String::new();
+    for f in &r.findings {
+        crate::report::text::render_finding(&mut out, f, &sources, &style);
+        out.push('\n');
+    }
+    match r.status {
+        MigrateStatus::Current => {
+            let _ = writeln!(out, "{db}: current, nothing to apply");
+        }
+        MigrateStatus::Migrated => {
+            let _ = writeln!(
+                out,
+                "{db}: migrated, applied {} migration{} ({}){}",
+                r.count,
+                if r.count == 1 { "" } else { "s" },
+                r.applied.join(", "),
+                r.backup
+                    .as_deref()
+                    .map(|b| format!("; backup {b}"))
+                    .unwrap_or_default()
+            );
+        }
+        MigrateStatus::Error => {
+            if let Some(e) = &r.error {
+                if e.path.is_some() {
+                    let mut f =
+                        Finding::new("migration-failed", Severity::Error, e.message.clone());
+                    f.path = e.path.clone();
+                    f.line = e.line;
+                    f.column = e.column;
+                    f.help = Some(
+                        "the failed migration was rolled back; fix it and run `schemagate migrate` again"
+                            .into(),
+                    );
+                    crate::report::text::render_finding(&mut out, &f, &sources, &style);
+                    out.push('\n');
+                } else {
+                    let _ = writeln!(out, "error: {}", e.message);
+                }
+            }
+            let _ = writeln!(
+                out,
+                "{db}: migration stopped; applied {} before it ({}){}",
+                r.count,
+                if r.applied.is_empty() {
+                    "none".to_string()
+                } else {
+                    r.applied.join(", ")
+                },
+                r.backup
+                    .as_deref()
+                    .map(|b| format!("; backup {b}"))
+                    .unwrap_or_default()
+            );
+        }
+    }
+    out
 }

@@ -1,5 +1,186 @@
-use crate::cli::{Context, Outcome, StatusArgs};
+//! `schemagate status`: applied / pending / drifted / missing, one row per database.
 
-pub fn run(_ctx: &Context, _args: &StatusArgs) -> anyhow::Result<Outcome> {
-    Err(super::not_yet("status"))
+use std::fmt::Write as _;
+
+use crate::cli::{Context, Format, Outcome, StatusArgs, Target};
+use crate::migration::Discovery;
+use crate::plan::{Plan, State};
+use crate::report::{DatabaseInfo, Report};
+
+pub fn run(ctx: &Context, args: &StatusArgs) -> anyhow::Result<Outcome> {
+    let mut targets: Vec<Target> = ctx.targets.clone();
+    if args.all_envs {
+        for t in ctx.all_env_targets() {
+            if !targets.iter().any(|x| x.path == t.path && x.env == t.env) {
+                targets.push(t);
+            }
+        }
+    }
+    if targets.is_empty() {
+        anyhow::bail!(
+            "no database given: pass --db FILE, --env NAME or --all-envs (environments are defined in schemagate.toml)"
+        );
+    }
+    let discovery = ctx.read_migrations()?;
+    let mut reports = Vec::new();
+    for t in &targets {
+        reports.push(database_report(ctx, &discovery, t, "status")?);
+    }
+    let ok = reports.iter().all(|r| r.report.summary.ok);
+    match ctx.format {
+        Format::Json => {
+            let value = if reports.len() == 1 {
+                serde_json::to_value(&reports[0].report)?
+            } else {
+                serde_json::json!({
+                    "report_version": crate::report::REPORT_VERSION,
+                    "databases": reports.iter().map(|r| &r.report).collect::<Vec<_>>(),
+                })
+            };
+            ctx.emit(&format!("{}\n", serde_json::to_string_pretty(&value)?))?;
+        }
+        _ => ctx.emit(&render_text(ctx, &discovery, &reports))?,
+    }
+    Ok(Outcome::from_ok(ok))
+}
+
+/// One database's report, plus what the text table needs.
+pub struct DatabaseReport {
+    pub report: Report,
+    pub display: String,
+    pub env: Option<String>,
+    pub exists: bool,
+    pub last: Option<(String, Option<String>)>,
+    pub dirty: Vec<String>,
+}
+
+/// Reads one database without modifying it (a missing one is new: everything pending) and
+/// builds the status report from the one plan.
+pub fn database_report(
+    ctx: &Context,
+    discovery: &Discovery,
+    t: &Target,
+    command: &str,
+) -> anyhow::Result<DatabaseReport> {
+    let conn = crate::db::open_read_only(&t.path)?;
+    let (rows, dirty) = match &conn {
+        Some(c) => (
+            crate::history::read(c).map_err(|e| crate::db::explain(&t.path, e))?,
+            crate::history::dirty(c)
+                .map_err(|e| crate::db::explain(&t.path, e))?
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+        ),
+        None => (Vec::new(), Vec::new()),
+    };
+    drop(conn);
+    let plan = Plan::new(discovery, &rows);
+    let mut report = Report::new(command, &ctx.dir_display);
+    report.database = Some(DatabaseInfo {
+        path: t.display.clone(),
+        exists: t.path.exists(),
+        env: t.env.clone(),
+    });
+    report.set_migrations(&plan);
+    report.findings =
+        crate::apply::history_findings(discovery, &plan, &t.display, &ctx.config.rules);
+    report.finish(ctx.fail_on);
+    let last = plan
+        .last_recorded()
+        .map(|r| (r.version.clone(), r.applied_at.clone()));
+    Ok(DatabaseReport {
+        exists: t.path.exists(),
+        report,
+        display: t.display.clone(),
+        env: t.env.clone(),
+        last,
+        dirty,
+    })
+}
+
+fn render_text(ctx: &Context, d: &Discovery, reports: &[DatabaseReport]) -> String {
+    let mut rows = vec![[
+        "DATABASE".to_string(),
+        "ENV".into(),
+        "APPLIED".into(),
+        "PENDING".into(),
+        "DRIFT".into(),
+        "UNVERIFIED".into(),
+        "LAST APPLIED".into(),
+        "STATE".into(),
+    ]];
+    for r in reports {
+        let count = |s: State| r.report.migrations.iter().filter(|m| m.state == s).count();
+        let pending = count(State::Pending);
+        let drift = count(State::Drifted);
+        let state = if !r.exists {
+            "new".to_string()
+        } else if !r.dirty.is_empty() {
+            "dirty".to_string()
+        } else if drift > 0 {
+            "drift".to_string()
+        } else if pending > 0 {
+            format!("{pending} pending")
+        } else {
+            "current".to_string()
+        };
+        rows.push([
+            r.display.clone(),
+            r.env.clone().unwrap_or_else(|| "-".into()),
+            r.report.summary.applied.to_string(),
+            pending.to_string(),
+            drift.to_string(),
+            count(State::Unverified).to_string(),
+            match &r.last {
+                Some((v, Some(at))) => format!("{v} at {at}"),
+                Some((v, None)) => v.clone(),
+                None => "-".into(),
+            },
+            state,
+        ]);
+    }
+    let widths: Vec<usize> = (0..8)
+        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for row in &rows {
+        let line: Vec<String> = row
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{c:<w$}", w = widths[i]))
+            .collect();
+        let _ = writeln!(out, "{}", line.join("  ").trim_end());
+    }
+    if let [one] = reports {
+        let _ = writeln!(out);
+        for m in &one.report.migrations {
+            let _ = writeln!(
+                out,
+                "  {:>6}  {:<12} {}",
+                m.version,
+                m.state.as_str(),
+                m.path.as_deref().unwrap_or(&m.name)
+            );
+        }
+    }
+    let style = ctx.text_style();
+    let sources = |p: &str| {
+        d.migrations
+            .iter()
+            .find(|m| m.path == p)
+            .map(|m| m.text.as_str())
+    };
+    for r in reports {
+        for dirty in &r.dirty {
+            let _ = writeln!(out, "\n{}: {dirty}", r.display);
+        }
+        if !r.report.findings.is_empty() {
+            out.push('\n');
+        }
+        for f in &r.report.findings {
+            crate::report::text::render_finding(&mut out, f, &sources, &style);
+        }
+    }
+    out
 }

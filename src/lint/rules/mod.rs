@@ -29,11 +29,19 @@ pub mod transaction_control;
 pub mod unversioned_file;
 pub mod version_width;
 
+pub mod checksum_drift;
+pub mod duplicate_version;
+pub mod missing_file;
+pub mod out_of_order_pending;
+pub mod renamed_applied;
+pub mod unverified_record;
+
 use super::{LintInputs, RuleDoc, StatementCtx};
 use crate::migration::Discovery;
 use crate::report::Finding;
 
 pub const ALL: &[&RuleDoc] = &[
+    &duplicate_version::RULE,
     &invalid_filename::RULE,
     &unversioned_file::RULE,
     &duplicate_content::RULE,
@@ -50,6 +58,11 @@ pub const ALL: &[&RuleDoc] = &[
     &sql_syntax_error::RULE,
     &python_syntax_error::RULE,
     &python_upgrade_missing::RULE,
+    &checksum_drift::RULE,
+    &renamed_applied::RULE,
+    &missing_file::RULE,
+    &out_of_order_pending::RULE,
+    &unverified_record::RULE,
     &modified_migration::RULE,
     &renamed_migration::RULE,
     &deleted_migration::RULE,
@@ -60,17 +73,10 @@ pub const ALL: &[&RuleDoc] = &[
     &schema_drift::RULE,
 ];
 
-/// Rule ids of DESIGN §3 whose findings come from other parts of schemagate (history,
-/// base branch, dry run) and are not (yet) in the registry. `[rules]` and suppression
-/// comments may name them.
-pub const EXTERNAL: &[&str] = &[
-    "duplicate-version",
-    "checksum-drift",
-    "renamed-applied",
-    "missing-file",
-    "out-of-order-pending",
-    "unverified-record",
-];
+/// Rule ids of DESIGN §3 whose findings come from other parts of schemagate (base branch,
+/// dry run) and are not (yet) in the registry. `[rules]` and suppression comments may name
+/// them.
+pub const EXTERNAL: &[&str] = &[];
 
 /// The rule with this id.
 pub fn find(id: &str) -> Option<&'static RuleDoc> {
@@ -82,6 +88,7 @@ pub(crate) fn folder_rules(d: &Discovery, inputs: &LintInputs, out: &mut Vec<Fin
     unversioned_file::check(d, &inputs.dir, out);
     duplicate_content::check(d, out);
     version_width::check(d, out);
+    out.extend(duplicate_version::check(d));
 }
 
 pub(crate) fn statement_rules(s: &StatementCtx<'_, '_, '_>, out: &mut Vec<Finding>) {

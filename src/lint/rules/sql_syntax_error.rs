@@ -81,4 +81,69 @@ UPDATE a SET y = b.y FROM (SELECT 1 AS id, 'q' AS y) AS b WHERE a.id = b.id;
 "#;
         assert!(sql(RULE.id, text).is_empty(), "{:#?}", sql(RULE.id, text));
     }
+
+    /// Statements SQLite runs must never get a syntax error: each is first run on a real
+    /// (bundled) SQLite, then linted.
+    #[test]
+    fn agrees_with_sqlite_on_valid_statements() {
+        let setup = "CREATE TABLE t (x, y); CREATE TABLE u (x); CREATE VIEW v AS SELECT x FROM t; CREATE INDEX i ON t(x);";
+        let statements = [
+            "CREATE INDEX IF NOT EXISTS i2 ON t(lower(x)) WHERE x IS NOT NULL;",
+            "INSERT INTO t DEFAULT VALUES;",
+            "SELECT * FROM t NATURAL JOIN u;",
+            "CREATE TABLE IF NOT EXISTS w (id INTEGER PRIMARY KEY, x) WITHOUT ROWID;",
+            "SELECT x FROM t ORDER BY x COLLATE NOCASE DESC NULLS LAST LIMIT 1 OFFSET 2;",
+            "UPDATE OR IGNORE t SET x = 1 WHERE y = 2;",
+            "DELETE FROM t WHERE rowid IN (SELECT rowid FROM t LIMIT 1);",
+            "SELECT printf('%d', 1), glob('a*', 'ab'), x'ff', -1e3, 0x1F;",
+            "CREATE TABLE IF NOT EXISTS \"order\" (\"group\" TEXT, [select] INT, `from` INT);",
+            "SELECT CAST(x AS REAL), typeof(x), x ISNULL, x NOTNULL, x NOT NULL FROM t;",
+            "SELECT j.value FROM t, json_each('[1,2]') AS j;",
+            "CREATE TRIGGER IF NOT EXISTS tv INSTEAD OF INSERT ON v BEGIN INSERT INTO t(x) VALUES (NEW.x); SELECT RAISE(IGNORE); END;",
+            "CREATE TABLE IF NOT EXISTS g (x INTEGER CHECK (x IN (1, 2)) DEFAULT 1, y TEXT AS (upper(x)) STORED, z AS (x + 1) VIRTUAL);",
+            "WITH a AS MATERIALIZED (SELECT 1) SELECT * FROM a;",
+            "SELECT 1 WHERE 1 IS NOT DISTINCT FROM 1;",
+            "SELECT * FROM t RIGHT JOIN u ON t.x = u.x;",
+            "SELECT '{\"a\":1}' -> '$.a', '{\"a\":1}' ->> 'a';",
+            "SELECT * FROM t INDEXED BY i WHERE x = 1;",
+            "SELECT count(*) FILTER (WHERE x > 1), group_concat(x, ',') FROM t;",
+            "SELECT * FROM t NOT INDEXED;",
+            "VALUES (1), (2);",
+            "CREATE VIEW IF NOT EXISTS v2 (a, b) AS SELECT 1, 2;",
+            "INSERT INTO u(x) SELECT x FROM t WHERE true ON CONFLICT DO NOTHING;",
+            "SELECT x, rank() OVER w FROM t WINDOW w AS (ORDER BY x ROWS BETWEEN 1 PRECEDING AND CURRENT ROW);",
+            "SELECT CASE x WHEN 1 THEN 'a' ELSE 'b' END, x BETWEEN 1 AND 2, x LIKE 'a%' ESCAPE '\\' FROM t;",
+            "REINDEX;",
+            "ANALYZE;",
+            "PRAGMA optimize;",
+            "SELECT * FROM (SELECT 1 UNION SELECT 2 EXCEPT SELECT 3 INTERSECT SELECT 1);",
+            "SELECT x FROM t WHERE EXISTS (SELECT 1 FROM u WHERE u.x = t.x) AND x NOT IN (1, 2);",
+            "UPDATE t SET (x, y) = (1, 2) WHERE x = 0;",
+            "INSERT OR REPLACE INTO t (x, y) VALUES (1, 2), (3, 4) RETURNING *;",
+            "CREATE UNIQUE INDEX IF NOT EXISTS i3 ON t(x COLLATE NOCASE DESC, y);",
+            "DROP VIEW IF EXISTS v2;",
+            "SELECT strftime('%s', 'now'), datetime('now', '-1 day'), date(), time(), julianday('now');",
+            "SELECT 1 AS \"a;b\", 'it''s' AS c;",
+            "CREATE TEMP TABLE IF NOT EXISTS s AS SELECT * FROM t;",
+            "SAVEPOINT sp; RELEASE sp;",
+            "SELECT x FROM t GROUP BY x HAVING count(*) > 1;",
+            "ALTER TABLE u ADD COLUMN z TEXT DEFAULT 'a' COLLATE NOCASE REFERENCES t(x) ON DELETE SET NULL;",
+            "ALTER TABLE u RENAME TO u2;",
+        ];
+        for sql in statements {
+            let conn = rusqlite::Connection::open_in_memory().unwrap();
+            conn.execute_batch(setup).unwrap();
+            conn.execute_batch(sql)
+                .unwrap_or_else(|e| panic!("SQLite rejects {sql}: {e}"));
+            for rule in [
+                RULE.id,
+                "foreign-dialect",
+                "add-column-invalid",
+                "needs-no-transaction",
+            ] {
+                let f = crate::lint::testing::sql(rule, sql);
+                assert!(f.is_empty(), "{sql}: {f:#?}");
+            }
+        }
+    }
 }

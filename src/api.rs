@@ -1,0 +1,88 @@
+//! The library entry point for Rust applications: the counterpart of the legacy manager's
+//! `auto_migrate(db_path)`, returning what `migrate --format json` prints.
+
+use std::path::Path;
+
+pub use crate::apply::{MigrateOptions, MigrateResult, MigrateStatus};
+
+/// Applies what is pending in `./migrations` (or `[migrations] dir` of the `schemagate.toml`
+/// found from the working directory) to the database at `db_path`, creating it when it does
+/// not exist, without a backup. Never panics: every problem comes back as status `error`.
+///
+/// ```no_run
+/// let result = schemagate::auto_migrate("data/app.db");
+/// if result.status == schemagate::MigrateStatus::Error {
+///     eprintln!("migration failed: {:?}", result.error);
+/// }
+/// ```
+pub fn auto_migrate(db_path: impl AsRef<Path>) -> MigrateResult {
+    let dir = std::env::current_dir()
+        .ok()
+        .and_then(|cwd| crate::config::Config::discover(None, &cwd).ok())
+        .map(|(config, root)| match root {
+            Some(root) if config.migrations.dir.is_relative() => root.join(&config.migrations.dir),
+            _ => config.migrations.dir,
+        })
+        .unwrap_or_else(|| "migrations".into());
+    auto_migrate_with(db_path, dir, &MigrateOptions::default())
+}
+
+/// [`auto_migrate`] with an explicit migrations folder and options.
+pub fn auto_migrate_with(
+    db_path: impl AsRef<Path>,
+    migrations_dir: impl AsRef<Path>,
+    opts: &MigrateOptions,
+) -> MigrateResult {
+    let dir = migrations_dir.as_ref();
+    let discovery =
+        match crate::fsio::read_migrations_dir(dir, &dir.to_string_lossy().replace('\\', "/")) {
+            Ok(d) => d,
+            Err(e) => return MigrateResult::failed(format!("{e:#}")),
+        };
+    if let Some(e) = discovery.errors.first() {
+        return MigrateResult::failed(e.to_string());
+    }
+    match crate::apply::migrate(db_path.as_ref(), dir, &discovery, opts, &mut |_| {}) {
+        Ok(r) => r,
+        Err(e) => MigrateResult::failed(format!("{e:#}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auto_migrate_applies_then_reports_current() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = dir.path().join("migrations");
+        std::fs::create_dir(&m).unwrap();
+        std::fs::write(m.join("001_a.sql"), "CREATE TABLE a(x);").unwrap();
+        std::fs::write(m.join("002_b.sql"), "CREATE TABLE b(x);").unwrap();
+        let db = dir.path().join("app.db");
+        let r = auto_migrate_with(&db, &m, &MigrateOptions::default());
+        assert_eq!(r.status, MigrateStatus::Migrated, "{r:?}");
+        assert_eq!(r.applied, ["001", "002"]);
+        assert_eq!(r.count, 2);
+        assert!(r.created);
+        let json = serde_json::to_value(&r).unwrap();
+        for key in ["status", "applied", "count", "backup", "error"] {
+            assert!(json.get(key).is_some(), "{key} missing in {json}");
+        }
+        let again = auto_migrate_with(&db, &m, &MigrateOptions::default());
+        assert_eq!(again.status, MigrateStatus::Current);
+        assert_eq!(again.count, 0);
+    }
+
+    #[test]
+    fn missing_folder_is_an_error_result() {
+        let dir = tempfile::tempdir().unwrap();
+        let r = auto_migrate_with(
+            dir.path().join("x.db"),
+            dir.path().join("nope"),
+            &MigrateOptions::default(),
+        );
+        assert_eq!(r.status, MigrateStatus::Error);
+        assert!(!dir.path().join("x.db").exists());
+    }
+}

@@ -1,0 +1,1080 @@
+//! The executor (shell): applies one migration on an open connection ([`apply_one`]), and
+//! the whole `migrate` run ([`migrate`]): lock, re-read history under the lock, refuse on
+//! drift and friends, back up, apply each pending migration atomically with its history
+//! row, stop at the first failure.
+//!
+//! Each transactional migration runs in `BEGIN IMMEDIATE` (never a deferred transaction that
+//! fails with SQLITE_BUSY_SNAPSHOT when it first writes), statement by statement so that a
+//! failure names `file:line:column`, with an authorizer that denies transaction control, and
+//! its `schema_versions` row is inserted before the one COMMIT. A failure or a `kill -9`
+//! therefore leaves the database exactly at the previous migration boundary.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use rusqlite::Connection;
+use rusqlite::hooks::{AuthAction, AuthContext, Authorization};
+use serde::{Deserialize, Serialize};
+
+use crate::config::RuleLevel;
+use crate::history;
+use crate::lint::rules;
+use crate::migration::{Discovery, Kind, Migration};
+use crate::plan::Plan;
+use crate::python;
+use crate::report::{Finding, Location, Severity};
+use crate::sql::{self, LineIndex};
+
+/// How to apply one migration.
+#[derive(Clone, Debug)]
+pub struct ApplyOptions<'a> {
+    /// Insert the `schema_versions` row (and side-table row) in the migration's transaction.
+    pub record_history: bool,
+    /// `false`: run everything, then roll back (the dry run's idempotency check). A
+    /// `no-transaction` SQL migration cannot be rolled back; only its history row is.
+    pub commit: bool,
+    /// How long `BEGIN IMMEDIATE`, statements and `COMMIT` wait for other connections.
+    pub busy_timeout: Duration,
+    /// Interrupt (and roll back) a migration that runs longer.
+    pub migration_timeout: Option<Duration>,
+    /// Interpreter for `.py` migrations.
+    pub python: &'a str,
+    /// Extra environment for Python migrations (`SCHEMAGATE_ENV`, `ENV`).
+    pub env: &'a [(String, String)],
+}
+
+/// What applying one migration did.
+#[derive(Clone, Debug, Default)]
+pub struct StepResult {
+    pub duration: Duration,
+    /// Statements executed (SQL migrations; 0 for Python).
+    pub statements: usize,
+    /// Things tolerated along the way (e.g. an ignored `conn.commit()` in Python).
+    pub warnings: Vec<String>,
+    /// The description recorded (Python: the module's `DESCRIPTION`).
+    pub description: String,
+    /// What a Python migration printed.
+    pub output: String,
+    /// Another process recorded this version between planning and `BEGIN IMMEDIATE`;
+    /// nothing was run.
+    pub already_applied: bool,
+}
+
+/// Why a step failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StepErrorKind {
+    /// The migration failed and was rolled back.
+    Failed,
+    /// The migration was refused before it ran (transaction control in a transactional file).
+    Refused,
+    /// The environment stopped it (no Python, database locked by another connection).
+    Environment,
+    /// A non-transactional migration failed half-way: a marker now blocks later runs.
+    Dirty,
+    /// The Python runner died: whether it committed is unknown until history is re-read.
+    Unknown,
+}
+
+/// A failed step, with where in the file it failed.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("{}", self.render())]
+pub struct StepError {
+    pub kind: StepErrorKind,
+    pub message: String,
+    pub path: Option<String>,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    /// Python traceback, when there is one.
+    pub detail: Option<String>,
+}
+
+impl StepError {
+    fn new(kind: StepErrorKind, m: &Migration, message: impl Into<String>) -> StepError {
+        StepError {
+            kind,
+            message: message.into(),
+            path: Some(m.path.clone()),
+            line: None,
+            column: None,
+            detail: None,
+        }
+    }
+
+    fn at(mut self, idx: &LineIndex, offset: usize) -> StepError {
+        let (line, column) = idx.line_col(offset);
+        self.line = Some(line);
+        self.column = Some(column);
+        self
+    }
+
+    /// `path:line:column: message`, like a compiler.
+    pub fn render(&self) -> String {
+        let mut s = String::new();
+        if let Some(p) = &self.path {
+            s.push_str(p);
+            if let Some(l) = self.line {
+                s.push_str(&format!(":{l}"));
+                if let Some(c) = self.column {
+                    s.push_str(&format!(":{c}"));
+                }
+            }
+            s.push_str(": ");
+        }
+        s.push_str(&self.message);
+        s
+    }
+}
+
+impl From<StepError> for Location {
+    fn from(e: StepError) -> Location {
+        Location {
+            message: e.message,
+            path: e.path,
+            line: e.line,
+            column: e.column,
+        }
+    }
+}
+
+impl From<&StepError> for Location {
+    fn from(e: &StepError) -> Location {
+        e.clone().into()
+    }
+}
+
+/// Rolls back whatever is open. SQLite may already have rolled back on its own after some
+/// errors (and keeps the transaction open after others), so "no transaction is active" is
+/// expected and ignored.
+fn rollback(conn: &Connection) {
+    if !conn.is_autocommit() {
+        let _ = conn.execute_batch("ROLLBACK");
+    }
+}
+
+fn sqlite_message(e: &rusqlite::Error) -> String {
+    match e {
+        rusqlite::Error::SqliteFailure(f, Some(msg)) => {
+            if f.code == rusqlite::ErrorCode::OperationInterrupted {
+                "interrupted".into()
+            } else {
+                msg.clone()
+            }
+        }
+        rusqlite::Error::SqliteFailure(f, None) => f.to_string(),
+        rusqlite::Error::SqlInputError { msg, .. } => msg.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
+/// `BEGIN IMMEDIATE`, with a message that says who is in the way.
+fn begin(conn: &Connection, m: &Migration, busy: Duration) -> Result<(), StepError> {
+    conn.execute_batch("BEGIN IMMEDIATE").map_err(|e| {
+        if is_busy(&e) {
+            StepError::new(
+                StepErrorKind::Environment,
+                m,
+                format!(
+                    "the database stayed write-locked by another connection for more than {} s; nothing of this migration was applied (retry, or raise --busy-timeout)",
+                    busy.as_secs_f64()
+                ),
+            )
+        } else {
+            StepError::new(
+                StepErrorKind::Failed,
+                m,
+                format!("cannot start a transaction: {}", sqlite_message(&e)),
+            )
+        }
+    })
+}
+
+/// COMMIT, retried a few times on BUSY (in rollback-journal mode an open reader blocks it
+/// and the transaction stays active), then rolled back with a message naming the cause.
+fn commit(conn: &Connection, m: &Migration) -> Result<(), StepError> {
+    let mut last = None;
+    for _ in 0..3 {
+        match conn.execute_batch("COMMIT") {
+            Ok(()) => return Ok(()),
+            Err(e) if is_busy(&e) && !conn.is_autocommit() => last = Some(e),
+            Err(e) => {
+                rollback(conn);
+                return Err(StepError::new(
+                    StepErrorKind::Failed,
+                    m,
+                    format!("COMMIT failed: {}; rolled back", sqlite_message(&e)),
+                ));
+            }
+        }
+    }
+    rollback(conn);
+    Err(StepError::new(
+        StepErrorKind::Environment,
+        m,
+        format!(
+            "COMMIT stayed blocked by another connection ({}), probably a long reader in rollback-journal mode; rolled back, nothing of this migration was applied",
+            last.as_ref().map(sqlite_message).unwrap_or_default()
+        ),
+    ))
+}
+
+/// Denies transaction control inside our transaction: a `COMMIT` in the file would commit
+/// half a migration without its history row.
+fn deny_transaction_control(conn: &mut Connection) {
+    let _ = conn.authorizer(Some(|ctx: AuthContext<'_>| match ctx.action {
+        AuthAction::Transaction { .. } => Authorization::Deny,
+        _ => Authorization::Allow,
+    }));
+}
+
+fn clear_authorizer(conn: &mut Connection) {
+    let _ = conn.authorizer(None::<fn(AuthContext<'_>) -> Authorization>);
+}
+
+/// Interrupts statements once the deadline passes (SQLite checks every N VM steps).
+fn set_deadline(conn: &mut Connection, timeout: Option<Duration>) {
+    let _ = match timeout {
+        Some(t) => {
+            let deadline = Instant::now() + t;
+            conn.progress_handler(10_000, Some(move || Instant::now() > deadline))
+        }
+        None => conn.progress_handler(0, None::<fn() -> bool>),
+    };
+}
+
+/// Transaction control found by the splitter, before anything runs.
+fn refuse_transaction_control(m: &Migration, idx: &LineIndex) -> Result<(), StepError> {
+    for s in sql::split(&m.text) {
+        if sql::is_transaction_control(sql::classify(&s, &m.text)) {
+            let first = s.text(&m.text).split_whitespace().next().unwrap_or("");
+            return Err(StepError::new(
+                StepErrorKind::Refused,
+                m,
+                format!(
+                    "`{}` in a migration that schemagate runs in its own transaction; remove the transaction control (each migration already commits atomically with its history row), or put `-- schemagate:no-transaction` on the first line to run it without a transaction (not atomic)",
+                    first.to_ascii_uppercase().trim_end_matches(';')
+                ),
+            )
+            .at(idx, s.span.start));
+        }
+    }
+    Ok(())
+}
+
+/// Runs the file's statements one by one; a failure carries the statement's position (or,
+/// for a syntax error, the offending token's).
+/// Runs a SQL migration's statements on `conn`, inside the caller's transaction. Public for
+/// the dry run's idempotency check, which runs them a second time and reads the schema
+/// before its own ROLLBACK.
+pub fn run_statements(
+    conn: &Connection,
+    m: &Migration,
+    idx: &LineIndex,
+) -> Result<usize, StepError> {
+    let mut count = 0;
+    for s in sql::split(&m.text) {
+        let text = s.text(&m.text);
+        let mut stmt = match conn.prepare(text) {
+            Ok(stmt) => stmt,
+            Err(rusqlite::Error::Empty) => continue,
+            Err(e) => {
+                let offset = match &e {
+                    rusqlite::Error::SqlInputError { offset, .. } if *offset >= 0 => {
+                        s.span.start + *offset as usize
+                    }
+                    _ => s.span.start,
+                };
+                return Err(step_failure(m, &e).at(idx, offset));
+            }
+        };
+        let result = stmt.query([]).and_then(|mut rows| {
+            while rows.next()?.is_some() {}
+            Ok(())
+        });
+        if let Err(e) = result {
+            return Err(step_failure(m, &e).at(idx, s.span.start));
+        }
+        count += 1;
+    }
+    Ok(count)
+}
+
+fn step_failure(m: &Migration, e: &rusqlite::Error) -> StepError {
+    let msg = sqlite_message(e);
+    if e.sqlite_error_code() == Some(rusqlite::ErrorCode::OperationInterrupted) {
+        return StepError::new(
+            StepErrorKind::Failed,
+            m,
+            "the migration exceeded --migration-timeout and was interrupted; rolled back",
+        );
+    }
+    if e.sqlite_error_code() == Some(rusqlite::ErrorCode::AuthorizationForStatementDenied) {
+        return StepError::new(
+            StepErrorKind::Refused,
+            m,
+            format!(
+                "{msg}: transaction control is not allowed in a migration that runs in schemagate's transaction (put `-- schemagate:no-transaction` on the first line to run it without one)"
+            ),
+        );
+    }
+    if is_busy(e) {
+        return StepError::new(
+            StepErrorKind::Environment,
+            m,
+            format!(
+                "{msg} (another connection held the database for longer than the busy timeout)"
+            ),
+        );
+    }
+    StepError::new(StepErrorKind::Failed, m, msg)
+}
+
+/// Applies one migration on `conn` (which must have no open transaction). `file` is the
+/// migration's real path (Python migrations are imported from it; `db_path` is opened by the
+/// Python runner as a separate process, so `conn` holds no transaction while it runs).
+pub fn apply_one(
+    conn: &mut Connection,
+    db_path: &Path,
+    file: &Path,
+    m: &Migration,
+    opts: &ApplyOptions<'_>,
+) -> Result<StepResult, StepError> {
+    if !conn.is_autocommit() {
+        rollback(conn);
+    }
+    match m.kind {
+        Kind::Python => apply_python(conn, db_path, file, m, opts),
+        Kind::Sql if m.no_transaction => apply_sql_no_transaction(conn, m, opts),
+        Kind::Sql => apply_sql(conn, m, opts),
+    }
+}
+
+fn apply_sql(
+    conn: &mut Connection,
+    m: &Migration,
+    opts: &ApplyOptions<'_>,
+) -> Result<StepResult, StepError> {
+    let idx = LineIndex::new(&m.text);
+    refuse_transaction_control(m, &idx)?;
+    let started = Instant::now();
+    begin(conn, m, opts.busy_timeout)?;
+    let mut result = match sql_in_transaction(conn, m, opts, &idx, started) {
+        Ok(r) => r,
+        Err(e) => {
+            rollback(conn);
+            return Err(e);
+        }
+    };
+    if result.already_applied || !opts.commit {
+        rollback(conn);
+    } else {
+        crate::db::failpoint(&format!("before_commit:{}", m.version));
+        commit(conn, m)?;
+        crate::db::failpoint(&format!("after_commit:{}", m.version));
+    }
+    result.duration = started.elapsed();
+    Ok(result)
+}
+
+/// The body of [`apply_sql`], inside its transaction.
+fn sql_in_transaction(
+    conn: &mut Connection,
+    m: &Migration,
+    opts: &ApplyOptions<'_>,
+    idx: &LineIndex,
+    started: Instant,
+) -> Result<StepResult, StepError> {
+    if opts.record_history
+        && history::is_recorded(conn, &m.version).map_err(|e| step_failure(m, &e))?
+    {
+        return Ok(StepResult {
+            already_applied: true,
+            description: m.description.clone(),
+            ..StepResult::default()
+        });
+    }
+    deny_transaction_control(conn);
+    set_deadline(conn, opts.migration_timeout);
+    let statements = run_statements(conn, m, idx);
+    set_deadline(conn, None);
+    clear_authorizer(conn);
+    let statements = statements?;
+    if opts.record_history {
+        let ms = started.elapsed().as_secs_f64() * 1000.0;
+        history::execute_record(
+            conn,
+            &history::record_statements(m, Some(ms)),
+            &m.description,
+        )
+        .map_err(|e| record_failure(m, &e))?;
+    }
+    Ok(StepResult {
+        statements,
+        description: m.description.clone(),
+        ..StepResult::default()
+    })
+}
+
+fn record_failure(m: &Migration, e: &rusqlite::Error) -> StepError {
+    StepError::new(
+        StepErrorKind::Failed,
+        m,
+        format!(
+            "cannot record the migration in schema_versions: {}; rolled back",
+            sqlite_message(e)
+        ),
+    )
+}
+
+/// A migration declared `-- schemagate:no-transaction` (VACUUM, journal_mode changes): its
+/// statements run in autocommit mode, so it is not atomic. A committed `running` marker
+/// brackets it; a failure or a crash leaves the marker, which blocks later runs until an
+/// operator has looked at the database.
+fn apply_sql_no_transaction(
+    conn: &mut Connection,
+    m: &Migration,
+    opts: &ApplyOptions<'_>,
+) -> Result<StepResult, StepError> {
+    let idx = LineIndex::new(&m.text);
+    let started = Instant::now();
+    if opts.record_history {
+        history::mark_running(conn, m).map_err(|e| step_failure(m, &e))?;
+    }
+    set_deadline(conn, opts.migration_timeout);
+    let statements = run_statements(conn, m, &idx);
+    set_deadline(conn, None);
+    let statements = match statements {
+        Ok(n) => n,
+        Err(mut e) => {
+            rollback(conn);
+            if opts.record_history {
+                let _ = history::mark_failed(conn, m, &e.render());
+                e.kind = StepErrorKind::Dirty;
+                e.message = format!(
+                    "{} (this migration runs without a transaction: the statements before this one stay applied; check the database, then clear the marker in the schemagate_state table)",
+                    e.message
+                );
+            }
+            return Err(e);
+        }
+    };
+    let mut result = StepResult {
+        statements,
+        description: m.description.clone(),
+        ..StepResult::default()
+    };
+    if opts.record_history {
+        begin(conn, m, opts.busy_timeout)?;
+        let ms = started.elapsed().as_secs_f64() * 1000.0;
+        let recorded = history::execute_record(
+            conn,
+            &history::record_statements(m, Some(ms)),
+            &m.description,
+        )
+        .and_then(|()| history::clear_marker(conn, m.version.as_str()));
+        if let Err(e) = recorded {
+            rollback(conn);
+            return Err(record_failure(m, &e));
+        }
+        if opts.commit {
+            commit(conn, m)?;
+        } else {
+            rollback(conn);
+        }
+    }
+    result.duration = started.elapsed();
+    Ok(result)
+}
+
+fn apply_python(
+    conn: &Connection,
+    db_path: &Path,
+    file: &Path,
+    m: &Migration,
+    opts: &ApplyOptions<'_>,
+) -> Result<StepResult, StepError> {
+    if opts.record_history
+        && history::is_recorded(conn, &m.version).map_err(|e| step_failure(m, &e))?
+    {
+        return Ok(StepResult {
+            already_applied: true,
+            description: m.description.clone(),
+            ..StepResult::default()
+        });
+    }
+    let record = if opts.record_history {
+        history::record_statements(m, None)
+    } else {
+        Vec::new()
+    };
+    let job = python::Job {
+        python: opts.python,
+        db_path,
+        migration: m,
+        file,
+        direction: python::Direction::Upgrade,
+        record: &record,
+        commit: opts.commit,
+        env: opts.env,
+        busy_timeout: opts.busy_timeout,
+        timeout: opts.migration_timeout,
+    };
+    match python::run(&job) {
+        Ok(out) => Ok(StepResult {
+            duration: out.duration,
+            statements: 0,
+            warnings: out.warnings,
+            description: out.description,
+            output: out.output,
+            already_applied: false,
+        }),
+        Err(e) => Err(python_failure(m, e)),
+    }
+}
+
+fn python_failure(m: &Migration, e: python::Error) -> StepError {
+    let message = e.to_string();
+    match e {
+        python::Error::NotFound { .. } => StepError::new(StepErrorKind::Environment, m, message),
+        python::Error::Failed {
+            message,
+            line,
+            traceback,
+            ..
+        } => {
+            let mut s = StepError::new(StepErrorKind::Failed, m, message);
+            s.line = line;
+            s.detail = (!traceback.trim().is_empty()).then_some(traceback);
+            s
+        }
+        python::Error::Timeout(_) => StepError::new(StepErrorKind::Failed, m, message),
+        python::Error::Crashed { .. } => StepError::new(StepErrorKind::Unknown, m, message),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The whole run
+// ---------------------------------------------------------------------------------------
+
+/// Checks `migrate` refuses on, unless overridden.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Overrides {
+    pub drift: bool,
+    pub duplicates: bool,
+    pub renamed_applied: bool,
+}
+
+/// Where and whether to back up.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BackupPolicy {
+    Skip,
+    Into { dir: PathBuf, keep: Option<usize> },
+}
+
+/// Settings of a `migrate` run.
+#[derive(Clone, Debug)]
+pub struct MigrateOptions {
+    /// Create the database when it does not exist (a new environment).
+    pub create: bool,
+    pub lock_timeout: Duration,
+    pub busy_timeout: Duration,
+    pub migration_timeout: Option<Duration>,
+    pub backup: BackupPolicy,
+    pub overrides: Overrides,
+    pub python: String,
+    pub env: Vec<(String, String)>,
+    /// `[rules]` from schemagate.toml (severity overrides of the history rules).
+    pub rules: std::collections::BTreeMap<String, RuleLevel>,
+}
+
+impl Default for MigrateOptions {
+    fn default() -> Self {
+        MigrateOptions {
+            create: true,
+            lock_timeout: Duration::from_secs(60),
+            busy_timeout: Duration::from_secs(10),
+            migration_timeout: None,
+            backup: BackupPolicy::Skip,
+            overrides: Overrides::default(),
+            python: "python3".into(),
+            env: Vec::new(),
+            rules: Default::default(),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum MigrateStatus {
+    /// Nothing was pending.
+    Current,
+    /// Everything pending was applied.
+    Migrated,
+    /// Refused, or a migration failed (what was applied before it stays applied).
+    Error,
+}
+
+/// The result of a run: the legacy `auto_migrate` keys (`status`, `applied`, `count`) plus
+/// `backup` and `error` (DESIGN §4), and a few more facts.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct MigrateResult {
+    pub status: MigrateStatus,
+    /// Versions applied by this run, in order.
+    pub applied: Vec<String>,
+    pub count: usize,
+    /// The backup made before applying, if any.
+    pub backup: Option<String>,
+    pub error: Option<Location>,
+    /// The database did not exist and was created by this run.
+    #[serde(default)]
+    pub created: bool,
+    /// Why the run refused to apply (drift, duplicates, renamed-applied), and other
+    /// history findings.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<Finding>,
+}
+
+impl MigrateResult {
+    pub fn failed(message: impl Into<String>) -> MigrateResult {
+        MigrateResult {
+            status: MigrateStatus::Error,
+            applied: Vec::new(),
+            count: 0,
+            backup: None,
+            error: Some(Location {
+                message: message.into(),
+                path: None,
+                line: None,
+                column: None,
+            }),
+            created: false,
+            findings: Vec::new(),
+        }
+    }
+}
+
+/// Progress of a run, for the CLI's log.
+#[derive(Debug)]
+pub enum Event<'a> {
+    Created(&'a Path),
+    Waiting(&'a str),
+    BackedUp(&'a Path),
+    Pruned(&'a Path),
+    Applying(&'a Migration),
+    Applied(&'a Migration, &'a StepResult),
+    Skipped(&'a Migration, &'a str),
+}
+
+/// The history findings of a plan (pure): the checks `status` shows and `migrate` refuses
+/// on, at their configured severities.
+pub fn history_findings(
+    discovery: &Discovery,
+    plan: &Plan<'_>,
+    database: &str,
+    levels: &std::collections::BTreeMap<String, RuleLevel>,
+) -> Vec<Finding> {
+    let mut out = rules::duplicate_version::check(discovery);
+    out.extend(rules::checksum_drift::check(plan));
+    out.extend(rules::renamed_applied::check(plan));
+    out.extend(rules::missing_file::check(plan, database));
+    out.extend(rules::out_of_order_pending::check(plan));
+    out.extend(rules::unverified_record::check(plan));
+    out.into_iter()
+        .filter_map(|mut f| match levels.get(&f.rule) {
+            Some(level) => level.severity().map(|s| {
+                f.severity = s;
+                f
+            }),
+            None => Some(f),
+        })
+        .collect()
+}
+
+/// Whether a finding stops `migrate` (error severity, not overridden).
+pub fn blocks(f: &Finding, o: &Overrides) -> bool {
+    f.severity == Severity::Error
+        && !match f.rule.as_str() {
+            "checksum-drift" => o.drift,
+            "duplicate-version" => o.duplicates,
+            "renamed-applied" => o.renamed_applied,
+            _ => false,
+        }
+}
+
+/// The deploy step. `Err` is an environment problem (exit 2: lock timeout, unusable
+/// database, backup failure, no Python); a refusal or a failed migration is an `Ok` result
+/// with status `error` (exit 1).
+pub fn migrate(
+    db_path: &Path,
+    migrations_dir: &Path,
+    discovery: &Discovery,
+    opts: &MigrateOptions,
+    on_event: &mut dyn FnMut(Event<'_>),
+) -> anyhow::Result<MigrateResult> {
+    use anyhow::Context as _;
+    let existed = crate::db::probe(db_path)? != crate::db::FileState::Missing;
+    if !existed {
+        if !opts.create {
+            anyhow::bail!("database {} does not exist", db_path.display());
+        }
+        if let Some(dir) = db_path.parent().filter(|d| !d.as_os_str().is_empty())
+            && !dir.exists()
+        {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create the folder {}", dir.display()))?;
+        }
+    }
+    let lock = match crate::lock::acquire(db_path, Duration::ZERO) {
+        Ok(l) => l,
+        Err(crate::lock::LockError::Timeout { holder, .. }) => {
+            on_event(Event::Waiting(&holder));
+            crate::lock::acquire(db_path, opts.lock_timeout)?
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let opened = crate::db::open_for_write(db_path, opts.create, opts.busy_timeout)?;
+    let mut conn = opened.conn;
+    let created = opened.created;
+    // Nothing may stay behind when a new database is refused before anything was applied.
+    let discard_new = |conn: Connection| {
+        if created {
+            drop(conn);
+            let _ = std::fs::remove_file(db_path);
+        }
+    };
+    if created {
+        // A database file SQLite created but never wrote is 0 bytes, which the next run
+        // would refuse as "truncated"; the history table makes it a real, new database.
+        conn.execute_batch(history::CREATE_TABLE)
+            .map_err(|e| crate::db::explain(db_path, e))?;
+        on_event(Event::Created(db_path));
+    }
+
+    let dirty = history::dirty(&conn).map_err(|e| crate::db::explain(db_path, e))?;
+    if let Some(d) = dirty.first() {
+        anyhow::bail!(
+            "database {} is in an unknown state: {d}. Check the database by hand; when it is consistent, record the migration (`schemagate mark-applied {}`) or remove the marker: DELETE FROM schemagate_state WHERE version = '{}'",
+            db_path.display(),
+            d.version,
+            d.version
+        );
+    }
+    // Re-read under the lock: what another migrator applied while we waited is not pending.
+    let rows = history::read(&conn).map_err(|e| crate::db::explain(db_path, e))?;
+    let plan = Plan::new(discovery, &rows);
+    let display = db_path.display().to_string();
+    let findings = history_findings(discovery, &plan, &display, &opts.rules);
+    let mut result = MigrateResult {
+        status: MigrateStatus::Current,
+        applied: Vec::new(),
+        count: 0,
+        backup: None,
+        error: None,
+        created,
+        findings: Vec::new(),
+    };
+    let blocking: Vec<Finding> = findings
+        .iter()
+        .filter(|f| blocks(f, &opts.overrides))
+        .cloned()
+        .collect();
+    if !blocking.is_empty() {
+        discard_new(conn);
+        result.status = MigrateStatus::Error;
+        result.created = false;
+        result.error = Some(Location {
+            message: format!(
+                "refusing to apply: {} problem{} with the migrations or the history (see the findings); nothing was applied",
+                blocking.len(),
+                if blocking.len() == 1 { "" } else { "s" }
+            ),
+            path: None,
+            line: None,
+            column: None,
+        });
+        result.findings = findings;
+        drop(lock);
+        return Ok(result);
+    }
+    result.findings = findings;
+
+    let pending: Vec<&Migration> = plan.pending().collect();
+    if pending.is_empty() {
+        return Ok(result);
+    }
+    if pending.iter().any(|m| m.kind == Kind::Python)
+        && let Err(e) = python::check_available(&opts.python)
+    {
+        discard_new(conn);
+        anyhow::bail!("{e} (a Python migration is pending; nothing was applied)");
+    }
+
+    if let BackupPolicy::Into { dir, keep } = &opts.backup
+        && !created
+    {
+        let path =
+            crate::backup::create(db_path, dir, opts.busy_timeout.max(Duration::from_secs(30)))?;
+        on_event(Event::BackedUp(&path));
+        result.backup = Some(path.display().to_string());
+        crate::db::failpoint("after_backup");
+        if let Some(keep) = keep {
+            for p in crate::backup::prune(db_path, dir, (*keep).max(1))? {
+                on_event(Event::Pruned(&p));
+            }
+        }
+    }
+
+    let apply_opts = ApplyOptions {
+        record_history: true,
+        commit: true,
+        busy_timeout: opts.busy_timeout,
+        migration_timeout: opts.migration_timeout,
+        python: &opts.python,
+        env: &opts.env,
+    };
+    let mut versions_done: Vec<&crate::migration::Version> = plan
+        .entries
+        .iter()
+        .filter(|e| e.state.is_recorded())
+        .map(|e| &e.version)
+        .collect();
+    for m in pending {
+        if versions_done.contains(&&m.version) {
+            // Only reachable with --allow duplicates: the legacy manager also ran the first
+            // file of a version and skipped the rest.
+            on_event(Event::Skipped(m, "its version is already applied"));
+            continue;
+        }
+        on_event(Event::Applying(m));
+        let file = migrations_dir.join(&m.file_name);
+        match apply_one(&mut conn, db_path, &file, m, &apply_opts) {
+            Ok(step) => {
+                if step.already_applied {
+                    on_event(Event::Skipped(m, "another process recorded it meanwhile"));
+                } else {
+                    on_event(Event::Applied(m, &step));
+                    result.applied.push(m.version.to_string());
+                }
+                versions_done.push(&m.version);
+            }
+            Err(e) => {
+                result.status = MigrateStatus::Error;
+                result.count = result.applied.len();
+                let mut loc: Location = (&e).into();
+                if let Some(d) = &e.detail {
+                    loc.message = format!("{}\n{}", loc.message, d.trim_end());
+                }
+                result.error = Some(loc);
+                return Ok(result);
+            }
+        }
+    }
+    result.count = result.applied.len();
+    if result.count > 0 {
+        result.status = MigrateStatus::Migrated;
+    }
+    drop(lock);
+    Ok(result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::migration::discover;
+
+    fn opts() -> ApplyOptions<'static> {
+        ApplyOptions {
+            record_history: true,
+            commit: true,
+            busy_timeout: Duration::from_secs(1),
+            migration_timeout: None,
+            python: "python3",
+            env: &[],
+        }
+    }
+
+    fn one(name: &str, text: &str) -> Discovery {
+        discover("m", [(name, text.as_bytes())])
+    }
+
+    fn tables(conn: &Connection) -> Vec<String> {
+        let mut s = conn
+            .prepare("SELECT name FROM sqlite_schema WHERE type='table' ORDER BY name")
+            .unwrap();
+        s.query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    #[test]
+    fn failure_at_the_third_statement_names_line_and_leaves_nothing() {
+        let d = one(
+            "003_x.sql",
+            "CREATE TABLE a(x);\nINSERT INTO a VALUES (1);\n\n  INSERT INTO nope VALUES (2);\nCREATE TABLE b(x);\n",
+        );
+        let mut conn = Connection::open_in_memory().unwrap();
+        let e = apply_one(
+            &mut conn,
+            Path::new(":memory:"),
+            Path::new("x"),
+            &d.migrations[0],
+            &opts(),
+        )
+        .unwrap_err();
+        assert_eq!(e.kind, StepErrorKind::Failed);
+        assert_eq!((e.line, e.column), (Some(4), Some(3)), "{e}");
+        assert!(
+            e.render()
+                .starts_with("m/003_x.sql:4:3: no such table: nope"),
+            "{e}"
+        );
+        assert!(tables(&conn).is_empty(), "{:?}", tables(&conn));
+        assert!(conn.is_autocommit());
+    }
+
+    #[test]
+    fn syntax_error_points_at_the_token() {
+        let d = one("001_x.sql", "CREATE TABLE a(x);\nSELECT * FORM a;\n");
+        let mut conn = Connection::open_in_memory().unwrap();
+        let e = apply_one(
+            &mut conn,
+            Path::new(":memory:"),
+            Path::new("x"),
+            &d.migrations[0],
+            &opts(),
+        )
+        .unwrap_err();
+        assert_eq!(e.line, Some(2), "{e}");
+        assert!(e.column.unwrap() > 1, "{e}");
+        assert!(e.message.contains("syntax error"), "{e}");
+    }
+
+    #[test]
+    fn success_records_the_row_in_the_same_transaction() {
+        let d = one(
+            "001_x.sql",
+            "-- Make a\nCREATE TABLE a(x);\nSELECT * FROM a;\n",
+        );
+        let mut conn = Connection::open_in_memory().unwrap();
+        let r = apply_one(
+            &mut conn,
+            Path::new(":memory:"),
+            Path::new("x"),
+            &d.migrations[0],
+            &opts(),
+        )
+        .unwrap();
+        assert_eq!(r.statements, 2);
+        let rows = history::read(&conn).unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(
+            rows[0].checksum.as_deref(),
+            Some(d.migrations[0].checksum.as_str())
+        );
+        let again = apply_one(
+            &mut conn,
+            Path::new(":memory:"),
+            Path::new("x"),
+            &d.migrations[0],
+            &opts(),
+        )
+        .unwrap();
+        assert!(again.already_applied);
+    }
+
+    #[test]
+    fn commit_false_rolls_everything_back() {
+        let d = one("001_x.sql", "CREATE TABLE a(x);");
+        let mut conn = Connection::open_in_memory().unwrap();
+        let o = ApplyOptions {
+            commit: false,
+            ..opts()
+        };
+        apply_one(
+            &mut conn,
+            Path::new(":memory:"),
+            Path::new("x"),
+            &d.migrations[0],
+            &o,
+        )
+        .unwrap();
+        assert!(tables(&conn).is_empty());
+    }
+
+    #[test]
+    fn transaction_control_is_refused_with_its_position() {
+        let d = one(
+            "002_x.sql",
+            "CREATE TABLE a(x);\nCOMMIT;\nCREATE TABLE b(x);\n",
+        );
+        let mut conn = Connection::open_in_memory().unwrap();
+        let e = apply_one(
+            &mut conn,
+            Path::new(":memory:"),
+            Path::new("x"),
+            &d.migrations[0],
+            &opts(),
+        )
+        .unwrap_err();
+        assert_eq!(e.kind, StepErrorKind::Refused);
+        assert_eq!(e.line, Some(2));
+        assert!(e.message.contains("no-transaction"), "{e}");
+        assert!(tables(&conn).is_empty());
+    }
+
+    #[test]
+    fn no_transaction_migration_runs_vacuum_and_clears_its_marker() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("a.db");
+        let mut conn = Connection::open(&db).unwrap();
+        let d = one(
+            "004_v.sql",
+            "-- schemagate:no-transaction\nCREATE TABLE a(x);\nVACUUM;\n",
+        );
+        let r = apply_one(&mut conn, &db, Path::new("x"), &d.migrations[0], &opts()).unwrap();
+        assert_eq!(r.statements, 2);
+        assert!(history::dirty(&conn).unwrap().is_empty());
+        assert_eq!(history::read(&conn).unwrap().len(), 1);
+
+        let bad = one(
+            "005_v.sql",
+            "-- schemagate:no-transaction\nCREATE TABLE b(x);\nINSERT INTO nope VALUES (1);\n",
+        );
+        let e = apply_one(&mut conn, &db, Path::new("x"), &bad.migrations[0], &opts()).unwrap_err();
+        assert_eq!(e.kind, StepErrorKind::Dirty);
+        let markers = history::dirty(&conn).unwrap();
+        assert_eq!(markers.len(), 1);
+        assert_eq!(markers[0].state, "failed");
+    }
+
+    #[test]
+    fn migration_timeout_interrupts_and_rolls_back() {
+        let d = one(
+            "001_slow.sql",
+            "CREATE TABLE t(x);\nWITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c) INSERT INTO t SELECT i FROM c;\n",
+        );
+        let mut conn = Connection::open_in_memory().unwrap();
+        let o = ApplyOptions {
+            migration_timeout: Some(Duration::from_millis(50)),
+            ..opts()
+        };
+        let e = apply_one(
+            &mut conn,
+            Path::new(":memory:"),
+            Path::new("x"),
+            &d.migrations[0],
+            &o,
+        )
+        .unwrap_err();
+        assert!(e.message.contains("migration-timeout"), "{e}");
+        assert!(tables(&conn).is_empty());
+    }
+}

@@ -1,0 +1,413 @@
+//! Backups of the live database (shell).
+//!
+//! Never a file copy: in WAL mode the main file alone can lack every recent commit, and a
+//! copy taken while the application writes can be torn. SQLite's online backup API gives a
+//! consistent snapshot. The copy is written under a temporary name in the backup folder,
+//! fsynced, checked with `quick_check`, given permission bits no wider than the database's,
+//! and only then linked to its final name (`<stem>_YYYYMMDD_HHMMSS.db`, as the legacy
+//! manager named them), so a killed or failed backup never leaves a file that looks like a
+//! good backup (a half-written SQLite file opens as a *valid, empty* database).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime};
+
+use anyhow::{Context as _, bail};
+use rusqlite::backup::{Backup, StepResult};
+use rusqlite::{Connection, OpenFlags};
+
+/// A backup file of a database.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BackupFile {
+    pub path: PathBuf,
+    pub size: u64,
+    pub modified: Option<SystemTime>,
+}
+
+/// The database file's stem (`architect` for `data/architect.db`).
+fn stem(db: &Path) -> String {
+    db.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "database".into())
+}
+
+/// Local time as `YYYYMMDD_HHMMSS`, as the legacy manager's `datetime.now()` wrote it.
+pub fn timestamp(t: SystemTime) -> String {
+    let secs = t
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0) as libc::time_t;
+    // SAFETY: localtime_r writes into the zeroed struct we own.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    let ok = unsafe { !libc::localtime_r(&secs, &mut tm).is_null() };
+    if !ok {
+        return "00000000_000000".into();
+    }
+    format!(
+        "{:04}{:02}{:02}_{:02}{:02}{:02}",
+        tm.tm_year + 1900,
+        tm.tm_mon + 1,
+        tm.tm_mday,
+        tm.tm_hour,
+        tm.tm_min,
+        tm.tm_sec
+    )
+}
+
+/// `<dir>/<stem>_<timestamp>.db`, with `_2`, `_3`, ... when that name is taken (two runs in
+/// the same second never overwrite each other).
+pub fn backup_path(dir: &Path, db: &Path, now: SystemTime) -> PathBuf {
+    let base = format!("{}_{}", stem(db), timestamp(now));
+    let first = dir.join(format!("{base}.db"));
+    if !first.exists() {
+        return first;
+    }
+    (2..)
+        .map(|n| dir.join(format!("{base}_{n}.db")))
+        .find(|p| !p.exists())
+        .unwrap_or(first)
+}
+
+/// Whether a file name is a backup of the database with this stem.
+fn is_backup_name(name: &str, stem: &str) -> bool {
+    let Some(rest) = name.strip_prefix(stem).and_then(|r| r.strip_prefix('_')) else {
+        return false;
+    };
+    let Some(rest) = rest.strip_suffix(".db") else {
+        return false;
+    };
+    let b = rest.as_bytes();
+    b.len() >= 15
+        && b[..8].iter().all(u8::is_ascii_digit)
+        && b[8] == b'_'
+        && b[9..15].iter().all(u8::is_ascii_digit)
+        && (b.len() == 15
+            || (b[15] == b'_' && b.len() > 16 && b[16..].iter().all(u8::is_ascii_digit)))
+}
+
+/// The backups of `db` in `dir`, oldest first (by the timestamp in the name).
+pub fn list_backups(db: &Path, dir: &Path) -> anyhow::Result<Vec<BackupFile>> {
+    let stem = stem(db);
+    let entries = match fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e).with_context(|| format!("cannot list {}", dir.display())),
+    };
+    let mut out = Vec::new();
+    for entry in entries {
+        let entry = entry.with_context(|| format!("cannot list {}", dir.display()))?;
+        let Ok(name) = entry.file_name().into_string() else {
+            continue;
+        };
+        if !is_backup_name(&name, &stem) {
+            continue;
+        }
+        let meta = entry.metadata().ok();
+        out.push(BackupFile {
+            path: entry.path(),
+            size: meta.as_ref().map_or(0, |m| m.len()),
+            modified: meta.and_then(|m| m.modified().ok()),
+        });
+    }
+    out.sort_by_key(|b| sort_key(&b.path));
+    Ok(out)
+}
+
+/// Timestamp, then the numeric suffix (`_10` after `_9`).
+fn sort_key(p: &Path) -> (String, u64) {
+    let name = p
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    // name = <stem>_YYYYMMDD_HHMMSS[_N]
+    let parts: Vec<&str> = name.rsplitn(4, '_').collect();
+    if parts.len() == 4 && parts[0].len() < 8 {
+        // has a suffix: parts = [N, HHMMSS, YYYYMMDD, stem]
+        (
+            format!("{}_{}", parts[2], parts[1]),
+            parts[0].parse().unwrap_or(0),
+        )
+    } else if parts.len() >= 2 {
+        (format!("{}_{}", parts.get(1).unwrap_or(&""), parts[0]), 1)
+    } else {
+        (name, 0)
+    }
+}
+
+/// Deletes the oldest backups of `db` so that `keep` remain. Returns what was deleted.
+pub fn prune(db: &Path, dir: &Path, keep: usize) -> anyhow::Result<Vec<PathBuf>> {
+    let all = list_backups(db, dir)?;
+    let excess = all.len().saturating_sub(keep);
+    let mut removed = Vec::new();
+    for b in all.into_iter().take(excess) {
+        fs::remove_file(&b.path)
+            .with_context(|| format!("cannot delete the old backup {}", b.path.display()))?;
+        removed.push(b.path);
+    }
+    if !removed.is_empty() {
+        crate::fsio::sync_dir(dir);
+    }
+    Ok(removed)
+}
+
+/// The temporary name of a backup in progress: hidden, and carrying our pid so that a later
+/// run can tell a dead run's leftover from a backup running right now.
+fn temp_path(dir: &Path, db: &Path) -> PathBuf {
+    dir.join(format!(".{}.backup.tmp-{}", stem(db), std::process::id()))
+}
+
+/// Removes `<path>` and the journal files SQLite may have left beside it.
+fn remove_with_journals(path: &Path) {
+    for suffix in ["", "-journal", "-wal", "-shm"] {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        let _ = fs::remove_file(PathBuf::from(p));
+    }
+}
+
+/// Deletes temporary backups left by runs that died (their pid is gone).
+fn clean_stale_temps(dir: &Path, db: &Path) {
+    let prefix = format!(".{}.backup.tmp-", stem(db));
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let Ok(name) = entry.file_name().into_string() else {
+            continue;
+        };
+        let Some(pid) = name
+            .strip_prefix(&prefix)
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|p| p.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        // SAFETY: signal 0 only checks that the process exists.
+        let alive = unsafe { libc::kill(pid, 0) } == 0
+            || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
+        if !alive {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Writes a verified backup of the live database at `db` into `dir` and returns its path.
+///
+/// The source is read through a connection of its own with no open transaction (backing up
+/// from a connection that holds a write transaction can spin forever). Each step copies all
+/// remaining pages at once: with a busy writer, small steps restart again and again.
+/// BUSY/LOCKED are retried until `deadline`; anything else is fatal. On any failure the
+/// temporary file is deleted and nothing appears at the final name.
+pub fn create(db: &Path, dir: &Path, deadline: Duration) -> anyhow::Result<PathBuf> {
+    fs::create_dir_all(dir).with_context(|| {
+        format!(
+            "cannot create the backup folder {} (nothing was applied; fix the folder or pass --no-backup)",
+            dir.display()
+        )
+    })?;
+    clean_stale_temps(dir, db);
+    let tmp = temp_path(dir, db);
+    remove_with_journals(&tmp);
+    let result = write_and_verify(db, &tmp, deadline).and_then(|()| {
+        crate::db::failpoint("backup_written");
+        let final_path = publish(&tmp, dir, db)?;
+        crate::fsio::sync_dir(dir);
+        Ok(final_path)
+    });
+    remove_with_journals(&tmp);
+    result.map_err(|e| {
+        e.context(format!(
+            "backup of {} into {} failed; nothing was applied",
+            db.display(),
+            dir.display()
+        ))
+    })
+}
+
+/// Gives the finished temporary file its final name without ever replacing a file: a hard
+/// link fails when the name exists (another run in the same second), and we pick the next.
+fn publish(tmp: &Path, dir: &Path, db: &Path) -> anyhow::Result<PathBuf> {
+    for _ in 0..100 {
+        let final_path = backup_path(dir, db, SystemTime::now());
+        match fs::hard_link(tmp, &final_path) {
+            Ok(()) => return Ok(final_path),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            // A file system without hard links: rename, after checking the name is free.
+            Err(_) if !final_path.exists() => {
+                fs::rename(tmp, &final_path)
+                    .with_context(|| format!("cannot create {}", final_path.display()))?;
+                return Ok(final_path);
+            }
+            Err(e) => {
+                return Err(e).with_context(|| format!("cannot create {}", final_path.display()));
+            }
+        }
+    }
+    bail!("cannot find a free backup name in {}", dir.display())
+}
+
+fn write_and_verify(db: &Path, tmp: &Path, deadline: Duration) -> anyhow::Result<()> {
+    let mode = db_mode(db)?;
+    {
+        // Created by us with the narrowest mode first; widened to the database's at the end.
+        let mut opts = fs::OpenOptions::new();
+        opts.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+        opts.open(tmp)
+            .with_context(|| format!("cannot write in {}", display_dir(tmp)))?;
+    }
+    let src = Connection::open_with_flags(
+        db,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|e| crate::db::explain(db, e))?;
+    src.busy_timeout(Duration::from_millis(200))?;
+    let mut dst = Connection::open_with_flags(
+        tmp,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .with_context(|| format!("cannot open {}", tmp.display()))?;
+    {
+        let backup = Backup::new(&src, &mut dst).context("cannot start the backup")?;
+        let start = Instant::now();
+        loop {
+            match backup.step(-1).context("backup step failed")? {
+                StepResult::Done => break,
+                StepResult::More | StepResult::Busy | StepResult::Locked => {
+                    if start.elapsed() > deadline {
+                        bail!(
+                            "the database stayed busy for {deadline:?}; the backup could not get a consistent read"
+                        );
+                    }
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                _ => std::thread::sleep(Duration::from_millis(20)),
+            }
+        }
+    }
+    let src_pages: i64 = src.query_row("PRAGMA page_count", [], |r| r.get(0))?;
+    drop(src);
+    dst.close()
+        .map_err(|(_, e)| e)
+        .context("cannot close the backup")?;
+    fs::File::open(tmp)
+        .and_then(|f| f.sync_all())
+        .with_context(|| format!("cannot flush {} to disk", tmp.display()))?;
+
+    let check = Connection::open_with_flags(
+        tmp,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    crate::db::quick_check(&check).context("the new backup")?;
+    let pages: i64 = check.query_row("PRAGMA page_count", [], |r| r.get(0))?;
+    drop(check);
+    if pages == 0 && src_pages > 0 {
+        bail!("the new backup is empty although the database is not");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(tmp, fs::Permissions::from_mode(mode & 0o777))
+            .with_context(|| format!("cannot set the mode of {}", tmp.display()))?;
+    }
+    let _ = mode;
+    Ok(())
+}
+
+fn db_mode(db: &Path) -> anyhow::Result<u32> {
+    let meta = fs::metadata(db).with_context(|| format!("cannot read {}", db.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        Ok(meta.permissions().mode())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        Ok(0o600)
+    }
+}
+
+fn display_dir(p: &Path) -> String {
+    p.parent()
+        .map(|d| d.display().to_string())
+        .unwrap_or_else(|| ".".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_follow_the_legacy_pattern_and_never_collide() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Path::new("data/architect.db");
+        let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let p = backup_path(dir.path(), db, t);
+        let name = p.file_name().unwrap().to_str().unwrap().to_string();
+        assert!(is_backup_name(&name, "architect"), "{name}");
+        fs::write(&p, b"x").unwrap();
+        let q = backup_path(dir.path(), db, t);
+        assert!(q.to_str().unwrap().ends_with("_2.db"), "{q:?}");
+        assert!(is_backup_name(
+            q.file_name().unwrap().to_str().unwrap(),
+            "architect"
+        ));
+        assert!(!is_backup_name("architect_2023.db", "architect"));
+        assert!(!is_backup_name("other_20231114_221320.db", "architect"));
+    }
+
+    #[test]
+    fn backup_copies_and_prune_keeps_the_newest() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("app.db");
+        Connection::open(&db)
+            .unwrap()
+            .execute_batch("CREATE TABLE t(x); INSERT INTO t VALUES (42);")
+            .unwrap();
+        let bdir = dir.path().join("backups");
+        for name in ["app_20200101_000000.db", "app_20200102_000000.db"] {
+            fs::create_dir_all(&bdir).unwrap();
+            fs::write(bdir.join(name), b"old").unwrap();
+        }
+        let b = create(&db, &bdir, Duration::from_secs(5)).unwrap();
+        let c = Connection::open(&b).unwrap();
+        let x: i64 = c.query_row("SELECT x FROM t", [], |r| r.get(0)).unwrap();
+        assert_eq!(x, 42);
+        assert_eq!(list_backups(&db, &bdir).unwrap().len(), 3);
+        let removed = prune(&db, &bdir, 1).unwrap();
+        assert_eq!(removed.len(), 2);
+        let left = list_backups(&db, &bdir).unwrap();
+        assert_eq!(left[0].path, b);
+        // no temporary file left behind
+        let names: Vec<_> = fs::read_dir(&bdir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert_eq!(names.len(), 1, "{names:?}");
+    }
+
+    #[test]
+    fn unwritable_backup_folder_fails_cleanly() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("app.db");
+        Connection::open(&db)
+            .unwrap()
+            .execute_batch("CREATE TABLE t(x)")
+            .unwrap();
+        // A file where the folder should be: no user, root included, can create it.
+        fs::write(dir.path().join("blocker"), b"").unwrap();
+        let err = create(
+            &db,
+            &dir.path().join("blocker/backups"),
+            Duration::from_secs(1),
+        )
+        .unwrap_err();
+        assert!(
+            format!("{err:#}").contains("cannot create the backup folder"),
+            "{err:#}"
+        );
+    }
+}

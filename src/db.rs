@@ -1,0 +1,300 @@
+//! Opening the user's database (shell): the checks that keep a typo, a truncated file or a
+//! read-only mount from turning into "migrate an empty database from scratch".
+//!
+//! - Read-only commands open with `SQLITE_OPEN_READ_ONLY` and never create anything: a
+//!   missing file is [`FileState::Missing`], reported as a new database.
+//! - `migrate` creates a missing file on purpose (a new environment), and refuses a
+//!   zero-length or non-SQLite file, a read-only database, and one that fails `quick_check`.
+//! - The write connection runs with `synchronous=FULL` and a busy timeout, so "applied"
+//!   means durable and live application connections are waited for, not overrun.
+
+use std::fs;
+use std::io::Read;
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use rusqlite::{Connection, OpenFlags};
+
+/// The 16-byte header every SQLite database file starts with.
+const HEADER: &[u8; 16] = b"SQLite format 3\0";
+
+/// What is at a database path before anything opens it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileState {
+    Missing,
+    /// Zero bytes: SQLite would take it for a new database, but it more likely is a
+    /// production file truncated by accident.
+    Empty,
+    Sqlite,
+    NotSqlite,
+}
+
+/// Looks at the path without SQLite. Must not be called while this process holds an open
+/// connection to the same file (closing a descriptor drops the process's POSIX locks).
+pub fn probe(path: &Path) -> anyhow::Result<FileState> {
+    let meta = match fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(FileState::Missing),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    };
+    if meta.is_dir() {
+        bail!(
+            "{} is a folder, not a database file (pass the database file with --db)",
+            path.display()
+        );
+    }
+    if meta.len() == 0 {
+        return Ok(FileState::Empty);
+    }
+    let mut header = [0u8; 16];
+    let mut f = fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let n = read_up_to(&mut f, &mut header)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(if n == HEADER.len() && &header == HEADER {
+        FileState::Sqlite
+    } else {
+        FileState::NotSqlite
+    })
+}
+
+fn read_up_to(f: &mut fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match f.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
+}
+
+/// The error for a file that is there but is not something we may open.
+pub fn refuse(path: &Path, state: FileState) -> anyhow::Error {
+    match state {
+        FileState::Empty => anyhow::anyhow!(
+            "{} is an empty file (0 bytes), not a database; if it was truncated by accident, restore it from a backup; if this is a new environment, delete the empty file and run `schemagate migrate` again",
+            path.display()
+        ),
+        FileState::NotSqlite => anyhow::anyhow!(
+            "{} is not a SQLite database (the file does not start with the SQLite header); check the --db path",
+            path.display()
+        ),
+        FileState::Missing => anyhow::anyhow!("database {} does not exist", path.display()),
+        FileState::Sqlite => anyhow::anyhow!("{} cannot be opened", path.display()),
+    }
+}
+
+/// Opens an existing database without write access. `None` when the file does not exist
+/// (a new environment: everything is pending). Never creates a file.
+pub fn open_read_only(path: &Path) -> anyhow::Result<Option<Connection>> {
+    match probe(path)? {
+        FileState::Missing => return Ok(None),
+        FileState::Sqlite => {}
+        other => return Err(refuse(path, other)),
+    }
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI,
+    )
+    .map_err(|e| explain(path, e))?;
+    conn.busy_timeout(Duration::from_secs(5))
+        .map_err(|e| explain(path, e))?;
+    // Opening is lazy: the first read is what finds a corrupt header or a hot journal.
+    conn.query_row("SELECT count(*) FROM sqlite_schema", [], |_| Ok(()))
+        .map_err(|e| explain(path, e))?;
+    Ok(Some(conn))
+}
+
+/// How `open_for_write` found the file.
+#[derive(Debug)]
+pub struct WriteConnection {
+    pub conn: Connection,
+    /// The file did not exist and was created now.
+    pub created: bool,
+}
+
+/// Opens for migrating: refuses empty, foreign, read-only and damaged files; creates the
+/// file (and its folder) only when `create` is set and nothing is there.
+pub fn open_for_write(
+    path: &Path,
+    create: bool,
+    busy_timeout: Duration,
+) -> anyhow::Result<WriteConnection> {
+    let state = probe(path)?;
+    let created = match state {
+        FileState::Sqlite => false,
+        FileState::Missing if create => true,
+        other => return Err(refuse(path, other)),
+    };
+    if created
+        && let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+        && !dir.exists()
+    {
+        fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create the folder {}", dir.display()))?;
+    }
+    let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    if created {
+        flags |= OpenFlags::SQLITE_OPEN_CREATE;
+    }
+    let conn = Connection::open_with_flags(path, flags).map_err(|e| explain(path, e))?;
+    setup_write_connection(&conn, busy_timeout).map_err(|e| explain(path, e))?;
+    // SQLite silently falls back to read-only for a write-protected file; we would only
+    // find out at the first write, after the backup.
+    if conn.is_readonly("main").unwrap_or(false) {
+        bail!(
+            "database {} is read-only for this user (check the file's owner and mode); nothing was changed",
+            path.display()
+        );
+    }
+    if !created {
+        quick_check(&conn).map_err(|e| e.context(format!("database {}", path.display())))?;
+    }
+    Ok(WriteConnection { conn, created })
+}
+
+/// Per-connection settings of the migrator's own connection.
+pub fn setup_write_connection(conn: &Connection, busy_timeout: Duration) -> rusqlite::Result<()> {
+    conn.busy_timeout(busy_timeout)?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    Ok(())
+}
+
+/// `PRAGMA quick_check`: a damaged b-tree must stop us before we back it up or add to it.
+pub fn quick_check(conn: &Connection) -> anyhow::Result<()> {
+    let mut stmt = conn.prepare("PRAGMA quick_check(20)")?;
+    let lines: Vec<String> = stmt
+        .query_map([], |r| r.get::<_, String>(0))?
+        .collect::<Result<_, _>>()?;
+    if lines.len() == 1 && lines[0] == "ok" {
+        return Ok(());
+    }
+    bail!(
+        "fails PRAGMA quick_check (the file is damaged; restore it from a backup):\n  {}",
+        lines.join("\n  ")
+    )
+}
+
+/// Turns SQLite's open/read errors into messages that say what to do.
+pub fn explain(path: &Path, e: rusqlite::Error) -> anyhow::Error {
+    use rusqlite::ffi::ErrorCode;
+    let p = path.display();
+    if let rusqlite::Error::SqliteFailure(f, _) = &e {
+        // SQLITE_READONLY_ROLLBACK: a hot journal that a read-only connection cannot replay.
+        if f.extended_code == 8 | (3 << 8) {
+            return anyhow::anyhow!(
+                "database {p} needs recovery after a crash (it has a hot journal); run `schemagate migrate` or open it read-write once"
+            );
+        }
+        if f.extended_code == 8 | (6 << 8) {
+            return anyhow::anyhow!(
+                "database {p}: cannot create the journal file in its folder (the folder is read-only)"
+            );
+        }
+        match f.code {
+            ErrorCode::NotADatabase => {
+                return anyhow::anyhow!("{p} is not a SQLite database (check the --db path)");
+            }
+            ErrorCode::DatabaseCorrupt => {
+                return anyhow::anyhow!("database {p} is damaged ({e}); restore it from a backup");
+            }
+            ErrorCode::CannotOpen => {
+                return anyhow::anyhow!(
+                    "cannot open database {p} (does its folder exist and is it readable?)"
+                );
+            }
+            ErrorCode::ReadOnly => {
+                return anyhow::anyhow!("database {p} is read-only for this user");
+            }
+            ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => {
+                return anyhow::anyhow!(
+                    "database {p} is locked by another connection ({e}); try again, or raise --busy-timeout"
+                );
+            }
+            _ => {}
+        }
+    }
+    anyhow::anyhow!("database {p}: {e}")
+}
+
+/// Whether a table exists in the main schema.
+pub fn table_exists(conn: &Connection, name: &str) -> rusqlite::Result<bool> {
+    conn.query_row(
+        "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?1",
+        [name],
+        |r| r.get::<_, i64>(0),
+    )
+    .map(|n| n > 0)
+}
+
+/// Test-only fault injection (`SCHEMAGATE_TEST_FAILPOINT=name`): at the named point, write
+/// the name to the file `SCHEMAGATE_TEST_MARKER` (if set) and sleep, so a test can kill the
+/// process at a known moment. Does nothing unless the variable names this point.
+pub fn failpoint(name: &str) {
+    let Ok(points) = std::env::var("SCHEMAGATE_TEST_FAILPOINT") else {
+        return;
+    };
+    if !points.split(',').any(|p| p == name) {
+        return;
+    }
+    if let Ok(marker) = std::env::var("SCHEMAGATE_TEST_MARKER") {
+        let _ = fs::write(&marker, name);
+    }
+    std::thread::sleep(Duration::from_secs(60));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn probe_tells_missing_empty_foreign_and_sqlite_apart() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.db");
+        assert_eq!(probe(&p).unwrap(), FileState::Missing);
+        fs::write(&p, b"").unwrap();
+        assert_eq!(probe(&p).unwrap(), FileState::Empty);
+        fs::write(&p, b"hello, this is not a database at all").unwrap();
+        assert_eq!(probe(&p).unwrap(), FileState::NotSqlite);
+        fs::remove_file(&p).unwrap();
+        Connection::open(&p)
+            .unwrap()
+            .execute_batch("CREATE TABLE t(x)")
+            .unwrap();
+        assert_eq!(probe(&p).unwrap(), FileState::Sqlite);
+    }
+
+    #[test]
+    fn read_only_open_of_a_missing_file_creates_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("nope.db");
+        assert!(open_read_only(&p).unwrap().is_none());
+        assert!(!p.exists());
+    }
+
+    #[test]
+    fn write_open_refuses_empty_and_foreign_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.db");
+        fs::write(&p, b"").unwrap();
+        let e = open_for_write(&p, true, Duration::from_secs(1)).unwrap_err();
+        assert!(e.to_string().contains("empty file"), "{e}");
+        fs::write(&p, b"plain text").unwrap();
+        let e = open_for_write(&p, true, Duration::from_secs(1)).unwrap_err();
+        assert!(e.to_string().contains("not a SQLite database"), "{e}");
+        assert_eq!(fs::read(&p).unwrap(), b"plain text");
+    }
+
+    #[test]
+    fn write_open_creates_only_when_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("sub/new.db");
+        assert!(open_for_write(&p, false, Duration::from_secs(1)).is_err());
+        assert!(!p.exists());
+        let w = open_for_write(&p, true, Duration::from_secs(1)).unwrap();
+        assert!(w.created);
+    }
+}

@@ -1,0 +1,340 @@
+//! The history tables (shell): `schema_versions` exactly as the legacy manager created it,
+//! plus schemagate's own side tables.
+//!
+//! - `schema_versions(id, version, applied_at, description, checksum)` is never altered: the
+//!   legacy manager may still read and write it during a transition. Rows we write keep its
+//!   formats: `version` as in the file name, `applied_at` = `CURRENT_TIMESTAMP` (UTC
+//!   `YYYY-MM-DD HH:MM:SS`), `checksum` = SHA-256 of the normalised file.
+//! - `schemagate_history` holds the extra facts of rows schemagate wrote (file name,
+//!   skeleton hash, duration, tool version), keyed by version.
+//! - `schemagate_state` holds the "running" marker of a migration that runs without a
+//!   wrapping transaction; a marker left behind means the database is in an unknown state.
+
+use rusqlite::{Connection, named_params};
+use serde_json::{Map, Value};
+
+use crate::migration::Migration;
+use crate::plan::HistoryRow;
+
+pub const TABLE: &str = "schema_versions";
+pub const SIDE_TABLE: &str = "schemagate_history";
+pub const STATE_TABLE: &str = "schemagate_state";
+
+/// The legacy manager's DDL, verbatim.
+pub const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_versions (
+    id INTEGER PRIMARY KEY,
+    version TEXT UNIQUE NOT NULL,
+    applied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP,
+    description TEXT,
+    checksum TEXT
+)";
+
+pub const CREATE_SIDE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schemagate_history (
+    version TEXT PRIMARY KEY NOT NULL,
+    file_name TEXT,
+    checksum TEXT,
+    skeleton TEXT,
+    duration_ms REAL,
+    tool_version TEXT,
+    applied_at TEXT
+)";
+
+pub const CREATE_STATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schemagate_state (
+    version TEXT PRIMARY KEY NOT NULL,
+    file_name TEXT,
+    state TEXT NOT NULL,
+    started_at TEXT,
+    pid INTEGER,
+    message TEXT
+)";
+
+/// One SQL statement with named parameters (`:version`, ...), as data, so the Python
+/// runner can run exactly the statements the Rust side runs, in its own transaction.
+/// Keys are bare names (`version` for `:version`, as Python's sqlite3 takes them);
+/// `description` is not in `params`: the runner binds it to the module's `DESCRIPTION`.
+pub use crate::python::RecordStatement;
+
+/// The statements that record `m` as applied: create the tables if needed, insert the
+/// `schema_versions` row and the side-table row. Run inside the migration's transaction,
+/// before COMMIT, so the row and the migration commit together or not at all.
+pub fn record_statements(m: &Migration, duration_ms: Option<f64>) -> Vec<RecordStatement> {
+    let plain = |sql: &str| RecordStatement {
+        sql: sql.to_string(),
+        params: Map::new(),
+    };
+    let mut row = Map::new();
+    row.insert("version".into(), m.version.as_str().into());
+    row.insert("checksum".into(), m.checksum.clone().into());
+    let mut side = Map::new();
+    side.insert("version".into(), m.version.as_str().into());
+    side.insert("file_name".into(), m.file_name.clone().into());
+    side.insert("checksum".into(), m.checksum.clone().into());
+    side.insert(
+        "skeleton".into(),
+        crate::checksum::skeleton_hash(m.kind, &m.text).into(),
+    );
+    side.insert(
+        "duration_ms".into(),
+        duration_ms.map_or(Value::Null, Value::from),
+    );
+    side.insert(
+        "tool_version".into(),
+        env!("CARGO_PKG_VERSION").to_string().into(),
+    );
+    vec![
+        plain(CREATE_TABLE),
+        plain(CREATE_SIDE_TABLE),
+        RecordStatement {
+            sql: "INSERT INTO schema_versions (version, applied_at, description, checksum) \
+                  VALUES (:version, CURRENT_TIMESTAMP, :description, :checksum)"
+                .into(),
+            params: row,
+        },
+        RecordStatement {
+            sql: "INSERT OR REPLACE INTO schemagate_history \
+                  (version, file_name, checksum, skeleton, duration_ms, tool_version, applied_at) \
+                  VALUES (:version, :file_name, :checksum, :skeleton, :duration_ms, :tool_version, CURRENT_TIMESTAMP)"
+                .into(),
+            params: side,
+        },
+    ]
+}
+
+/// Runs record statements on `conn` (inside the caller's transaction).
+pub fn execute_record(
+    conn: &Connection,
+    statements: &[RecordStatement],
+    description: &str,
+) -> rusqlite::Result<()> {
+    for s in statements {
+        let mut stmt = conn.prepare(&s.sql)?;
+        let count = stmt.parameter_count();
+        for i in 1..=count {
+            let Some(name) = stmt.parameter_name(i) else {
+                continue;
+            };
+            // Keys are bare names, as Python's sqlite3 takes them for `:name` parameters.
+            let name = name.trim_start_matches([':', '@', '$']);
+            if name == "description" && !s.params.contains_key("description") {
+                stmt.raw_bind_parameter(i, description)?;
+                continue;
+            }
+            let value = match s.params.get(name) {
+                None | Some(Value::Null) => rusqlite::types::Value::Null,
+                Some(Value::Bool(b)) => rusqlite::types::Value::Integer(i64::from(*b)),
+                Some(Value::Number(n)) => match n.as_i64() {
+                    Some(i) => rusqlite::types::Value::Integer(i),
+                    None => rusqlite::types::Value::Real(n.as_f64().unwrap_or(0.0)),
+                },
+                Some(Value::String(s)) => rusqlite::types::Value::Text(s.clone()),
+                Some(other) => rusqlite::types::Value::Text(other.to_string()),
+            };
+            stmt.raw_bind_parameter(i, value)?;
+        }
+        stmt.raw_execute()?;
+    }
+    Ok(())
+}
+
+/// Every `schema_versions` row (with what the side table knows), in id order. A database
+/// without the table has no history: an empty list.
+pub fn read(conn: &Connection) -> rusqlite::Result<Vec<HistoryRow>> {
+    if !crate::db::table_exists(conn, TABLE)? {
+        return Ok(Vec::new());
+    }
+    let side = crate::db::table_exists(conn, SIDE_TABLE)?;
+    // Columns are read as text whatever their stored type: a legacy row may hold an
+    // integer version or a timestamp the application wrote in its own format.
+    let sql = if side {
+        "SELECT v.id, CAST(v.version AS TEXT), CAST(v.applied_at AS TEXT), CAST(v.description AS TEXT),
+                CAST(v.checksum AS TEXT), h.file_name, h.skeleton
+           FROM schema_versions v
+           LEFT JOIN schemagate_history h
+             ON h.version = v.version AND h.checksum IS v.checksum
+          ORDER BY v.id"
+    } else {
+        "SELECT id, CAST(version AS TEXT), CAST(applied_at AS TEXT), CAST(description AS TEXT),
+                CAST(checksum AS TEXT), NULL, NULL
+           FROM schema_versions ORDER BY id"
+    };
+    let mut stmt = conn.prepare(sql)?;
+    let rows = stmt.query_map([], |r| {
+        Ok(HistoryRow {
+            id: r.get(0)?,
+            version: r.get::<_, Option<String>>(1)?.unwrap_or_default(),
+            applied_at: r.get(2)?,
+            description: r.get(3)?,
+            checksum: r.get(4)?,
+            file_name: r.get(5)?,
+            skeleton: r.get(6)?,
+        })
+    })?;
+    rows.collect()
+}
+
+/// Whether `version` already has a row (re-checked inside the migration's transaction).
+pub fn is_recorded(
+    conn: &Connection,
+    version: &crate::migration::Version,
+) -> rusqlite::Result<bool> {
+    if !crate::db::table_exists(conn, TABLE)? {
+        return Ok(false);
+    }
+    let mut stmt = conn.prepare("SELECT CAST(version AS TEXT) FROM schema_versions")?;
+    let versions = stmt.query_map([], |r| r.get::<_, Option<String>>(0))?;
+    for v in versions {
+        if let Some(v) = v?
+            && crate::migration::Version::parse(v.trim()).as_ref() == Some(version)
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// A migration that started without a wrapping transaction and never finished.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DirtyMarker {
+    pub version: String,
+    pub file_name: Option<String>,
+    /// `running` (the process died) or `failed`.
+    pub state: String,
+    pub started_at: Option<String>,
+    pub message: Option<String>,
+}
+
+impl std::fmt::Display for DirtyMarker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "migration {} ({}) was {} without a transaction{}{}",
+            self.version,
+            self.file_name.as_deref().unwrap_or("file unknown"),
+            if self.state == "failed" {
+                "failed while running"
+            } else {
+                "interrupted while running"
+            },
+            self.started_at
+                .as_deref()
+                .map(|t| format!(" (started {t} UTC)"))
+                .unwrap_or_default(),
+            self.message
+                .as_deref()
+                .map(|m| format!(": {m}"))
+                .unwrap_or_default(),
+        )
+    }
+}
+
+/// Markers left by non-transactional migrations that did not finish.
+pub fn dirty(conn: &Connection) -> rusqlite::Result<Vec<DirtyMarker>> {
+    if !crate::db::table_exists(conn, STATE_TABLE)? {
+        return Ok(Vec::new());
+    }
+    let mut stmt = conn.prepare(
+        "SELECT version, file_name, state, started_at, message FROM schemagate_state ORDER BY version",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok(DirtyMarker {
+            version: r.get(0)?,
+            file_name: r.get(1)?,
+            state: r.get(2)?,
+            started_at: r.get(3)?,
+            message: r.get(4)?,
+        })
+    })?;
+    rows.collect()
+}
+
+/// Commits a `running` marker before a non-transactional migration starts.
+pub fn mark_running(conn: &Connection, m: &Migration) -> rusqlite::Result<()> {
+    conn.execute_batch(CREATE_STATE_TABLE)?;
+    conn.execute(
+        "INSERT OR REPLACE INTO schemagate_state (version, file_name, state, started_at, pid, message)
+         VALUES (:version, :file_name, 'running', CURRENT_TIMESTAMP, :pid, NULL)",
+        named_params! {
+            ":version": m.version.as_str(),
+            ":file_name": m.file_name,
+            ":pid": i64::from(std::process::id()),
+        },
+    )?;
+    Ok(())
+}
+
+/// Turns the marker into `failed` with SQLite's message (the migration stopped half-way).
+pub fn mark_failed(conn: &Connection, m: &Migration, message: &str) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE schemagate_state SET state = 'failed', message = ?2 WHERE version = ?1",
+        (m.version.as_str(), message),
+    )?;
+    Ok(())
+}
+
+/// Removes the marker of `version` (run in the transaction that records the row, or by an
+/// operator's repair once the database has been checked by hand).
+pub fn clear_marker(conn: &Connection, version: &str) -> rusqlite::Result<()> {
+    if crate::db::table_exists(conn, STATE_TABLE)? {
+        conn.execute("DELETE FROM schemagate_state WHERE version = ?1", [version])?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::migration::discover;
+
+    #[test]
+    fn recorded_rows_read_back_with_their_side_facts() {
+        let d = discover(
+            "m",
+            [("001_a.sql", b"-- Make a\nCREATE TABLE a(x);\n".as_slice())],
+        );
+        let m = &d.migrations[0];
+        let conn = Connection::open_in_memory().unwrap();
+        assert!(read(&conn).unwrap().is_empty());
+        execute_record(&conn, &record_statements(m, Some(1.5)), &m.description).unwrap();
+        let rows = read(&conn).unwrap();
+        assert_eq!(rows.len(), 1);
+        let r = &rows[0];
+        assert_eq!(r.version, "001");
+        assert_eq!(r.description.as_deref(), Some("Make a"));
+        assert_eq!(r.checksum.as_deref(), Some(m.checksum.as_str()));
+        assert_eq!(r.file_name.as_deref(), Some("001_a.sql"));
+        assert!(r.skeleton.is_some());
+        let at = r.applied_at.as_deref().unwrap();
+        assert_eq!(at.len(), "YYYY-MM-DD HH:MM:SS".len(), "{at}");
+        assert!(is_recorded(&conn, &crate::migration::Version::parse("1").unwrap()).unwrap());
+    }
+
+    #[test]
+    fn legacy_rows_without_side_table_read_as_text() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(CREATE_TABLE).unwrap();
+        conn.execute_batch(
+            "INSERT INTO schema_versions (version, description, checksum) VALUES (1, 'x', NULL);
+             INSERT INTO schema_versions (version, description, checksum) VALUES ('002', 'y', 'manual');",
+        )
+        .unwrap();
+        let rows = read(&conn).unwrap();
+        assert_eq!(rows[0].version, "1");
+        assert_eq!(rows[0].checksum, None);
+        assert_eq!(rows[1].checksum.as_deref(), Some("manual"));
+        assert_eq!(rows[1].file_name, None);
+    }
+
+    #[test]
+    fn markers_block_until_cleared() {
+        let d = discover("m", [("007_v.sql", b"VACUUM;".as_slice())]);
+        let conn = Connection::open_in_memory().unwrap();
+        assert!(dirty(&conn).unwrap().is_empty());
+        mark_running(&conn, &d.migrations[0]).unwrap();
+        mark_failed(&conn, &d.migrations[0], "boom").unwrap();
+        let markers = dirty(&conn).unwrap();
+        assert_eq!(markers.len(), 1);
+        assert!(markers[0].to_string().contains("failed while running"));
+        clear_marker(&conn, "007").unwrap();
+        assert!(dirty(&conn).unwrap().is_empty());
+    }
+}

@@ -1,0 +1,92 @@
+//! `unverified-record`: a history row whose checksum was never a digest.
+
+use crate::lint::RuleDoc;
+use crate::plan::{Plan, State};
+use crate::report::{Finding, Severity};
+
+pub const RULE: RuleDoc = RuleDoc {
+    id: "unverified-record",
+    default_severity: Severity::Info,
+    summary: "A migration is recorded with a checksum such as `manual`, empty or NULL",
+    docs: r#"## What it does
+Lists applied migrations whose `schema_versions.checksum` is not an MD5 or SHA-256 digest:
+`manual` and `manual-skip` (rows inserted by hand, as the legacy docs advised), an empty
+string or NULL.
+
+## Why is this bad?
+Nothing can tell whether the file still matches what was applied: such a row is neither a
+match nor drift. It is usually fine, but worth knowing.
+
+## Example
+```sql
+INSERT INTO schema_versions (version, description, checksum) VALUES ('004', 'hotfix', 'manual');
+```
+
+## Use instead
+Record the file's real checksum with `schemagate mark-applied 004 --reason ...` once you have
+checked the database has that migration's changes.
+"#,
+};
+
+pub fn check(plan: &Plan<'_>) -> Vec<Finding> {
+    plan.entries
+        .iter()
+        .filter(|e| e.state == State::Unverified)
+        .filter_map(|e| {
+            let m = e.migration?;
+            let stored = e
+                .row
+                .and_then(|r| r.checksum.clone())
+                .map(|c| format!("`{c}`"))
+                .unwrap_or_else(|| "NULL".into());
+            Some(
+                Finding::new(
+                    RULE.id,
+                    RULE.default_severity,
+                    format!(
+                        "{} is recorded as applied with checksum {stored}, so its content cannot be verified",
+                        m.path
+                    ),
+                )
+                .path(m.path.clone())
+                .help(format!(
+                    "after checking the database, record the real checksum: `schemagate mark-applied {} --reason ...`",
+                    m.version
+                )),
+            )
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::migration::discover;
+    use crate::plan::HistoryRow;
+
+    #[test]
+    fn manual_and_null_rows_are_listed() {
+        let d = discover(
+            "m",
+            [
+                ("001_a.sql", b"SELECT 1;".as_slice()),
+                ("002_b.sql", b"SELECT 2;".as_slice()),
+            ],
+        );
+        let row = |id, v: &str, c: Option<&str>| HistoryRow {
+            id,
+            version: v.into(),
+            applied_at: None,
+            description: None,
+            checksum: c.map(str::to_string),
+            file_name: None,
+            skeleton: None,
+        };
+        let rows = vec![row(1, "001", Some("manual")), row(2, "002", None)];
+        let f = check(&Plan::new(&d, &rows));
+        assert_eq!(f.len(), 2);
+        assert!(f[0].message.contains("`manual`"));
+        assert!(f[1].message.contains("NULL"));
+        assert_eq!(f[0].severity, Severity::Info);
+    }
+}
