@@ -239,7 +239,12 @@ fn foreign_key_violations_left_by_the_chain_are_reported() {
     p.write("001_init.sql", INIT);
     p.write(
         "002_posts.sql",
-        "-- posts\nCREATE TABLE IF NOT EXISTS posts (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users(id));\nINSERT INTO posts (user_id) VALUES (42);\n",
+        "-- posts\nCREATE TABLE IF NOT EXISTS posts (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users(id));\n",
+    );
+    // Python's sqlite3 does not enforce foreign keys unless asked: the orphan gets in.
+    p.write(
+        "003_orphan.py",
+        "DESCRIPTION = \"orphan\"\n\n\ndef upgrade(conn):\n    conn.execute(\"INSERT INTO posts (user_id) VALUES (42)\")\n",
     );
     let (code, v, err) = p.check(&[]);
     assert_eq!(code, 1, "{v:#}\n{err}");
