@@ -257,3 +257,26 @@ fn foreign_key_violations_left_by_the_chain_are_reported() {
         "{msg}"
     );
 }
+
+#[test]
+fn the_text_report_shows_schema_diffs_only_with_verbose() {
+    let p = Project::new();
+    p.write("001_init.sql", INIT);
+    let run = |args: &[&str]| {
+        let out = Command::cargo_bin("schemagate")
+            .unwrap()
+            .current_dir(&p.root)
+            .env_remove("GITHUB_ACTIONS")
+            .env("NO_COLOR", "1")
+            .arg("check")
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let brief = run(&[]);
+    assert!(brief.contains("001"), "{brief}");
+    assert!(!brief.contains("+table users"), "{brief}");
+    let verbose = run(&["-v"]);
+    assert!(verbose.contains("+table users"), "{verbose}");
+}
