@@ -280,3 +280,24 @@ fn the_text_report_shows_schema_diffs_only_with_verbose() {
     let verbose = run(&["-v"]);
     assert!(verbose.contains("+table users"), "{verbose}");
 }
+
+#[test]
+fn a_python_migration_whose_second_run_changes_the_schema_is_not_idempotent() {
+    let p = Project::new();
+    p.write("001_init.sql", INIT);
+    p.write(
+        "002_grow.py",
+        "DESCRIPTION = \"grow\"\n\n\ndef upgrade(conn):\n    n = conn.execute(\"SELECT count(*) FROM sqlite_master\").fetchone()[0]\n    conn.execute(\"CREATE TABLE IF NOT EXISTS extra_%d (x)\" % n)\n",
+    );
+    let (code, v, err) = p.check(&[]);
+    assert_eq!(code, 0, "{v:#}\n{err}");
+    let ni = findings(&v, "not-idempotent");
+    assert_eq!(ni.len(), 1, "{v:#}");
+    assert!(
+        ni[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("changes the schema again"),
+        "{v:#}"
+    );
+}
