@@ -78,10 +78,12 @@ echo "  schemagate dry-run          ${dr_ms} ms   (${dr_times[*]})"
 echo "    of which the step itself  ${step_ms} ms"
 echo "  ratio dry-run / cp          $(echo "scale=2; $dr_ms / $cp_ms" | bc)"
 
-# Figures on the development machine (2 shared cores, page cache warm, 1051 MB):
-#   cp 911 ms; dry-run 5846 ms (ratio 6.4), of which the migration itself 35 ms. The rest is
-#   the backup-API copy (~3.2 s: page by page through SQLite's pager, where cp is one
-#   kernel copy) and PRAGMA integrity_check on the copy (~1.5-2 s: it reads every page).
+# Figures on the development machine (2 cores shared with other jobs, so noisy; page
+# cache warm; 1051 MB; three runs of the script):
+#   cp 0.9-1.6 s; dry-run 5.5-5.8 s (ratio 3.4-6.4), of which the migration itself 0.2 ms.
+#   The rest is the backup-API copy (~3.2 s: page by page through SQLite's pager, where cp
+#   is one kernel copy) and PRAGMA integrity_check on the copy (~1.5-2 s: it reads every
+#   page). Both grow linearly with the database; the migration does not.
 # Where a size-independent dry run would come from: a copy-on-write overlay instead of a
 # copy (a VFS whose reads fall through to the read-only source and whose writes go to a
 # small scratch file, consistent because one read transaction on the source stays open for
