@@ -301,7 +301,14 @@ fn refuse_transaction_control(m: &Migration, idx: &LineIndex) -> Result<(), Step
 
 /// Runs the file's statements one by one; a failure carries the statement's position (or,
 /// for a syntax error, the offending token's).
-fn run_statements(conn: &Connection, m: &Migration, idx: &LineIndex) -> Result<usize, StepError> {
+/// Runs a SQL migration's statements on `conn`, inside the caller's transaction. Public for
+/// the dry run's idempotency check, which runs them a second time and reads the schema
+/// before its own ROLLBACK.
+pub fn run_statements(
+    conn: &Connection,
+    m: &Migration,
+    idx: &LineIndex,
+) -> Result<usize, StepError> {
     let mut count = 0;
     for s in sql::split(&m.text) {
         let text = s.text(&m.text);

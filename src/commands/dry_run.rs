@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 
 use crate::cli::{Context, DryRunArgs, Outcome};
-use crate::dryrun::{self, Options, ScratchExecutor, Source};
+use crate::dryrun::{self, ApplyExecutor, Options, Source};
 use crate::migration::Migration;
 use crate::plan::{HistoryRow, Plan};
 use crate::report::{DatabaseInfo, Report};
@@ -71,8 +71,8 @@ pub(crate) fn options(ctx: &Context, keep_scratch: bool, replay: bool) -> Option
     }
 }
 
-pub(crate) fn executor(_ctx: &Context, opts: &Options) -> ScratchExecutor {
-    ScratchExecutor {
+pub(crate) fn executor(_ctx: &Context, opts: &Options) -> ApplyExecutor {
+    ApplyExecutor {
         python: opts.python.clone(),
         env: opts.env.clone(),
         busy_timeout: opts.busy_timeout,
@@ -81,35 +81,8 @@ pub(crate) fn executor(_ctx: &Context, opts: &Options) -> ScratchExecutor {
 }
 
 /// The history rows of an existing database, read through a read-only connection.
-/// SEAM: replace with `crate::history::read` once the applier's history module lands.
 pub(crate) fn history_of(path: &Path) -> anyhow::Result<Vec<HistoryRow>> {
     let conn = dryrun::open_source(path)?;
-    read_history(&conn)
+    crate::history::read(&conn)
         .with_context(|| format!("cannot read the history table of {}", path.display()))
-}
-
-pub(crate) fn read_history(conn: &rusqlite::Connection) -> rusqlite::Result<Vec<HistoryRow>> {
-    let exists: i64 = conn.query_row(
-        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_versions'",
-        [],
-        |r| r.get(0),
-    )?;
-    if exists == 0 {
-        return Ok(Vec::new());
-    }
-    let mut stmt = conn.prepare(
-        "SELECT id, CAST(version AS TEXT), CAST(applied_at AS TEXT), CAST(description AS TEXT), CAST(checksum AS TEXT) FROM schema_versions ORDER BY id",
-    )?;
-    let rows = stmt.query_map([], |r| {
-        Ok(HistoryRow {
-            id: r.get(0)?,
-            version: r.get::<_, Option<String>>(1)?.unwrap_or_default(),
-            applied_at: r.get(2)?,
-            description: r.get(3)?,
-            checksum: r.get(4)?,
-            file_name: None,
-            skeleton: None,
-        })
-    })?;
-    rows.collect()
 }
