@@ -585,6 +585,8 @@ pub struct MigrateOptions {
     pub env: Vec<(String, String)>,
     /// `[rules]` from schemagate.toml (severity overrides of the history rules).
     pub rules: std::collections::BTreeMap<String, RuleLevel>,
+    /// `[[accept-checksum]]` from schemagate.toml: reviewed drift that does not block.
+    pub accepted: Vec<crate::config::AcceptedChecksum>,
 }
 
 impl Default for MigrateOptions {
@@ -599,6 +601,7 @@ impl Default for MigrateOptions {
             python: "python3".into(),
             env: Vec::new(),
             rules: Default::default(),
+            accepted: Vec::new(),
         }
     }
 }
@@ -672,9 +675,10 @@ pub fn history_findings(
     plan: &Plan<'_>,
     database: &str,
     levels: &std::collections::BTreeMap<String, RuleLevel>,
+    accepted: &[crate::config::AcceptedChecksum],
 ) -> Vec<Finding> {
     let mut out = rules::duplicate_version::check(discovery);
-    out.extend(rules::checksum_drift::check(plan));
+    out.extend(rules::checksum_drift::check(plan, accepted));
     out.extend(rules::renamed_applied::check(plan));
     out.extend(rules::missing_file::check(plan, database));
     out.extend(rules::out_of_order_pending::check(plan));
@@ -763,7 +767,7 @@ pub fn migrate(
     let rows = history::read(&conn).map_err(|e| crate::db::explain(db_path, e))?;
     let plan = Plan::new(discovery, &rows);
     let display = db_path.display().to_string();
-    let findings = history_findings(discovery, &plan, &display, &opts.rules);
+    let findings = history_findings(discovery, &plan, &display, &opts.rules, &opts.accepted);
     let mut result = MigrateResult {
         status: MigrateStatus::Current,
         applied: Vec::new(),

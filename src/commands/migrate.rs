@@ -49,6 +49,7 @@ pub fn run(ctx: &Context, args: &MigrateArgs) -> anyhow::Result<Outcome> {
             .map(crate::python::env_for)
             .unwrap_or_default(),
         rules: ctx.config.rules.clone(),
+        accepted: ctx.config.accept_checksum.clone(),
     };
     let mut on_event = |ev: Event<'_>| match ev {
         Event::Created(p) => ctx.log(format!(

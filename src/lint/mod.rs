@@ -29,6 +29,7 @@ pub use unit::{Origin, SqlUnit, StatementCtx, SyntaxError, ident};
 
 use crate::config::{Config, RuleLevel};
 use crate::migration::{Discovery, Kind, Migration};
+use crate::plan::Plan;
 use crate::report::{Finding, Severity};
 
 /// A rule's identity and documentation.
@@ -162,6 +163,18 @@ pub fn finish(
         suppress::apply(findings, d, inputs.python.as_ref()),
         rules_cfg,
     )
+}
+
+/// The history rules (`lint --db`) over the one plan, at default severities: drift (with
+/// `[[accept-checksum]]` applied), renamed-applied, missing-file, out-of-order-pending,
+/// unverified-record. `duplicate-version` is a folder rule and not repeated here.
+pub fn history_findings(plan: &Plan<'_>, database: &str, config: &Config) -> Vec<Finding> {
+    let mut out = rules::checksum_drift::check(plan, &config.accept_checksum);
+    out.extend(rules::renamed_applied::check(plan));
+    out.extend(rules::missing_file::check(plan, database));
+    out.extend(rules::out_of_order_pending::check(plan));
+    out.extend(rules::unverified_record::check(plan));
+    out
 }
 
 /// Every rule id `[rules]` and suppression comments may name: the registry plus the
