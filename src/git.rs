@@ -138,7 +138,8 @@ impl Repo {
         if output(&self.cwd, &["cat-file", "-e", &tree])?.is_none() {
             return Ok(Vec::new());
         }
-        let listing = output(&self.cwd, &["ls-tree", "-z", &tree])?
+        // --full-tree: from a subfolder, ls-tree would otherwise filter by the cwd.
+        let listing = output(&self.cwd, &["ls-tree", "-z", "--full-tree", &tree])?
             .with_context(|| format!("git cannot list {tree}"))?;
         let mut wanted = Vec::new();
         for entry in listing.split(|&b| b == 0).filter(|e| !e.is_empty()) {

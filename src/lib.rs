@@ -15,6 +15,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod db;
+pub mod dryrun;
 pub mod fsio;
 pub mod generate;
 pub mod git;

@@ -453,10 +453,8 @@ fn lint_base_adds_the_base_branch_findings() {
         "-- Init\nCREATE TABLE IF NOT EXISTS t (x);\n",
     );
     let git = |args: &[&str]| {
-        // The repository's root is the migrations folder here; a folder below the root
-        // needs `ls-tree --full-tree`, which the base-branch module gets from wt/ci.
         let ok = std::process::Command::new("git")
-            .current_dir(p.path().join("migrations"))
+            .current_dir(p.path())
             .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
             .args(args)
             .output()

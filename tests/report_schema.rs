@@ -6,6 +6,8 @@
 
 use std::path::{Path, PathBuf};
 
+use assert_cmd::Command;
+
 fn schema_path() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/report-v1.json")
 }
@@ -34,7 +36,6 @@ fn committed_schema_matches_the_report_types() {
     );
 }
 
-#[allow(dead_code)] // real `check` reports are validated once `check` lands
 fn validate(report: &serde_json::Value) {
     let schema = committed();
     let validator = jsonschema::validator_for(&schema).expect("the committed schema compiles");
@@ -56,7 +57,77 @@ fn schema_rejects_a_report_of_another_shape() {
     assert!(!validator.is_valid(&serde_json::json!({"report_version": "one"})));
     let mut ok =
         serde_json::to_value(schemagate::report::Report::new("check", "migrations")).unwrap();
-    assert!(validator.is_valid(&ok));
+    validate(&ok);
     ok["findings"] = serde_json::json!([{"rule": "x", "severity": "fatal"}]);
     assert!(!validator.is_valid(&ok));
+}
+
+fn write(dir: &Path, name: &str, text: &str) {
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(dir.join(name), text).unwrap();
+}
+
+fn check_json(root: &Path, extra: &[&str]) -> serde_json::Value {
+    let out = Command::cargo_bin("schemagate")
+        .unwrap()
+        .current_dir(root)
+        .env_remove("GITHUB_ACTIONS")
+        .args(["check", "--format", "json"])
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "check failed to run: {}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    serde_json::from_slice(&out.stdout).expect("check --format json prints JSON")
+}
+
+#[test]
+fn real_check_reports_match_the_schema() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let m = root.join("migrations");
+    write(
+        &m,
+        "001_init.sql",
+        "-- init\nCREATE TABLE IF NOT EXISTS users (id INTEGER PRIMARY KEY, name TEXT);\n",
+    );
+    write(
+        &m,
+        "002_email.sql",
+        "-- email\nALTER TABLE users ADD COLUMN email TEXT;\n",
+    );
+    write(
+        &m,
+        "003_broken.sql",
+        "-- broken\nCREATE INDEX IF NOT EXISTS users_nick ON users(nickname);\n",
+    );
+    write(
+        &m,
+        "004_after.sql",
+        "-- after\nCREATE TABLE IF NOT EXISTS after_broken (id INTEGER PRIMARY KEY);\n",
+    );
+    let report = check_json(root, &[]);
+    assert_eq!(report["report_version"], 1);
+    assert!(
+        report["dry_run"]["steps"]
+            .as_array()
+            .is_some_and(|s| s.len() == 4),
+        "{report:#}"
+    );
+    validate(&report);
+
+    // With a database: the dry run on its copy is part of the report too.
+    let db = root.join("app.db");
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute_batch("CREATE TABLE keep (id INTEGER PRIMARY KEY);")
+        .unwrap();
+    drop(conn);
+    std::fs::remove_file(m.join("003_broken.sql")).unwrap();
+    let report = check_json(root, &["--db", "app.db"]);
+    assert_eq!(report["database"]["path"], "app.db");
+    validate(&report);
 }

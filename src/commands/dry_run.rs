@@ -1,5 +1,115 @@
-use crate::cli::{Context, DryRunArgs, Outcome};
+//! `schemagate dry-run`: apply what is pending to a scratch copy of the database (or to an
+//! empty database) and report each step.
 
-pub fn run(_ctx: &Context, _args: &DryRunArgs) -> anyhow::Result<Outcome> {
-    Err(super::not_yet("dry-run"))
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Context as _;
+
+use crate::cli::{Context, DryRunArgs, Outcome};
+use crate::dryrun::{self, Options, ScratchExecutor, Source};
+use crate::migration::Migration;
+use crate::plan::{HistoryRow, Plan};
+use crate::report::{DatabaseInfo, Report};
+
+pub fn run(ctx: &Context, args: &DryRunArgs) -> anyhow::Result<Outcome> {
+    let d = ctx.read_migrations()?;
+    let target = ctx.database()?;
+    let rows = match target {
+        Some(t) => history_of(&t.path)?,
+        None => Vec::new(),
+    };
+    let plan = Plan::new(&d, &rows);
+    let pending: Vec<&Migration> = plan.pending().collect();
+    let source = match target {
+        Some(t) => Source::Copy(&t.path),
+        None => Source::Empty,
+    };
+    let opts = options(ctx, args.keep_scratch, false);
+    let out = dryrun::run(source, &pending, &opts, &executor(ctx, &opts))?;
+    if let Some(kept) = &out.kept {
+        ctx.log(format!("scratch database kept at {}", kept.display()));
+    }
+    let mut report = Report::new("dry-run", &ctx.dir_display);
+    report.database = target.map(database_info);
+    report.set_migrations(&plan);
+    report.findings = crate::lint::apply_severities(out.findings, &ctx.config.rules);
+    report.dry_run = Some(out.dry_run);
+    report.finish(ctx.fail_on);
+    crate::commands::lint::emit(ctx, &report, &d)?;
+    Ok(Outcome::from_ok(report.summary.ok))
+}
+
+pub(crate) fn database_info(t: &crate::cli::Target) -> DatabaseInfo {
+    DatabaseInfo {
+        path: t.display.clone(),
+        exists: t.path.exists(),
+        env: t.env.clone(),
+    }
+}
+
+/// Dry-run settings from the config file and flags.
+pub(crate) fn options(ctx: &Context, keep_scratch: bool, replay: bool) -> Options {
+    let env = match ctx.env_names.as_slice() {
+        [one] => crate::python::env_for(one),
+        _ => Vec::new(),
+    };
+    Options {
+        migrations_dir: ctx.migrations_dir.clone(),
+        python: ctx.python.clone(),
+        env,
+        busy_timeout: Duration::from_secs(ctx.config.apply.busy_timeout.unwrap_or(5)),
+        migration_timeout: ctx.config.apply.migration_timeout.map(Duration::from_secs),
+        slow_ms: ctx
+            .config
+            .lint
+            .slow_migration_ms
+            .unwrap_or(crate::lint::rules::slow_migration::DEFAULT_THRESHOLD_MS),
+        idempotency: true,
+        keep_scratch,
+        replay,
+    }
+}
+
+pub(crate) fn executor(_ctx: &Context, opts: &Options) -> ScratchExecutor {
+    ScratchExecutor {
+        python: opts.python.clone(),
+        env: opts.env.clone(),
+        busy_timeout: opts.busy_timeout,
+        migration_timeout: opts.migration_timeout,
+    }
+}
+
+/// The history rows of an existing database, read through a read-only connection.
+/// SEAM: replace with `crate::history::read` once the applier's history module lands.
+pub(crate) fn history_of(path: &Path) -> anyhow::Result<Vec<HistoryRow>> {
+    let conn = dryrun::open_source(path)?;
+    read_history(&conn)
+        .with_context(|| format!("cannot read the history table of {}", path.display()))
+}
+
+pub(crate) fn read_history(conn: &rusqlite::Connection) -> rusqlite::Result<Vec<HistoryRow>> {
+    let exists: i64 = conn.query_row(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_versions'",
+        [],
+        |r| r.get(0),
+    )?;
+    if exists == 0 {
+        return Ok(Vec::new());
+    }
+    let mut stmt = conn.prepare(
+        "SELECT id, CAST(version AS TEXT), CAST(applied_at AS TEXT), CAST(description AS TEXT), CAST(checksum AS TEXT) FROM schema_versions ORDER BY id",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok(HistoryRow {
+            id: r.get(0)?,
+            version: r.get::<_, Option<String>>(1)?.unwrap_or_default(),
+            applied_at: r.get(2)?,
+            description: r.get(3)?,
+            checksum: r.get(4)?,
+            file_name: None,
+            skeleton: None,
+        })
+    })?;
+    rows.collect()
 }

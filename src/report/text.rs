@@ -161,11 +161,33 @@ pub fn render(report: &Report, sources: Sources<'_>, style: &Style) -> String {
                 StepStatus::Failed => paint(style, "1;31", "FAILED"),
                 StepStatus::Skipped => paint(style, "2", "skipped"),
             };
+            let statements = s
+                .statements
+                .map(|n| format!("  {n} statement(s)"))
+                .unwrap_or_default();
+            let name = s
+                .path
+                .as_deref()
+                .map(|p| format!("  {p}"))
+                .unwrap_or_default();
             let _ = writeln!(
                 out,
-                "  {:>6}  {status:<8} {:>9.1} ms",
+                "  {:>6}  {status:<8} {:>9.1} ms{statements}{name}",
                 s.version, s.duration_ms
             );
+            // The schema change of the step, without the diff's file header.
+            for l in s
+                .schema_diff
+                .lines()
+                .filter(|l| !l.starts_with("--- ") && !l.starts_with("+++ "))
+            {
+                let l = match l.chars().next() {
+                    Some('+') => paint(style, "32", l),
+                    Some('-') => paint(style, "31", l),
+                    _ => l.to_string(),
+                };
+                let _ = writeln!(out, "          {l}");
+            }
             if let Some(e) = &s.error {
                 let at = match (&e.path, e.line, e.column) {
                     (Some(p), Some(l), Some(c)) => format!("{p}:{l}:{c}: "),

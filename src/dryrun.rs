@@ -1,0 +1,610 @@
+//! Shell: the dry run. Migrations are applied to a scratch database, never to the user's.
+//!
+//! The scratch database is a copy made with SQLite's online backup API from a read-only
+//! connection to the source (a consistent snapshot even while the application writes), or
+//! an empty database. Each pending migration is applied there with the same executor as
+//! `migrate`; after each step the normalised schema is diffed, and the step is run a
+//! second time in a transaction that is always rolled back, to prove it can run twice.
+//! After the last step, `foreign_key_check` and `integrity_check` run on the copy.
+//!
+//! The source is opened with `SQLITE_OPEN_READ_ONLY`: no byte of it changes and no file
+//! appears beside it. A WAL database with no `-wal`/`-shm` files (nobody has it open) is
+//! opened `immutable=1`, because even a read-only connection would otherwise create those
+//! two files and leave them behind.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+use rusqlite::{Connection, OpenFlags};
+
+use crate::lint::rules::{migration_failed, not_idempotent, slow_migration};
+use crate::migration::{Kind, Migration};
+use crate::report::{DryRun, Finding, Location, Step, StepStatus};
+use crate::schema::{self, ObjectKind, Schema};
+
+/// What one successful application of a migration reports.
+#[derive(Clone, Debug, Default)]
+pub struct Applied {
+    pub duration: Duration,
+    /// Statements executed (SQL migrations).
+    pub statements: Option<usize>,
+    pub warnings: Vec<String>,
+}
+
+/// Where and why a migration failed (`line`/`column` in the migration file).
+#[derive(Clone, Debug, Default)]
+pub struct Failure {
+    pub message: String,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+}
+
+/// Applies one migration to the scratch database at `db`, committing it with its history
+/// row: the same code path as `migrate`.
+pub trait Executor {
+    fn apply(&self, db: &Path, m: &Migration, file: &Path) -> Result<Applied, Failure>;
+}
+
+/// Where the scratch database comes from.
+#[derive(Clone, Copy, Debug)]
+pub enum Source<'a> {
+    Empty,
+    Copy(&'a Path),
+}
+
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// The migrations folder on disk (files are `dir/file_name`).
+    pub migrations_dir: PathBuf,
+    pub python: String,
+    pub env: Vec<(String, String)>,
+    pub busy_timeout: Duration,
+    pub migration_timeout: Option<Duration>,
+    /// `slow-migration` above this.
+    pub slow_ms: u64,
+    /// Run each successful step a second time (rolled back) to check it is re-runnable.
+    pub idempotency: bool,
+    pub keep_scratch: bool,
+    /// The findings describe a replay of the whole chain from empty (changes the wording).
+    pub replay: bool,
+}
+
+/// The result of a dry run.
+#[derive(Debug)]
+pub struct Outcome {
+    pub dry_run: DryRun,
+    pub findings: Vec<Finding>,
+    /// The scratch database, when kept (`--keep-scratch`).
+    pub kept: Option<PathBuf>,
+    /// Schema after the last successful step.
+    pub schema: Schema,
+    /// For each object of the final schema, the path of the migration that last created or
+    /// changed it (for `verify`'s messages).
+    pub changed_by: BTreeMap<(ObjectKind, String), String>,
+    pub failed: bool,
+}
+
+/// Opens the source database without any chance of writing to it or beside it.
+pub fn open_source(path: &Path) -> anyhow::Result<Connection> {
+    let meta = std::fs::metadata(path)
+        .with_context(|| format!("database {} does not exist (check --db)", path.display()))?;
+    if meta.is_dir() {
+        bail!(
+            "{} is a folder, not a database file (pass the database file with --db)",
+            path.display()
+        );
+    }
+    let side = |ext: &str| {
+        let mut p = path.as_os_str().to_owned();
+        p.push(ext);
+        PathBuf::from(p).exists()
+    };
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_URI;
+    let conn = if is_wal(path) && !side("-wal") && !side("-shm") {
+        let uri = format!("file:{}?immutable=1", uri_path(path)?);
+        Connection::open_with_flags(uri, flags)
+    } else {
+        Connection::open_with_flags(path, flags)
+    }
+    .map_err(|e| explain(path, e))?;
+    conn.busy_timeout(Duration::from_secs(5))
+        .map_err(|e| explain(path, e))?;
+    // Opening is lazy: the first read finds a bad header or a hot journal.
+    conn.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))
+        .map_err(|e| explain(path, e))?;
+    Ok(conn)
+}
+
+/// The file header says WAL (bytes 18 and 19 are 2).
+fn is_wal(path: &Path) -> bool {
+    use std::io::Read;
+    let mut header = [0u8; 20];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut header))
+        .is_ok_and(|()| header[18] == 2 && header[19] == 2)
+}
+
+/// An absolute path for a `file:` URI, with the characters URIs reserve escaped.
+fn uri_path(path: &Path) -> anyhow::Result<String> {
+    let abs =
+        std::path::absolute(path).with_context(|| format!("cannot resolve {}", path.display()))?;
+    let raw = abs
+        .to_str()
+        .with_context(|| format!("{} is not valid UTF-8", abs.display()))?;
+    let mut out = String::new();
+    for b in raw.bytes() {
+        if b.is_ascii_alphanumeric() || b"/-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    Ok(out)
+}
+
+/// Turns SQLite's open errors into messages that say what to do.
+fn explain(path: &Path, e: rusqlite::Error) -> anyhow::Error {
+    let p = path.display();
+    if let rusqlite::Error::SqliteFailure(f, _) = &e {
+        // SQLITE_READONLY_ROLLBACK: a hot journal a read-only connection cannot replay.
+        if f.extended_code == 8 | (3 << 8) {
+            return anyhow::anyhow!(
+                "database {p} needs recovery after a crash (it has a hot journal); run `schemagate migrate` or open it read-write once, then dry-run again"
+            );
+        }
+        match f.code {
+            rusqlite::ErrorCode::NotADatabase => {
+                return anyhow::anyhow!("{p} is not a SQLite database (check the --db path)");
+            }
+            rusqlite::ErrorCode::DatabaseCorrupt => {
+                return anyhow::anyhow!("database {p} is damaged ({e}); restore it from a backup");
+            }
+            _ => {}
+        }
+    }
+    anyhow::anyhow!("cannot read database {p}: {e}")
+}
+
+/// Copies `src` into `dst` in one backup step (a consistent snapshot), retrying while the
+/// source is busy until `deadline`.
+fn copy_into(src: &Connection, dst: &mut Connection, deadline: Duration) -> anyhow::Result<()> {
+    use rusqlite::backup::{Backup, StepResult};
+    let started = Instant::now();
+    let backup = Backup::new(src, dst).context("cannot start copying the database")?;
+    loop {
+        match backup.step(-1).context("cannot copy the database")? {
+            StepResult::Done => return Ok(()),
+            StepResult::More | StepResult::Busy | StepResult::Locked => {
+                if started.elapsed() > deadline {
+                    bail!(
+                        "the database stayed busy for {} s while copying it; try again when the application is idle",
+                        deadline.as_secs()
+                    );
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The scratch database: a temporary folder holding `scratch.db`.
+struct Scratch {
+    dir: tempfile::TempDir,
+    path: PathBuf,
+}
+
+fn make_scratch(source: Source<'_>, busy_timeout: Duration) -> anyhow::Result<Scratch> {
+    let dir = tempfile::Builder::new()
+        .prefix("schemagate-dry-run-")
+        .tempdir()
+        .context("cannot create a temporary folder for the scratch database")?;
+    let path = dir.path().join("scratch.db");
+    let mut dst = Connection::open(&path)
+        .with_context(|| format!("cannot create the scratch database {}", path.display()))?;
+    if let Source::Copy(src_path) = source {
+        let src = open_source(src_path)?;
+        copy_into(&src, &mut dst, busy_timeout.max(Duration::from_secs(5)))?;
+    }
+    Ok(Scratch { dir, path })
+}
+
+fn read_schema(conn: &Connection) -> anyhow::Result<Schema> {
+    Schema::read(conn).context("cannot read the schema of the scratch database")
+}
+
+/// Applies `steps` in order to a scratch database made from `source`.
+pub fn run(
+    source: Source<'_>,
+    steps: &[&Migration],
+    opts: &Options,
+    exec: &dyn Executor,
+) -> anyhow::Result<Outcome> {
+    let scratch = make_scratch(source, opts.busy_timeout)?;
+    let conn = Connection::open(&scratch.path).context("cannot open the scratch database")?;
+    let source_label = match source {
+        Source::Empty => "empty".to_string(),
+        Source::Copy(p) => p.display().to_string(),
+    };
+    let mut out = Outcome {
+        dry_run: DryRun {
+            source: source_label.clone(),
+            steps: Vec::new(),
+        },
+        findings: Vec::new(),
+        kept: None,
+        schema: read_schema(&conn)?,
+        changed_by: BTreeMap::new(),
+        failed: false,
+    };
+
+    for m in steps {
+        if out.failed {
+            out.dry_run.steps.push(Step {
+                version: m.version.to_string(),
+                path: Some(m.path.clone()),
+                status: StepStatus::Skipped,
+                duration_ms: 0.0,
+                statements: None,
+                schema_diff: String::new(),
+                error: None,
+            });
+            continue;
+        }
+        let file = opts.migrations_dir.join(&m.file_name);
+        let before = out.schema.clone();
+        let result = exec.apply(&scratch.path, m, &file);
+        match result {
+            Ok(applied) => {
+                let after = read_schema(&conn)?;
+                let duration_ms = applied.duration.as_secs_f64() * 1000.0;
+                for key in schema::changed_objects(&before, &after) {
+                    if after.objects.contains_key(&key) {
+                        out.changed_by.insert(key, m.path.clone());
+                    } else {
+                        out.changed_by.remove(&key);
+                    }
+                }
+                out.dry_run.steps.push(Step {
+                    version: m.version.to_string(),
+                    path: Some(m.path.clone()),
+                    status: StepStatus::Ok,
+                    duration_ms,
+                    statements: applied.statements,
+                    schema_diff: schema::diff(&before, &after),
+                    error: None,
+                });
+                out.findings
+                    .extend(slow_migration::check(m, duration_ms, opts.slow_ms));
+                if opts.idempotency
+                    && let Some(f) = second_run(&conn, &scratch.path, m, &file, &after, opts)?
+                {
+                    out.findings.push(f);
+                }
+                out.schema = after;
+            }
+            Err(failure) => {
+                out.failed = true;
+                let error = Location {
+                    message: failure.message,
+                    path: Some(m.path.clone()),
+                    line: failure.line,
+                    column: failure.column,
+                };
+                out.findings
+                    .push(migration_failed::check(&error, opts.replay));
+                out.dry_run.steps.push(Step {
+                    version: m.version.to_string(),
+                    path: Some(m.path.clone()),
+                    status: StepStatus::Failed,
+                    duration_ms: 0.0,
+                    statements: None,
+                    schema_diff: String::new(),
+                    error: Some(error),
+                });
+            }
+        }
+    }
+
+    if !steps.is_empty() {
+        out.findings
+            .extend(consistency_checks(&conn, &source_label)?);
+    }
+    drop(conn);
+    if opts.keep_scratch {
+        let dir = scratch.dir.keep();
+        out.kept = Some(dir.join("scratch.db"));
+    }
+    Ok(out)
+}
+
+fn consistency_checks(conn: &Connection, source: &str) -> anyhow::Result<Vec<Finding>> {
+    let mut findings = Vec::new();
+    let mut stmt = conn.prepare("PRAGMA foreign_key_check")?;
+    let fk: Vec<String> = stmt
+        .query_map([], |r| {
+            let table: String = r.get(0)?;
+            let rowid: Option<i64> = r.get(1)?;
+            let parent: String = r.get(2)?;
+            Ok(match rowid {
+                Some(id) => format!("{table} row {id} references a missing {parent} row"),
+                None => format!("{table} references a missing {parent} row"),
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    if !fk.is_empty() {
+        findings.push(migration_failed::consistency(
+            "foreign_key_check",
+            &fk,
+            source,
+        ));
+    }
+    let mut stmt = conn.prepare("PRAGMA integrity_check")?;
+    let problems: Vec<String> = stmt
+        .query_map([], |r| r.get::<_, String>(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?
+        .into_iter()
+        .filter(|s| s != "ok")
+        .collect();
+    if !problems.is_empty() {
+        findings.push(migration_failed::consistency(
+            "integrity_check",
+            &problems,
+            source,
+        ));
+    }
+    Ok(findings)
+}
+
+/// Runs `m` again in a transaction that is always rolled back. `None` when it can run
+/// twice; otherwise the `not-idempotent` finding with the reason.
+fn second_run(
+    conn: &Connection,
+    db: &Path,
+    m: &Migration,
+    file: &Path,
+    after: &Schema,
+    opts: &Options,
+) -> anyhow::Result<Option<Finding>> {
+    match m.kind {
+        // Statements that cannot run in a transaction cannot be re-run inside one either.
+        Kind::Sql if m.no_transaction => Ok(None),
+        Kind::Sql => second_run_sql(conn, m, after),
+        Kind::Python => second_run_python(conn, db, m, file, opts),
+    }
+}
+
+fn second_run_sql(
+    conn: &Connection,
+    m: &Migration,
+    after: &Schema,
+) -> anyhow::Result<Option<Finding>> {
+    conn.execute_batch("BEGIN IMMEDIATE")
+        .context("cannot start the idempotency check on the scratch database")?;
+    let failure = run_statements(conn, m).err();
+    let changed = if failure.is_none() {
+        let again = read_schema(conn);
+        again.map(|s| schema::changed_objects(after, &s)).ok()
+    } else {
+        None
+    };
+    // Always rolled back, whatever happened above.
+    let _ = conn.execute_batch("ROLLBACK");
+    Ok(match (failure, changed) {
+        (Some(f), _) => Some(not_idempotent::check(
+            m,
+            &format!("the second run fails: {}", f.message),
+            f.line.zip(f.column),
+        )),
+        (None, Some(objs)) if !objs.is_empty() => {
+            let names: Vec<String> = objs
+                .iter()
+                .map(|(k, n)| format!("{} {n}", k.as_str()))
+                .collect();
+            Some(not_idempotent::check(
+                m,
+                &format!(
+                    "the second run changes the schema again ({})",
+                    names.join(", ")
+                ),
+                None,
+            ))
+        }
+        _ => None,
+    })
+}
+
+/// Executes the statements of a SQL migration one by one on `conn` (inside the caller's
+/// transaction); the error says where the failing statement starts.
+fn run_statements(conn: &Connection, m: &Migration) -> Result<usize, Failure> {
+    let lines = crate::sql::LineIndex::new(&m.text);
+    let mut count = 0;
+    for stmt in crate::sql::split(&m.text) {
+        if crate::sql::is_transaction_control(crate::sql::classify(&stmt, &m.text)) {
+            continue;
+        }
+        if let Err(e) = conn.execute_batch(stmt.text(&m.text)) {
+            // SQLite points at the offending token when it can; else the statement's start.
+            let (message, offset) = match e {
+                rusqlite::Error::SqlInputError { msg, offset, .. } => {
+                    (msg, usize::try_from(offset).unwrap_or(0))
+                }
+                rusqlite::Error::SqliteFailure(_, Some(msg)) => (msg, 0),
+                other => (other.to_string(), 0),
+            };
+            let at = (stmt.span.start + offset).min(stmt.span.end);
+            let (line, column) = lines.line_col(at);
+            return Err(Failure {
+                message,
+                line: Some(line),
+                column: Some(column),
+            });
+        }
+        count += 1;
+    }
+    Ok(count)
+}
+
+/// SEAM: applies a migration to the scratch database until the applier's executor
+/// (`crate::apply`) lands; then `Executor` is implemented for it and this goes. SQL runs
+/// statement by statement in one `BEGIN IMMEDIATE` transaction; Python through the same
+/// runner `migrate` uses, given only the scratch path. No history row is written: the
+/// scratch database is thrown away and its history is not part of any report.
+pub struct ScratchExecutor {
+    pub python: String,
+    pub env: Vec<(String, String)>,
+    pub busy_timeout: Duration,
+    pub migration_timeout: Option<Duration>,
+}
+
+impl Executor for ScratchExecutor {
+    fn apply(&self, db: &Path, m: &Migration, file: &Path) -> Result<Applied, Failure> {
+        let started = Instant::now();
+        match m.kind {
+            Kind::Sql => {
+                let conn = Connection::open(db).map_err(|e| Failure {
+                    message: format!("cannot open the scratch database: {e}"),
+                    ..Failure::default()
+                })?;
+                let _ = conn.busy_timeout(self.busy_timeout);
+                let tx = !m.no_transaction;
+                if tx && let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+                    return Err(Failure {
+                        message: e.to_string(),
+                        ..Failure::default()
+                    });
+                }
+                match run_statements(&conn, m) {
+                    Ok(n) => {
+                        if tx && let Err(e) = conn.execute_batch("COMMIT") {
+                            let _ = conn.execute_batch("ROLLBACK");
+                            return Err(Failure {
+                                message: e.to_string(),
+                                ..Failure::default()
+                            });
+                        }
+                        Ok(Applied {
+                            duration: started.elapsed(),
+                            statements: Some(n),
+                            warnings: Vec::new(),
+                        })
+                    }
+                    Err(f) => {
+                        let _ = conn.execute_batch("ROLLBACK");
+                        Err(f)
+                    }
+                }
+            }
+            Kind::Python => {
+                let env = scratch_env(&self.env, db);
+                let job = crate::python::Job {
+                    python: &self.python,
+                    db_path: db,
+                    migration: m,
+                    file,
+                    direction: crate::python::Direction::Upgrade,
+                    record: &[],
+                    commit: true,
+                    env: &env,
+                    busy_timeout: self.busy_timeout,
+                    timeout: self.migration_timeout,
+                };
+                match crate::python::run(&job) {
+                    Ok(o) => Ok(Applied {
+                        duration: o.duration,
+                        statements: None,
+                        warnings: o.warnings,
+                    }),
+                    Err(crate::python::Error::Failed { message, line, .. }) => Err(Failure {
+                        message,
+                        line,
+                        column: None,
+                    }),
+                    Err(e) => Err(Failure {
+                        message: e.to_string(),
+                        ..Failure::default()
+                    }),
+                }
+            }
+        }
+    }
+}
+
+/// The environment of a Python migration in a dry run: legacy migrations that read the
+/// database path from `DB_PATH` get the scratch copy, never the real database.
+fn scratch_env(base: &[(String, String)], db: &Path) -> Vec<(String, String)> {
+    let mut env = base.to_vec();
+    let path = db.to_string_lossy().into_owned();
+    env.push(("DB_PATH".into(), path.clone()));
+    env.push(("SCHEMAGATE_DB".into(), path));
+    env
+}
+
+/// Python: the runner rolls back (`commit: false`); a statement run after `upgrade()` in
+/// the same transaction fails when the schema cookie moved, which is how a change the
+/// rollback hides is still seen.
+fn second_run_python(
+    conn: &Connection,
+    db: &Path,
+    m: &Migration,
+    file: &Path,
+    opts: &Options,
+) -> anyhow::Result<Option<Finding>> {
+    const MARK: &str = "schemagate: second run changed the schema";
+    let cookie: i64 = conn
+        .query_row("PRAGMA schema_version", [], |r| r.get(0))
+        .context("cannot read the scratch database's schema version")?;
+    let mut params = serde_json::Map::new();
+    params.insert("before".into(), serde_json::Value::from(cookie));
+    // json() of a non-JSON string raises "malformed JSON": a conditional error in plain SQL.
+    let record = [crate::python::RecordStatement {
+        sql: format!(
+            "SELECT CASE WHEN (SELECT schema_version FROM pragma_schema_version()) <> :before THEN json('{MARK}') END"
+        ),
+        params,
+    }];
+    let env = scratch_env(&opts.env, db);
+    let job = crate::python::Job {
+        python: &opts.python,
+        db_path: db,
+        migration: m,
+        file,
+        direction: crate::python::Direction::Upgrade,
+        record: &record,
+        commit: false,
+        env: &env,
+        busy_timeout: opts.busy_timeout,
+        timeout: opts.migration_timeout,
+    };
+    Ok(match crate::python::run(&job) {
+        Ok(_) => None,
+        Err(crate::python::Error::Failed { message, line, .. }) => {
+            let reason = if message.contains("malformed JSON") {
+                "the second run changes the schema again".to_string()
+            } else {
+                format!("the second run fails: {message}")
+            };
+            Some(not_idempotent::check(m, &reason, line.map(|l| (l, 1))))
+        }
+        Err(e) => Some(not_idempotent::check(
+            m,
+            &format!("the second run fails: {e}"),
+            None,
+        )),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uri_paths_escape_reserved_characters() {
+        let p = uri_path(Path::new("/tmp/a b?#%.db")).unwrap();
+        assert_eq!(p, "/tmp/a%20b%3F%23%25.db");
+    }
+}

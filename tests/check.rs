@@ -1,0 +1,217 @@
+//! `schemagate check`: lint + base comparison + replay from empty + dry run on a copy, in
+//! one report and one exit code.
+
+use std::path::PathBuf;
+
+use assert_cmd::Command;
+
+struct Project {
+    _tmp: tempfile::TempDir,
+    root: PathBuf,
+}
+
+impl Project {
+    fn new() -> Project {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().to_path_buf();
+        std::fs::create_dir_all(root.join("migrations")).unwrap();
+        Project { _tmp: tmp, root }
+    }
+
+    fn write(&self, name: &str, text: &str) {
+        std::fs::write(self.root.join("migrations").join(name), text).unwrap();
+    }
+
+    fn check(&self, args: &[&str]) -> (i32, serde_json::Value, String) {
+        let out = Command::cargo_bin("schemagate")
+            .unwrap()
+            .current_dir(&self.root)
+            .env_remove("GITHUB_ACTIONS")
+            .env_remove("GITHUB_BASE_REF")
+            .args(["check", "--format", "json"])
+            .args(args)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        let v = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}\n{stdout}\n{stderr}"));
+        (out.status.code().unwrap_or(-1), v, stderr)
+    }
+}
+
+fn findings<'a>(v: &'a serde_json::Value, rule: &str) -> Vec<&'a serde_json::Value> {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == rule)
+        .collect()
+}
+
+const INIT: &str =
+    "-- init\nCREATE TABLE IF NOT EXISTS users (id INTEGER PRIMARY KEY, name TEXT);\n";
+
+#[test]
+fn without_a_database_check_replays_the_chain_and_flags_add_column_as_not_idempotent() {
+    let p = Project::new();
+    p.write("001_init.sql", INIT);
+    p.write(
+        "002_add_email.sql",
+        "-- email\nALTER TABLE users ADD COLUMN email TEXT;\n",
+    );
+    let (code, v, err) = p.check(&[]);
+    // not-idempotent is a warning: the default fail level is error.
+    assert_eq!(code, 0, "{v:#}\n{err}");
+    assert_eq!(v["dry_run"]["source"], "empty");
+    let steps = v["dry_run"]["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 2);
+    assert!(steps.iter().all(|s| s["status"] == "ok"), "{v:#}");
+    assert!(
+        steps[1]["schema_diff"]
+            .as_str()
+            .unwrap()
+            .contains("+  column email TEXT")
+    );
+
+    let ni = findings(&v, "not-idempotent");
+    assert_eq!(ni.len(), 1, "{v:#}");
+    assert_eq!(ni[0]["severity"], "warning");
+    assert_eq!(ni[0]["path"], "migrations/002_add_email.sql");
+    assert_eq!(ni[0]["line"], 2);
+    assert!(
+        ni[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("duplicate column name: email"),
+        "{v:#}"
+    );
+
+    let (code, _, _) = p.check(&["--fail-on", "warning"]);
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn lint_errors_do_not_stop_the_replay_and_duplicates_replay_in_file_name_order() {
+    let p = Project::new();
+    p.write("001_init.sql", INIT);
+    // Two files with version 002: the legacy manager ran them in file-name order.
+    p.write(
+        "002_a_create_tags.sql",
+        "-- tags\nCREATE TABLE IF NOT EXISTS tags (id INTEGER PRIMARY KEY);\n",
+    );
+    p.write(
+        "002_b_tag_index.sql",
+        "-- tag index\nCREATE INDEX IF NOT EXISTS tags_id ON tags(id);\n",
+    );
+    p.write(
+        "003_broken.sql",
+        "-- broken\nCREATE INDEX IF NOT EXISTS users_nick ON users(nickname);\n",
+    );
+    p.write(
+        "004_after.sql",
+        "-- after\nCREATE TABLE IF NOT EXISTS later (id INTEGER PRIMARY KEY);\n",
+    );
+    let (code, v, err) = p.check(&[]);
+    assert_eq!(code, 1, "{v:#}\n{err}");
+    let steps = v["dry_run"]["steps"].as_array().unwrap();
+    let order: Vec<(&str, &str)> = steps
+        .iter()
+        .map(|s| (s["path"].as_str().unwrap(), s["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        order,
+        vec![
+            ("migrations/001_init.sql", "ok"),
+            ("migrations/002_a_create_tags.sql", "ok"),
+            ("migrations/002_b_tag_index.sql", "ok"),
+            ("migrations/003_broken.sql", "failed"),
+            ("migrations/004_after.sql", "skipped"),
+        ]
+    );
+    let failed = findings(&v, "migration-failed");
+    assert_eq!(failed.len(), 1, "{v:#}");
+    assert_eq!(failed[0]["path"], "migrations/003_broken.sql");
+    assert_eq!(failed[0]["line"], 2);
+}
+
+#[test]
+fn with_a_database_the_dry_run_runs_on_its_copy_and_the_replay_still_counts() {
+    let p = Project::new();
+    p.write("001_init.sql", INIT);
+    p.write(
+        "002_tags.sql",
+        "-- tags\nCREATE TABLE IF NOT EXISTS tags (id INTEGER PRIMARY KEY);\n",
+    );
+    let db = p.root.join("app.db");
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute_batch(INIT).unwrap();
+    conn.execute_batch(
+        "CREATE TABLE schema_versions (id INTEGER PRIMARY KEY, version TEXT UNIQUE NOT NULL,
+            applied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP, description TEXT, checksum TEXT);",
+    )
+    .unwrap();
+    conn.execute(
+        "INSERT INTO schema_versions (version, description, checksum) VALUES ('001', 'init', ?1)",
+        [schemagate::checksum::sha256_normalised(INIT)],
+    )
+    .unwrap();
+    drop(conn);
+    let before = std::fs::read(&db).unwrap();
+    let (code, v, err) = p.check(&["--db", "app.db"]);
+    assert_eq!(code, 0, "{v:#}\n{err}");
+    assert_eq!(v["dry_run"]["source"], "app.db");
+    let steps = v["dry_run"]["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 1);
+    assert_eq!(steps[0]["version"], "002");
+    assert_eq!(v["summary"]["applied"], 1);
+    assert_eq!(v["summary"]["pending"], 1);
+    assert_eq!(std::fs::read(&db).unwrap(), before);
+}
+
+#[test]
+fn zero_configuration_on_a_bare_migrations_folder() {
+    let p = Project::new();
+    p.write("001_init.sql", INIT);
+    p.write(
+        "002_seed.py",
+        "DESCRIPTION = \"seed\"\n\n\ndef upgrade(conn):\n    conn.execute(\"INSERT INTO users (name) VALUES ('admin')\")\n",
+    );
+    let (code, v, err) = p.check(&[]);
+    assert_eq!(code, 0, "{v:#}\n{err}");
+    assert_eq!(v["dry_run"]["steps"][1]["status"], "ok", "{v:#}");
+}
+
+#[test]
+fn a_python_migration_that_adds_a_column_twice_is_not_idempotent() {
+    let p = Project::new();
+    p.write("001_init.sql", INIT);
+    p.write(
+        "002_add_email.py",
+        "DESCRIPTION = \"email\"\n\n\ndef upgrade(conn):\n    conn.execute(\"ALTER TABLE users ADD COLUMN email TEXT\")\n",
+    );
+    p.write(
+        "003_add_phone.py",
+        "DESCRIPTION = \"phone\"\n\n\ndef upgrade(conn):\n    cols = {r[1] for r in conn.execute(\"PRAGMA table_info(users)\")}\n    if \"phone\" not in cols:\n        conn.execute(\"ALTER TABLE users ADD COLUMN phone TEXT\")\n",
+    );
+    let (code, v, err) = p.check(&[]);
+    assert_eq!(code, 0, "{v:#}\n{err}");
+    let ni = findings(&v, "not-idempotent");
+    assert_eq!(ni.len(), 1, "{v:#}");
+    assert_eq!(ni[0]["path"], "migrations/002_add_email.py");
+}
+
+#[test]
+fn check_outside_a_git_repository_with_a_base_exits_2() {
+    let p = Project::new();
+    p.write("001_init.sql", INIT);
+    let out = Command::cargo_bin("schemagate")
+        .unwrap()
+        .current_dir(&p.root)
+        .env_remove("GITHUB_ACTIONS")
+        .env("GIT_CEILING_DIRECTORIES", p.root.parent().unwrap())
+        .args(["check", "--base", "main"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not inside a git work tree"));
+}

@@ -1,0 +1,286 @@
+//! `schemagate dry-run`: scratch copies, step reports, failures, and a source that never
+//! changes.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use rusqlite::Connection;
+
+struct Project {
+    _tmp: tempfile::TempDir,
+    root: PathBuf,
+}
+
+impl Project {
+    fn new() -> Project {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().to_path_buf();
+        std::fs::create_dir_all(root.join("migrations")).unwrap();
+        std::fs::create_dir_all(root.join("data")).unwrap();
+        Project { _tmp: tmp, root }
+    }
+
+    fn write(&self, name: &str, text: &str) {
+        std::fs::write(self.root.join("migrations").join(name), text).unwrap();
+    }
+
+    fn db(&self) -> PathBuf {
+        self.root.join("data/app.db")
+    }
+
+    /// A database where 001 is applied (as the legacy manager recorded it).
+    fn applied_db(&self, init_sql: &str, version: &str) {
+        let conn = Connection::open(self.db()).unwrap();
+        conn.execute_batch(init_sql).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS schema_versions (
+                id INTEGER PRIMARY KEY, version TEXT UNIQUE NOT NULL,
+                applied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP, description TEXT, checksum TEXT);",
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO schema_versions (version, description, checksum) VALUES (?1, 'init', ?2)",
+            [version, &schemagate::checksum::sha256_normalised(init_sql)],
+        )
+        .unwrap();
+    }
+
+    fn run(&self, args: &[&str]) -> (i32, String, String) {
+        let out = Command::cargo_bin("schemagate")
+            .unwrap()
+            .current_dir(&self.root)
+            .env_remove("GITHUB_ACTIONS")
+            .env("NO_COLOR", "1")
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    fn json(&self, args: &[&str]) -> (i32, serde_json::Value, String) {
+        let mut all = vec!["--format", "json"];
+        all.extend_from_slice(args);
+        let (code, out, err) = self.run(&all);
+        let v = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}\n{out}\n{err}"));
+        (code, v, err)
+    }
+}
+
+/// Every file of a folder with its bytes.
+fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.file_name().into_string().unwrap(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect()
+}
+
+const INIT: &str =
+    "-- init\nCREATE TABLE IF NOT EXISTS users (id INTEGER PRIMARY KEY, name TEXT);\n";
+
+#[test]
+fn dry_run_leaves_the_source_byte_identical_and_reports_the_new_table() {
+    let p = Project::new();
+    p.write("001_init.sql", INIT);
+    p.write(
+        "002_create_tags.sql",
+        "-- tags\nCREATE TABLE IF NOT EXISTS tags (id INTEGER PRIMARY KEY, label TEXT NOT NULL);\n",
+    );
+    p.applied_db(INIT, "001");
+    let before = snapshot(&p.root.join("data"));
+
+    let (code, v, err) = p.json(&["dry-run", "--db", "data/app.db"]);
+    assert_eq!(code, 0, "{v:#}\n{err}");
+    assert_eq!(
+        snapshot(&p.root.join("data")),
+        before,
+        "the source folder changed"
+    );
+
+    assert_eq!(v["dry_run"]["source"], "data/app.db");
+    let steps = v["dry_run"]["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 1, "only 002 is pending: {v:#}");
+    assert_eq!(steps[0]["version"], "002");
+    assert_eq!(steps[0]["status"], "ok");
+    assert_eq!(steps[0]["statements"], 1);
+    let diff = steps[0]["schema_diff"].as_str().unwrap();
+    assert!(diff.contains("+table tags"), "{diff}");
+    assert!(diff.contains("+  column label TEXT NOT NULL"), "{diff}");
+
+    // The text report shows the same diff.
+    let (code, text, _) = p.run(&["dry-run", "--db", "data/app.db"]);
+    assert_eq!(code, 0);
+    assert!(text.contains("+table tags"), "{text}");
+    assert_eq!(snapshot(&p.root.join("data")), before);
+}
+
+#[test]
+fn an_idle_wal_database_gets_no_files_beside_it() {
+    let p = Project::new();
+    p.write("001_init.sql", INIT);
+    p.write("002_t.sql", "-- t\nCREATE TABLE IF NOT EXISTS t (x);\n");
+    {
+        let conn = Connection::open(p.db()).unwrap();
+        conn.query_row("PRAGMA journal_mode=WAL", [], |_| Ok(()))
+            .unwrap();
+        conn.execute_batch("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);")
+            .unwrap();
+    }
+    let before = snapshot(&p.root.join("data"));
+    assert_eq!(before.len(), 1, "{:?}", before.keys());
+    let (code, v, err) = p.json(&["dry-run", "--db", "data/app.db"]);
+    assert_eq!(code, 0, "{v:#}\n{err}");
+    assert_eq!(snapshot(&p.root.join("data")), before);
+}
+
+#[test]
+fn a_missing_column_fails_at_its_line_and_later_steps_are_skipped() {
+    let p = Project::new();
+    p.write("001_init.sql", INIT);
+    p.write(
+        "002_index_nickname.sql",
+        "-- nickname index\n\nCREATE INDEX IF NOT EXISTS users_nickname\n    ON users(nickname);\n",
+    );
+    p.write(
+        "003_create_tags.sql",
+        "-- tags\nCREATE TABLE IF NOT EXISTS tags (id INTEGER PRIMARY KEY);\n",
+    );
+    p.applied_db(INIT, "001");
+    let before = snapshot(&p.root.join("data"));
+
+    let (code, v, err) = p.json(&["dry-run", "--db", "data/app.db"]);
+    assert_eq!(code, 1, "{v:#}\n{err}");
+    let steps = v["dry_run"]["steps"].as_array().unwrap();
+    assert_eq!(steps[0]["status"], "failed");
+    assert_eq!(
+        steps[0]["error"]["path"],
+        "migrations/002_index_nickname.sql"
+    );
+    // SQLite points at the unknown column itself.
+    assert_eq!(steps[0]["error"]["line"], 4);
+    assert_eq!(steps[0]["error"]["column"], 14);
+    assert!(
+        steps[0]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no such column: nickname"),
+        "{v:#}"
+    );
+    assert_eq!(steps[1]["version"], "003");
+    assert_eq!(steps[1]["status"], "skipped");
+    let failed: Vec<_> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "migration-failed")
+        .collect();
+    assert_eq!(failed.len(), 1, "{v:#}");
+    assert_eq!(failed[0]["path"], "migrations/002_index_nickname.sql");
+    assert_eq!(failed[0]["line"], 4);
+    assert_eq!(snapshot(&p.root.join("data")), before);
+
+    let (code, text, _) = p.run(&["dry-run", "--db", "data/app.db"]);
+    assert_eq!(code, 1);
+    assert!(
+        text.contains("migrations/002_index_nickname.sql:4:14:"),
+        "{text}"
+    );
+}
+
+#[test]
+fn python_migrations_get_only_the_scratch_path() {
+    let p = Project::new();
+    p.write("001_init.sql", INIT);
+    p.write(
+        "002_seed.py",
+        r#"DESCRIPTION = "seed"
+import os, sqlite3
+
+
+def upgrade(conn):
+    # A legacy habit: open the database by path. It must be the scratch copy.
+    path = os.environ["DB_PATH"]
+    assert not path.endswith("data/app.db"), path
+    other = sqlite3.connect(path)
+    other.close()
+    conn.execute("CREATE TABLE IF NOT EXISTS seeded (id INTEGER PRIMARY KEY)")
+"#,
+    );
+    p.applied_db(INIT, "001");
+    let before = snapshot(&p.root.join("data"));
+    let (code, v, err) = p.json(&["dry-run", "--db", "data/app.db"]);
+    assert_eq!(code, 0, "{v:#}\n{err}");
+    assert_eq!(v["dry_run"]["steps"][0]["status"], "ok", "{v:#}");
+    assert!(
+        v["dry_run"]["steps"][0]["schema_diff"]
+            .as_str()
+            .unwrap()
+            .contains("+table seeded")
+    );
+    assert_eq!(snapshot(&p.root.join("data")), before);
+}
+
+#[test]
+fn without_a_database_the_dry_run_starts_from_empty() {
+    let p = Project::new();
+    p.write("001_init.sql", INIT);
+    let (code, v, err) = p.json(&["dry-run"]);
+    assert_eq!(code, 0, "{v:#}\n{err}");
+    assert_eq!(v["dry_run"]["source"], "empty");
+    assert_eq!(v["dry_run"]["steps"][0]["status"], "ok");
+}
+
+#[test]
+fn keep_scratch_keeps_the_copy_and_says_where() {
+    let p = Project::new();
+    p.write("001_init.sql", INIT);
+    let (code, _, err) = p.run(&["dry-run", "--keep-scratch"]);
+    assert_eq!(code, 0, "{err}");
+    let path = err
+        .lines()
+        .find_map(|l| l.strip_prefix("scratch database kept at "))
+        .unwrap_or_else(|| panic!("{err}"));
+    let conn = Connection::open(path).unwrap();
+    let n: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE name = 'users'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(n, 1);
+    drop(conn);
+    std::fs::remove_dir_all(Path::new(path).parent().unwrap()).unwrap();
+}
+
+#[test]
+fn a_missing_or_broken_database_exits_2() {
+    let p = Project::new();
+    p.write("001_init.sql", INIT);
+    let (code, _, err) = p.run(&["dry-run", "--db", "data/nope.db"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("data/nope.db"), "{err}");
+    assert!(
+        !p.root.join("data/nope.db").exists(),
+        "a typo must not create a database"
+    );
+
+    std::fs::write(
+        p.root.join("data/junk.db"),
+        b"this is not a database at all, not even close",
+    )
+    .unwrap();
+    let (code, _, err) = p.run(&["dry-run", "--db", "data/junk.db"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("not a SQLite database"), "{err}");
+}
