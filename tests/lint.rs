@@ -613,6 +613,18 @@ fn lint_db_classifies_drift() {
             ("migrations/002_more.sql", "error")
         ]
     );
+    // `check --db` reports the same history findings
+    let out = p
+        .cmd(&["check", "--db", "app.db", "--format", "json"])
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let check_findings = report["findings"].as_array().unwrap().clone();
+    let check_sev: Vec<_> = of_rule(&check_findings, "checksum-drift")
+        .iter()
+        .map(|f| f["severity"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(check_sev, ["warning", "error"]);
 
     // accepting 002's exact change silences that version only
     let help = drift[1]["help"].as_str().unwrap();

@@ -88,28 +88,8 @@ pub(crate) fn history_of(path: &Path) -> anyhow::Result<Vec<HistoryRow>> {
         .with_context(|| format!("cannot read the history table of {}", path.display()))
 }
 
+/// The history (with what schemagate's side table knows, such as the skeleton hash that
+/// classifies drift): the one reader in `crate::history`.
 pub(crate) fn read_history(conn: &rusqlite::Connection) -> rusqlite::Result<Vec<HistoryRow>> {
-    let exists: i64 = conn.query_row(
-        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_versions'",
-        [],
-        |r| r.get(0),
-    )?;
-    if exists == 0 {
-        return Ok(Vec::new());
-    }
-    let mut stmt = conn.prepare(
-        "SELECT id, CAST(version AS TEXT), CAST(applied_at AS TEXT), CAST(description AS TEXT), CAST(checksum AS TEXT) FROM schema_versions ORDER BY id",
-    )?;
-    let rows = stmt.query_map([], |r| {
-        Ok(HistoryRow {
-            id: r.get(0)?,
-            version: r.get::<_, Option<String>>(1)?.unwrap_or_default(),
-            applied_at: r.get(2)?,
-            description: r.get(3)?,
-            checksum: r.get(4)?,
-            file_name: None,
-            skeleton: None,
-        })
-    })?;
-    rows.collect()
+    crate::history::read(conn)
 }
