@@ -8,7 +8,8 @@
 //! The pipeline, for any command that lints:
 //! 1. [`pyast::start`] / [`pyast::Job::finish`] (shell): Python AST data for `.py` files;
 //! 2. [`lint_folder`]: every folder, statement and Python rule, at default severities;
-//! 3. other findings (base branch, history) are appended by their commands;
+//! 3. other findings are appended by the commands: [`history_findings`] over the plan
+//!    (`--db`), `crate::git::compare_with_base` (`--base`), the dry run;
 //! 4. [`suppress::apply`]: `-- schemagate:ignore` comments;
 //! 5. [`apply_severities`]: `[rules]` from `schemagate.toml` (validated first with
 //!    [`check_rule_config`]).
