@@ -12,7 +12,8 @@
 # INPUT_VERSION. Context: SCHEMAGATE_ACTION_REF, SCHEMAGATE_ACTION_REPOSITORY,
 # MERGE_GROUP_BASE_REF, GITHUB_BASE_REF, GITHUB_SERVER_URL, RUNNER_TEMP.
 # For tests: SCHEMAGATE_RELEASE_BASE_URL (where archives are downloaded from),
-# SCHEMAGATE_ACTION_PROFILE (cargo profile of the build fallback, default release).
+# SCHEMAGATE_ACTION_PROFILE (cargo profile of the build fallback, default release),
+# SCHEMAGATE_ACTION_CARGO_FLAGS (extra flags for that build).
 set -euo pipefail
 
 action_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -92,12 +93,14 @@ build_from_source() {
     local profile="${SCHEMAGATE_ACTION_PROFILE:-release}"
     local target_dir="${CARGO_TARGET_DIR:-$action_dir/target}"
     local out_dir="$profile"
-    [ "$profile" = dev ] && out_dir=debug
+    case "$profile" in dev | test) out_dir=debug ;; bench) out_dir=release ;; esac
     command -v cargo >/dev/null ||
         die "no prebuilt schemagate for this runner and no cargo to build one: set the 'version' input to a release, or install Rust first"
+    local flags=()
+    [ -z "${SCHEMAGATE_ACTION_CARGO_FLAGS:-}" ] || read -r -a flags <<<"$SCHEMAGATE_ACTION_CARGO_FLAGS"
     log "building schemagate from $action_dir (cargo build --profile $profile)"
     cargo build --quiet --locked --profile "$profile" --manifest-path "$action_dir/Cargo.toml" \
-        --target-dir "$target_dir" --bin schemagate >&2
+        --target-dir "$target_dir" --bin schemagate ${flags[@]+"${flags[@]}"} >&2
     local bin="$target_dir/$out_dir/$exe"
     [ -x "$bin" ] || die "cargo build did not produce $bin"
     printf '%s\n' "$bin"

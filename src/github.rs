@@ -173,7 +173,7 @@ pub fn publish(
 
     if opts.annotations {
         out.write_all(render_gh::annotations(report, &paths).as_bytes())
-            .context("cannot write the annotations to stdout")?;
+            .context("cannot write the annotations")?;
         out.flush().ok();
     }
 
@@ -203,19 +203,17 @@ pub fn publish(
             }
             _ => None,
         };
-        let mut outputs = render_gh::outputs(
-            report,
-            report_path
-                .as_deref()
-                .map(|p| p.to_string_lossy())
-                .as_deref(),
-        );
+        // Absolute, so later steps find the files whatever their working directory.
+        let shown = |p: &Path| {
+            std::path::absolute(p)
+                .unwrap_or_else(|_| p.to_path_buf())
+                .to_string_lossy()
+                .into_owned()
+        };
+        let mut outputs = render_gh::outputs(report, report_path.as_deref().map(shown).as_deref());
         outputs.push((
             "sarif-file",
-            opts.sarif_file
-                .as_deref()
-                .map(|p| p.to_string_lossy().into_owned())
-                .unwrap_or_default(),
+            opts.sarif_file.as_deref().map(shown).unwrap_or_default(),
         ));
         let delimiter = delimiter_for(&outputs);
         append(
@@ -378,7 +376,8 @@ pub enum CommentAction {
     Updated(u64),
 }
 
-/// Updates our earlier comment (the first one carrying the marker) or creates one.
+/// Updates our earlier comment (the first one that starts with the marker: a reply that
+/// quotes ours carries the marker too, after `> `) or creates one.
 pub fn upsert_comment(
     api: &dyn CommentApi,
     number: u64,
@@ -387,7 +386,7 @@ pub fn upsert_comment(
     let existing = api
         .list_comments(number)?
         .into_iter()
-        .find(|c| c.body.contains(comment::MARKER));
+        .find(|c| c.body.trim_start().starts_with(comment::MARKER));
     match existing {
         Some(c) => {
             api.update_comment(c.id, body)?;

@@ -11,7 +11,7 @@ fn repo() -> PathBuf {
 }
 
 /// The `target` folder this test binary was built in: the script's build fallback reuses
-/// it (dev profile), so it finds the binary already fresh instead of compiling again.
+/// it (with the profile and features of `cargo test`).
 fn target_dir() -> PathBuf {
     let exe = PathBuf::from(env!("CARGO_BIN_EXE_schemagate"));
     exe.parent()
@@ -36,8 +36,17 @@ fn project(dir: &Path) -> PathBuf {
 fn action(dir: &Path) -> Command {
     let mut cmd = Command::new("bash");
     cmd.arg(repo().join("scripts/action-run.sh"));
-    for (k, _) in std::env::vars() {
-        if k.starts_with("GITHUB_") || k.starts_with("INPUT_") || k.starts_with("SCHEMAGATE_") {
+    for (k, _) in std::env::vars_os() {
+        let k = k.to_string_lossy().into_owned();
+        // Also what cargo sets for this test process (CARGO_MANIFEST_DIR, CARGO_PKG_*...):
+        // a runner has none of it, and a build script that watches one of them (ring
+        // does) would make the fallback build and the next `cargo test` rebuild each other.
+        let cargo_test_var = k == "CARGO" || (k.starts_with("CARGO_") && k != "CARGO_HOME");
+        if cargo_test_var
+            || k.starts_with("GITHUB_")
+            || k.starts_with("INPUT_")
+            || k.starts_with("SCHEMAGATE_")
+        {
             cmd.env_remove(k);
         }
     }
@@ -47,7 +56,11 @@ fn action(dir: &Path) -> Command {
         .env("GITHUB_OUTPUT", dir.join("github_output"))
         .env("GITHUB_STEP_SUMMARY", dir.join("step_summary.md"))
         .env("RUNNER_TEMP", &temp)
-        .env("SCHEMAGATE_ACTION_PROFILE", "dev")
+        // The build fallback is the real `cargo build`, with the profile, features and
+        // targets of `cargo test` (dev-dependencies' features included), so it finds this
+        // test run's artefacts fresh instead of rebuilding the crate graph.
+        .env("SCHEMAGATE_ACTION_PROFILE", "test")
+        .env("SCHEMAGATE_ACTION_CARGO_FLAGS", "--tests")
         .env("CARGO_TARGET_DIR", target_dir())
         .env("INPUT_FAIL_ON", "error")
         .env("INPUT_COMMENT", "false")
@@ -63,7 +76,6 @@ fn text(out: &Output) -> (String, String) {
 }
 
 #[test]
-#[ignore = "needs `schemagate check` (issue 4); enable once it is on main"]
 fn the_action_builds_schemagate_and_runs_check_end_to_end() {
     let dir = tempfile::tempdir().unwrap();
     let project = project(dir.path());
@@ -84,10 +96,45 @@ fn the_action_builds_schemagate_and_runs_check_end_to_end() {
         outputs.contains("\nok<<") || outputs.starts_with("ok<<"),
         "{outputs}"
     );
+    // Absolute paths, for later steps that run elsewhere (upload-sarif).
+    let sarif_path = project.join("schemagate.sarif");
+    assert!(
+        outputs.contains(&format!("\n{}\n", sarif_path.display())),
+        "{outputs}"
+    );
     let summary = std::fs::read_to_string(dir.path().join("step_summary.md")).unwrap();
     assert!(summary.starts_with("## schemagate check"), "{summary}");
     let sarif = std::fs::read_to_string(project.join("schemagate.sarif")).unwrap();
     assert!(sarif.contains("\"version\": \"2.1.0\""));
+
+    // A second version 005: the step fails with the check's exit code, and the outputs
+    // (appended for this step) say why.
+    std::fs::write(
+        project.join("migrations/005_again.sql"),
+        "-- again\nCREATE TABLE IF NOT EXISTS again (id INTEGER);\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("github_output"), "").unwrap();
+    let out = action(dir.path())
+        .env("SCHEMAGATE_ACTION_FORCE_BUILD", "1")
+        .env("INPUT_WORKING_DIRECTORY", &project)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains(
+            "::error file=migrations/005_create_tags.sql,title=duplicate-version::version 005"
+        ),
+        "annotations on stdout: {stdout}"
+    );
+    let outputs = std::fs::read_to_string(dir.path().join("github_output")).unwrap();
+    let value = |name: &str| {
+        let start = outputs.find(&format!("{name}<<")).expect(name);
+        outputs[start..].lines().nth(1).unwrap().to_string()
+    };
+    assert_eq!(value("ok"), "false");
+    assert_eq!(value("errors"), "1");
 }
 
 fn sha256_hex(path: &Path) -> String {

@@ -78,6 +78,45 @@ fn annotation_properties_escape_colon_comma_percent_and_newlines() {
     );
 }
 
+#[test]
+fn lint_format_github_prints_exact_annotations() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = dir.path().join("migrations");
+    std::fs::create_dir_all(&m).unwrap();
+    // A robust-statements finding whose message carries `%`, `:` and `,` (the table name),
+    // and whose help makes it two lines; and a duplicate version.
+    std::fs::write(
+        m.join("003_create_audit_log.sql"),
+        "-- audit\nCREATE TABLE \"100%: a, b\" (\n  id INTEGER PRIMARY KEY\n);\n",
+    )
+    .unwrap();
+    std::fs::write(
+        m.join("004_add_a.sql"),
+        "-- a\nCREATE TABLE IF NOT EXISTS a (id INTEGER);\n",
+    )
+    .unwrap();
+    std::fs::write(
+        m.join("004_add_b.sql"),
+        "-- b\nCREATE TABLE IF NOT EXISTS b (id INTEGER);\n",
+    )
+    .unwrap();
+    let out = schemagate(dir.path())
+        .args(["lint", "--format", "github"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "::warning file=migrations/003_create_audit_log.sql,line=2,col=1,endColumn=25,title=robust-statements::\
+         `CREATE TABLE \"100%25: a, b\"` without IF NOT EXISTS fails when the object already exists\
+         %0Ahelp: write `CREATE TABLE IF NOT EXISTS \"100%25: a, b\"` so a re-run against a database \
+         that already has the change does not fail\n\
+         ::error file=migrations/004_add_b.sql,title=duplicate-version::\
+         version 004 is claimed by 2 files: migrations/004_add_a.sql, migrations/004_add_b.sql\
+         %0Ahelp: give all but one of them a new, unused version (`schemagate renumber` plans it)\n"
+    );
+}
+
 fn env_in(dir: &Path) -> GithubEnv {
     GithubEnv {
         actions: true,
@@ -137,13 +176,12 @@ fn step_summary_and_outputs_are_appended_as_specified() {
         summary.starts_with("earlier step\n## schemagate check\n"),
         "appended: {summary}"
     );
-    assert!(summary.contains("| ❌ error | `duplicate-version` | migrations/004\\_b.sql:1:1 |"));
+    assert!(summary.contains("| ❌ error | `duplicate-version` | `migrations/004_b.sql:1:1` |"));
     assert!(
-        summary
-            .contains("| 003 | migrations/003\\_create\\_audit\\_log.sql | ✅ ok | 2.5 ms | 1 |")
+        summary.contains("| 003 | `migrations/003_create_audit_log.sql` | ✅ ok | 2.5 ms | 1 |")
     );
     assert!(summary.contains(
-        "<details><summary>Schema diff of 003</summary>\n\n```diff\n+CREATE TABLE audit_log"
+        "<details><summary>Schema diff of 003 (migrations/003_create_audit_log.sql)</summary>\n\n```diff\n+CREATE TABLE audit_log"
     ));
 
     let outputs = std::fs::read_to_string(dir.path().join("output.txt")).unwrap();
@@ -524,6 +562,8 @@ fn our_comment_on_page_two_is_found_and_updated() {
         for i in 0..130 {
             st.comments.push((i + 1, format!("discussion {i}")));
         }
+        // A reply quoting an old report carries the marker but is not ours.
+        st.comments[3].1 = format!("> {}\n> old report\n\nwhy?", comment::MARKER);
         st.comments
             .push((500, format!("{}\nold report", comment::MARKER)));
         for i in 0..40 {
@@ -628,4 +668,178 @@ fn an_unreachable_api_is_a_warning() {
         "{w:?}"
     );
     assert!(!w[0].contains(TOKEN));
+}
+
+// ---------------------------------------------------------------------------------------
+// The binary: `check --comment` against the loopback GitHub.
+
+/// A project holding copies of the bundled example migrations.
+fn project(dir: &Path) -> std::path::PathBuf {
+    let migrations = dir.join("migrations");
+    std::fs::create_dir_all(&migrations).unwrap();
+    let bundled = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    for entry in std::fs::read_dir(bundled).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), migrations.join(entry.file_name())).unwrap();
+    }
+    dir.to_path_buf()
+}
+
+fn schemagate(dir: &Path) -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("schemagate").unwrap();
+    for (k, _) in std::env::vars_os() {
+        let k = k.to_string_lossy().into_owned();
+        if k.starts_with("GITHUB_") || k.starts_with("SCHEMAGATE_") || k == "RUNNER_TEMP" {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.current_dir(dir);
+    cmd
+}
+
+impl LoopbackGitHub {
+    fn command(&self, dir: &Path) -> assert_cmd::Command {
+        let env = self.env(dir);
+        let mut cmd = schemagate(dir);
+        cmd.env("GITHUB_ACTIONS", "true")
+            .env("GITHUB_TOKEN", TOKEN)
+            .env("GITHUB_REPOSITORY", "o/r")
+            .env("GITHUB_EVENT_PATH", env.event_path.unwrap())
+            .env("GITHUB_API_URL", self.server.uri())
+            .env("GITHUB_STEP_SUMMARY", dir.join("summary.md"))
+            .env("GITHUB_OUTPUT", dir.join("output.txt"))
+            .env("RUNNER_TEMP", dir);
+        cmd
+    }
+}
+
+/// The exit code the report alone decides (no GitHub involved).
+fn own_exit_code(dir: &Path) -> i32 {
+    let out = schemagate(dir)
+        .args(["check", "--format", "json", "--no-github"])
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let code = out.status.code().unwrap();
+    assert_eq!(
+        code,
+        if report["summary"]["ok"] == true {
+            0
+        } else {
+            1
+        }
+    );
+    code
+}
+
+#[test]
+fn check_comment_creates_then_updates_one_comment() {
+    let gh = LoopbackGitHub::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = project(tmp.path());
+    let code = own_exit_code(&dir);
+    for _ in 0..2 {
+        let out = gh
+            .command(&dir)
+            .args(["check", "--comment"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(code), "{out:?}");
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!all.contains(TOKEN));
+    }
+    let st = gh.state.lock().unwrap();
+    assert_eq!(st.creates, 1);
+    assert_eq!(st.updates, vec![1001]);
+    assert!(st.comments[0].1.starts_with(comment::MARKER));
+}
+
+#[test]
+fn check_comment_with_a_read_only_token_warns_and_keeps_the_reports_exit_code() {
+    let gh = LoopbackGitHub::start();
+    gh.state.lock().unwrap().fail_writes =
+        Some((403, "Resource not accessible by integration".into()));
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = project(tmp.path());
+    let code = own_exit_code(&dir);
+    let out = gh
+        .command(&dir)
+        .args(["check", "--comment"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(code), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("403") && stderr.contains("fork"),
+        "{stderr}"
+    );
+    assert!(!stdout.contains(TOKEN) && !stderr.contains(TOKEN));
+    // The summary and outputs are still written.
+    assert!(
+        std::fs::read_to_string(dir.join("summary.md"))
+            .is_ok_and(|s| s.contains("## schemagate check"))
+    );
+    assert!(std::fs::read_to_string(dir.join("output.txt")).is_ok_and(|s| s.contains("errors<<")));
+}
+
+#[test]
+fn check_sarif_file_validates_against_the_official_schema() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = project(tmp.path());
+    // A duplicate version, so there is at least one result.
+    std::fs::write(
+        dir.join("migrations/005_dup.sql"),
+        "CREATE TABLE dup (id INTEGER);\n",
+    )
+    .unwrap();
+    schemagate(&dir)
+        .args(["check", "--no-github", "--sarif-file", "out.sarif"])
+        .output()
+        .unwrap();
+    let schema: Value = serde_json::from_str(include_str!("data/sarif-schema-2.1.0.json")).unwrap();
+    let validator = jsonschema::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .unwrap();
+    let sarif: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("out.sarif")).unwrap()).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&sarif)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+}
+
+#[test]
+fn inside_actions_annotations_stay_out_of_json_on_stdout() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = project(tmp.path());
+    std::fs::write(
+        dir.join("migrations/005_dup.sql"),
+        "-- dup\nCREATE TABLE IF NOT EXISTS dup (id INTEGER);\n",
+    )
+    .unwrap();
+    let out = schemagate(&dir)
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_STEP_SUMMARY", dir.join("summary.md"))
+        .args(["check", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&out.stdout).expect("stdout is only JSON");
+    assert_eq!(report["command"], "check");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("::error file=migrations/005_dup.sql"),
+        "annotations on stderr: {stderr}"
+    );
+    assert!(
+        std::fs::read_to_string(dir.join("summary.md"))
+            .is_ok_and(|s| s.contains("duplicate-version"))
+    );
 }

@@ -148,6 +148,8 @@ pub struct DryRunArgs {
 
 #[derive(Clone, Debug, Default, Args)]
 pub struct CheckArgs {
+    /// Also compare with the migrations folder at this git ref (default in GitHub Actions:
+    /// the pull request's base branch).
     #[arg(long, value_name = "REF")]
     pub base: Option<String>,
     /// Post or update the sticky pull-request comment (needs GITHUB_TOKEN).
@@ -159,6 +161,7 @@ pub struct CheckArgs {
     /// Also write a SARIF report to FILE.
     #[arg(long, value_name = "FILE")]
     pub sarif_file: Option<PathBuf>,
+    /// Keep the scratch databases and print their paths.
     #[arg(long)]
     pub keep_scratch: bool,
 }

@@ -108,8 +108,8 @@ fn publish(ctx: &Context, args: &CheckArgs, report: &Report) -> anyhow::Result<(
         args.sarif_file.clone(),
         ctx.output.as_deref(),
     );
-    let mut stdout = std::io::stdout();
-    for warning in crate::github::publish(report, &opts, &env, &mut stdout)? {
+    // Annotations go to stderr when JSON or SARIF is on stdout.
+    for warning in crate::github::publish_console(report, &opts, &env)? {
         ctx.log(format!("warning: {warning}"));
     }
     Ok(())

@@ -159,17 +159,7 @@ fn is_database_name(path: &Path) -> bool {
 
 /// Opened read-only: `init` must not create journals or touch a live database.
 fn has_schema_versions(path: &Path) -> bool {
-    let flags =
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let Ok(conn) = rusqlite::Connection::open_with_flags(path, flags) else {
-        return false;
-    };
-    conn.query_row(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_versions'",
-        [],
-        |_| Ok(()),
-    )
-    .is_ok()
+    matches!(crate::db::open_read_only(path), Ok(Some(conn)) if crate::db::table_exists(&conn, "schema_versions").unwrap_or(false))
 }
 
 /// `data/prod/architect.db` -> prod; `data/architect.db` -> dev (the legacy layout).

@@ -21,9 +21,6 @@ pub fn run(args: &RuleArgs, global: &GlobalArgs) -> anyhow::Result<Outcome> {
         None => rules::ALL.to_vec(),
         Some(name) => match rules::find(name) {
             Some(r) => vec![r],
-            None if rules::EXTERNAL.contains(&name.as_str()) => bail!(
-                "rule `{name}` is reported by another command, and its documentation is not in this build yet"
-            ),
             None => {
                 let close: Vec<&str> = rules::ALL
                     .iter()

@@ -139,6 +139,15 @@ mod tests {
     }
 
     #[test]
+    fn short_form_snapshot() {
+        insta::assert_snapshot!(short(
+            &report(),
+            Some("https://github.com/o/r/actions/runs/1"),
+            1
+        ));
+    }
+
+    #[test]
     fn a_report_too_long_for_a_comment_gets_the_short_form() {
         let mut r = report();
         let diff: String = (0..2000).map(|i| format!("+column_{i} TEXT\n")).collect();

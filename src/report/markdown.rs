@@ -8,10 +8,31 @@ use std::fmt::Write;
 use super::{Finding, Report, Severity, Step, StepStatus};
 
 /// Escapes text for a table cell or a line of prose: HTML special characters become entities
-/// (GitHub renders inline HTML), `|` cannot end the cell, and line breaks stay inside it.
+/// (GitHub renders inline HTML), `|` cannot end the cell, line breaks stay inside it, and
+/// Markdown emphasis and links are shown as typed. Inline code spans (`` `...` ``), which
+/// rule messages use for SQL, stay code spans: their content is shown verbatim by GitHub,
+/// so it needs no escaping beyond the cell's `|`.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        if c == '`'
+            && let Some(end) = rest[1..].find('`')
+            && end > 0
+        {
+            let code = &rest[1..=end];
+            out.push('`');
+            for c in code.chars() {
+                match c {
+                    '|' => out.push_str("\\|"),
+                    '\r' | '\n' => out.push(' '),
+                    c => out.push(c),
+                }
+            }
+            out.push('`');
+            rest = &rest[end + 2..];
+            continue;
+        }
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
@@ -19,15 +40,25 @@ pub fn escape(text: &str) -> String {
             '|' => out.push_str("\\|"),
             '\r' => {}
             '\n' => out.push_str("<br>"),
-            // Markdown emphasis, links and code spans would change what the reader sees.
             '*' | '_' | '`' | '[' | ']' | '\\' => {
                 out.push('\\');
                 out.push(c);
             }
             c => out.push(c),
         }
+        rest = &rest[c.len_utf8()..];
     }
     out
+}
+
+/// Escapes text inside an HTML element such as `<summary>`, where GitHub does not apply
+/// Markdown (so Markdown escapes would show as backslashes).
+pub fn escape_html(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace(['\r', '\n'], " ")
 }
 
 /// A fenced code block whose fence is longer than any backtick run inside `body`, so a diff
@@ -37,6 +68,16 @@ pub fn fenced(lang: &str, body: &str) -> String {
     let fence = "`".repeat(longest.max(2) + 1);
     let body = body.trim_end_matches('\n');
     format!("{fence}{lang}\n{body}\n{fence}\n")
+}
+
+/// A path or location as inline code (verbatim), or as escaped text when it holds a
+/// backtick that would end the code span.
+pub fn code(text: &str) -> String {
+    if text.is_empty() || text.contains('`') {
+        escape(text)
+    } else {
+        escape(&format!("`{text}`"))
+    }
 }
 
 pub fn severity_badge(s: Severity) -> &'static str {
@@ -74,25 +115,24 @@ pub fn verdict_line(report: &Report) -> String {
     )
 }
 
-/// The findings table (rows `0..limit`), or a sentence when there is none.
+/// The findings table, errors first (so a cut table still shows what blocks the merge),
+/// rows `0..limit`, or a sentence when there is none.
 pub fn findings_table(out: &mut String, findings: &[Finding], limit: usize, max_message: usize) {
     if findings.is_empty() {
         out.push_str("No findings.\n");
         return;
     }
+    let mut ordered: Vec<&Finding> = findings.iter().collect();
+    ordered.sort_by_key(|f| std::cmp::Reverse(f.severity));
     out.push_str("| Severity | Rule | Location | Message |\n|---|---|---|---|\n");
-    for f in findings.iter().take(limit) {
+    for f in ordered.into_iter().take(limit) {
         let loc = location(f);
         let _ = writeln!(
             out,
             "| {} | `{}` | {} | {} |",
             severity_badge(f.severity),
             f.rule,
-            if loc.is_empty() {
-                String::new()
-            } else {
-                escape(&loc)
-            },
+            code(&loc),
             escape(&truncate(&f.message, max_message))
         );
     }
@@ -110,9 +150,13 @@ pub fn finding_details(out: &mut String, findings: &[Finding]) {
         .filter(|f| f.help.is_some() || f.diff.is_some())
     {
         let loc = location(f);
-        let _ = write!(out, "<details><summary><code>{}</code>", escape(&f.rule));
+        let _ = write!(
+            out,
+            "<details><summary><code>{}</code>",
+            escape_html(&f.rule)
+        );
         if !loc.is_empty() {
-            let _ = write!(out, " at {}", escape(&loc));
+            let _ = write!(out, " at {}", escape_html(&loc));
         }
         out.push_str("</summary>\n\n");
         if let Some(help) = &f.help {
@@ -164,7 +208,7 @@ pub fn dry_run_section(out: &mut String, report: &Report, diffs: bool) {
             out,
             "| {} | {} | {} | {:.1} ms | {} |",
             escape(&s.version),
-            s.path.as_deref().map(escape).unwrap_or_default(),
+            s.path.as_deref().map(code).unwrap_or_default(),
             step_status(s),
             s.duration_ms,
             s.statements.map(|n| n.to_string()).unwrap_or_default()
@@ -177,10 +221,14 @@ pub fn dry_run_section(out: &mut String, report: &Report, diffs: bool) {
             .iter()
             .filter(|s| !s.schema_diff.trim().is_empty())
         {
+            let file = match &s.path {
+                Some(p) => format!(" ({})", escape_html(p)),
+                None => String::new(),
+            };
             let _ = write!(
                 out,
-                "<details><summary>Schema diff of {}</summary>\n\n{}\n</details>\n\n",
-                escape(&s.version),
+                "<details><summary>Schema diff of {}{file}</summary>\n\n{}\n</details>\n\n",
+                escape_html(&s.version),
                 fenced("diff", &s.schema_diff)
             );
         }
@@ -220,6 +268,18 @@ mod tests {
             escape("a|b <details> & *x*\r\nnext"),
             "a\\|b &lt;details&gt; &amp; \\*x\\*<br>next"
         );
+    }
+
+    #[test]
+    fn code_spans_stay_code_and_their_content_verbatim() {
+        assert_eq!(
+            escape("write `CREATE TABLE IF NOT EXISTS a_b` <now>"),
+            "write `CREATE TABLE IF NOT EXISTS a_b` &lt;now&gt;"
+        );
+        assert_eq!(escape("`a|b\nc`"), "`a\\|b c`");
+        // A lone or empty pair of backticks is text.
+        assert_eq!(escape("it`s"), "it\\`s");
+        assert_eq!(escape("``x"), "\\`\\`x");
     }
 
     #[test]
