@@ -83,8 +83,13 @@ pub fn database_report(
         env: t.env.clone(),
     });
     report.set_migrations(&plan);
-    report.findings =
-        crate::apply::history_findings(discovery, &plan, &t.display, &ctx.config.rules);
+    report.findings = crate::apply::history_findings(
+        discovery,
+        &plan,
+        &t.display,
+        &ctx.config.rules,
+        &ctx.config.accept_checksum,
+    );
     report.finish(ctx.fail_on);
     let last = plan
         .last_recorded()

@@ -1,6 +1,8 @@
 //! `checksum-drift`: an applied migration's file changed since it was applied.
 
+use crate::config::AcceptedChecksum;
 use crate::lint::RuleDoc;
+use crate::migration::Version;
 use crate::plan::Plan;
 use crate::report::{Finding, Severity};
 
@@ -32,10 +34,26 @@ If the edit is harmless (a comment), record the reviewed exception with an
 };
 
 pub fn check(plan: &Plan<'_>) -> Vec<Finding> {
+    check_accepting(plan, &[])
+}
+
+/// [`check`], minus the changes reviewed in `[[accept-checksum]]` entries (the version, the
+/// stored checksum and the file's current checksum, SHA-256 or legacy MD5, all match).
+pub fn check_accepting(plan: &Plan<'_>, accepted: &[AcceptedChecksum]) -> Vec<Finding> {
     plan.drifted()
         .filter_map(|e| {
             let m = e.migration?;
             let row = e.row?;
+            let stored = row.checksum.as_deref().unwrap_or("");
+            let is_accepted = accepted.iter().any(|a| {
+                Version::parse(a.version.trim()).as_ref() == Some(&m.version)
+                    && a.old.eq_ignore_ascii_case(stored)
+                    && (a.new.eq_ignore_ascii_case(&m.checksum)
+                        || a.new.eq_ignore_ascii_case(&m.legacy_checksum))
+            });
+            if is_accepted {
+                return None;
+            }
             Some(
                 Finding::new(
                     RULE.id,
@@ -83,5 +101,12 @@ mod tests {
         assert_eq!(f[0].path.as_deref(), Some("m/001_a.sql"));
         let same = Plan::new(&old, &rows);
         assert!(check(&same).is_empty());
+        let accepted = AcceptedChecksum {
+            version: "1".into(),
+            old: rows[0].checksum.clone().unwrap(),
+            new: d.migrations[0].checksum.clone(),
+            reason: "reviewed".into(),
+        };
+        assert!(check_accepting(&plan, &[accepted]).is_empty());
     }
 }
