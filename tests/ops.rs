@@ -153,6 +153,12 @@ fn renumber_keeps_the_applied_file_and_moves_the_others_above_the_newest() {
         "{text}"
     );
     assert!(p.exists("004_c.sql") && p.exists("002_posts.sql"));
+    let out = p.cmd(&["lint", "--format", "json"]).output().unwrap();
+    assert!(
+        stdout(&out).contains("\"duplicate-version\""),
+        "{}",
+        stdout(&out)
+    );
 
     let out = p
         .cmd(&["renumber", "--db", &db, "--write", "--format", "json"])
