@@ -47,6 +47,12 @@ pub fn run(ctx: &Context, args: &CheckArgs) -> anyhow::Result<Outcome> {
     report.set_migrations(&plan);
     match target {
         Some(t) => {
+            // What `lint --db` reports: drift (with [[accept-checksum]]), renamed-applied, ...
+            findings.extend(crate::lint::history_findings(
+                &plan,
+                &t.display,
+                &ctx.config,
+            ));
             let pending: Vec<&Migration> = plan.pending().collect();
             let opts = super::dry_run::options(ctx, args.keep_scratch, false);
             let run = dryrun::run(Source::Copy(&t.path), &pending, &opts, &exec)?;

@@ -1,10 +1,10 @@
 //! `schemagate lint`: static checks of the migrations folder.
 
-use crate::cli::{Context, LintArgs, Outcome};
+use crate::cli::{Context, LintArgs, Outcome, Target};
 use crate::lint::{self, LintInputs, pyast};
 use crate::migration::Discovery;
-use crate::plan::Plan;
-use crate::report::{Finding, Report, text};
+use crate::plan::{HistoryRow, Plan};
+use crate::report::{DatabaseInfo, Finding, Report, text};
 
 pub fn run(ctx: &Context, args: &LintArgs) -> anyhow::Result<Outcome> {
     let d = ctx.read_migrations()?;
@@ -17,13 +17,37 @@ pub fn run(ctx: &Context, args: &LintArgs) -> anyhow::Result<Outcome> {
             &base,
         )?);
     }
-    let findings = lint::finish(findings, &d, &inputs, &ctx.config.rules);
     let mut report = Report::new("lint", &ctx.dir_display);
-    report.set_migrations(&Plan::new(&d, &[]));
-    report.findings = findings;
+    let rows = match ctx.database()? {
+        Some(target) => {
+            let rows = read_history(target)?;
+            report.database = Some(DatabaseInfo {
+                path: target.display.clone(),
+                exists: target.path.exists(),
+                env: target.env.clone(),
+            });
+            Some((rows, target.display.clone()))
+        }
+        None => None,
+    };
+    let plan = Plan::new(&d, rows.as_ref().map_or(&[][..], |(r, _)| r.as_slice()));
+    if let Some((_, display)) = &rows {
+        findings.extend(lint::history_findings(&plan, display, &ctx.config));
+    }
+    report.set_migrations(&plan);
+    report.findings = lint::finish(findings, &d, &inputs, &ctx.config.rules);
     report.finish(ctx.fail_on);
     emit(ctx, &report, &d)?;
     Ok(Outcome::from_ok(report.summary.ok))
+}
+
+/// The history of the database, read without modifying it; a database that does not exist
+/// yet has none (everything is pending). Never creates the file.
+fn read_history(target: &Target) -> anyhow::Result<Vec<HistoryRow>> {
+    match crate::db::open_read_only(&target.path)? {
+        Some(conn) => crate::history::read(&conn).map_err(|e| crate::db::explain(&target.path, e)),
+        None => Ok(Vec::new()),
+    }
 }
 
 /// Everything `lint` reports for the folder: Python AST data gathered with `ctx.python`

@@ -8,7 +8,8 @@
 //! The pipeline, for any command that lints:
 //! 1. [`pyast::start`] / [`pyast::Job::finish`] (shell): Python AST data for `.py` files;
 //! 2. [`lint_folder`]: every folder, statement and Python rule, at default severities;
-//! 3. other findings (base branch, history) are appended by their commands;
+//! 3. other findings are appended by the commands: [`history_findings`] over the plan
+//!    (`--db`), `crate::git::compare_with_base` (`--base`), the dry run;
 //! 4. [`suppress::apply`]: `-- schemagate:ignore` comments;
 //! 5. [`apply_severities`]: `[rules]` from `schemagate.toml` (validated first with
 //!    [`check_rule_config`]).
@@ -29,6 +30,7 @@ pub use unit::{Origin, SqlUnit, StatementCtx, SyntaxError, ident};
 
 use crate::config::{Config, RuleLevel};
 use crate::migration::{Discovery, Kind, Migration};
+use crate::plan::Plan;
 use crate::report::{Finding, Severity};
 
 /// A rule's identity and documentation.
@@ -162,6 +164,18 @@ pub fn finish(
         suppress::apply(findings, d, inputs.python.as_ref()),
         rules_cfg,
     )
+}
+
+/// The history rules (`lint --db`) over the one plan, at default severities: drift (with
+/// `[[accept-checksum]]` applied), renamed-applied, missing-file, out-of-order-pending,
+/// unverified-record. `duplicate-version` is a folder rule and not repeated here.
+pub fn history_findings(plan: &Plan<'_>, database: &str, config: &Config) -> Vec<Finding> {
+    let mut out = rules::checksum_drift::check(plan, &config.accept_checksum);
+    out.extend(rules::renamed_applied::check(plan));
+    out.extend(rules::missing_file::check(plan, database));
+    out.extend(rules::out_of_order_pending::check(plan));
+    out.extend(rules::unverified_record::check(plan));
+    out
 }
 
 /// Every rule id `[rules]` and suppression comments may name.

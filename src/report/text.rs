@@ -69,6 +69,8 @@ pub fn render_finding(out: &mut String, f: &Finding, sources: Sources<'_>, style
         frame(out, f, text, line, style);
     }
     if let Some(help) = &f.help {
+        // Continuation lines (a TOML snippet, a list) stay under the help's text.
+        let help = help.replace('\n', "\n          ");
         let _ = writeln!(out, "  = {}: {help}", paint(style, "1", "help"));
     }
     if let Some(diff) = &f.diff {

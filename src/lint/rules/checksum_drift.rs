@@ -1,9 +1,10 @@
 //! `checksum-drift`: an applied migration's file changed since it was applied.
 
+use crate::checksum::{self, Stored, Verdict};
 use crate::config::AcceptedChecksum;
 use crate::lint::RuleDoc;
-use crate::migration::Version;
-use crate::plan::Plan;
+use crate::migration::{Migration, Version};
+use crate::plan::{HistoryRow, Plan};
 use crate::report::{Finding, Severity};
 
 pub const RULE: RuleDoc = RuleDoc {
@@ -12,7 +13,13 @@ pub const RULE: RuleDoc = RuleDoc {
     summary: "An applied migration's file no longer matches the checksum recorded when it ran",
     docs: r#"## What it does
 Compares each applied migration file with the checksum its `schema_versions` row recorded
-(legacy MD5 rows and schemagate's SHA-256 rows alike; line-ending changes are not drift).
+(legacy MD5 rows and schemagate's SHA-256 rows alike; line-ending and BOM changes are not
+drift). Beside each row it writes, schemagate records a second hash of the text without
+comments and whitespace, so a later change is classified: whitespace or comments only (a
+warning) or a change of the statements (an error). Rows of the legacy manager have no such
+hash, so their drift is an error. An `[[accept-checksum]]` entry in `schemagate.toml`
+accepts one specific old→new change of one version, with a reason reviewed in the pull
+request.
 
 ## Why is this bad?
 The database was built by the old content. A fresh environment built from the new content
@@ -28,45 +35,135 @@ Restore the applied file to what ran, and put the change in a new migration:
 -- 006_audit_log_add_actor.sql
 ALTER TABLE audit_log ADD COLUMN actor TEXT;
 ```
-If the edit is harmless (a comment), record the reviewed exception with an
-`[[accept-checksum]]` entry in schemagate.toml.
+If the edit is harmless (a comment), record the reviewed exception in schemagate.toml
+instead of turning the check off:
+```toml
+[[accept-checksum]]
+version = "003"
+old = "<checksum in the database>"
+new = "<checksum of the file now>"
+reason = "typo fixed in a comment, PR #123"
+```
 "#,
 };
 
-pub fn check(plan: &Plan<'_>) -> Vec<Finding> {
-    check_accepting(plan, &[])
+/// What changed in a drifted file, as far as the hashes recorded with its row tell.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Change {
+    /// Only line endings or a BOM. Both checksums normalise these away, so such a file is
+    /// not drifted at all; the variant names the verdict for callers that classify a
+    /// matching file too.
+    LineEndings,
+    /// The skeleton hash recorded beside the row still matches: only whitespace, comments
+    /// or keyword case changed.
+    WhitespaceOrComments,
+    /// The skeleton differs: the statements changed.
+    Content,
+    /// No skeleton was recorded (a legacy row): the change cannot be classified.
+    Unknown,
 }
 
-/// [`check`], minus the changes reviewed in `[[accept-checksum]]` entries (the version, the
-/// stored checksum and the file's current checksum, SHA-256 or legacy MD5, all match).
-pub fn check_accepting(plan: &Plan<'_>, accepted: &[AcceptedChecksum]) -> Vec<Finding> {
+/// Classifies how `m` differs from what `row` recorded; `None` when it does not differ.
+pub fn classify(m: &Migration, row: &HistoryRow) -> Option<Change> {
+    match checksum::verify(m, &row.stored()) {
+        Verdict::Unverified => None,
+        Verdict::Match => {
+            let verbatim = match row.stored() {
+                Stored::Sha256(h) => checksum::sha256_hex(m.text.as_bytes()) == h,
+                Stored::Md5(h) => m.legacy_checksum == h,
+                Stored::Unverified(_) => true,
+            };
+            (!verbatim).then_some(Change::LineEndings)
+        }
+        Verdict::Mismatch => Some(match &row.skeleton {
+            Some(s) if s.eq_ignore_ascii_case(&checksum::skeleton_hash(m.kind, &m.text)) => {
+                Change::WhitespaceOrComments
+            }
+            Some(_) => Change::Content,
+            None => Change::Unknown,
+        }),
+    }
+}
+
+/// The `[[accept-checksum]]` entry that accepts exactly this change: same version
+/// (numerically), the row's checksum as `old`, the file's checksum (new or legacy form) as
+/// `new`.
+pub fn accepted<'c>(
+    m: &Migration,
+    row: &HistoryRow,
+    accepted: &'c [AcceptedChecksum],
+) -> Option<&'c AcceptedChecksum> {
+    let stored = row.checksum.as_deref()?.trim();
+    accepted.iter().find(|a| {
+        Version::parse(a.version.trim()).is_some_and(|v| v == m.version)
+            && a.old.trim().eq_ignore_ascii_case(stored)
+            && (a.new.trim().eq_ignore_ascii_case(&m.checksum)
+                || a.new.trim().eq_ignore_ascii_case(&m.legacy_checksum))
+    })
+}
+
+/// Drift findings for the plan, except the changes `accepted_checksums` lets through.
+/// Content changes (and unclassifiable ones) are errors; whitespace or comment changes are
+/// warnings.
+pub fn check(plan: &Plan<'_>, accepted_checksums: &[AcceptedChecksum]) -> Vec<Finding> {
     plan.drifted()
         .filter_map(|e| {
             let m = e.migration?;
             let row = e.row?;
-            let stored = row.checksum.as_deref().unwrap_or("");
-            let is_accepted = accepted.iter().any(|a| {
-                Version::parse(a.version.trim()).as_ref() == Some(&m.version)
-                    && a.old.eq_ignore_ascii_case(stored)
-                    && (a.new.eq_ignore_ascii_case(&m.checksum)
-                        || a.new.eq_ignore_ascii_case(&m.legacy_checksum))
-            });
-            if is_accepted {
+            let change = classify(m, row)?;
+            if accepted(m, row, accepted_checksums).is_some() {
                 return None;
             }
+            let old = row.checksum.as_deref().unwrap_or("").trim();
+            let (severity, what) = match change {
+                Change::LineEndings => return None,
+                Change::WhitespaceOrComments => (
+                    Severity::Warning,
+                    "only in whitespace or comments".to_string(),
+                ),
+                Change::Content => (RULE.default_severity, "in its statements".to_string()),
+                Change::Unknown => (
+                    RULE.default_severity,
+                    "(the row was not written by schemagate, so whether only whitespace or comments changed cannot be told)".to_string(),
+                ),
+            };
+            let accept = format!(
+                "\n[[accept-checksum]]\nversion = \"{}\"\nold = \"{old}\"\nnew = \"{}\"\nreason = \"...\"",
+                m.version, m.checksum
+            );
+            let stale = accepted_checksums
+                .iter()
+                .filter(|a| Version::parse(a.version.trim()).is_some_and(|v| v == m.version))
+                .map(|a| {
+                    format!(
+                        " (the [[accept-checksum]] entry for {} accepts {} -> {}, which is not this change)",
+                        a.version,
+                        short(&a.old),
+                        short(&a.new)
+                    )
+                })
+                .next()
+                .unwrap_or_default();
+            let help = match change {
+                Change::WhitespaceOrComments => format!(
+                    "restore the applied text, or accept this reviewed change in schemagate.toml{stale}:{accept}"
+                ),
+                _ => format!(
+                    "restore the file to the content that was applied and put the change in a new migration; if the database really has the new content, accept it in schemagate.toml{stale}:{accept}"
+                ),
+            };
             Some(
                 Finding::new(
                     RULE.id,
-                    RULE.default_severity,
+                    severity,
                     format!(
-                        "{} was changed after it was applied (recorded checksum {}, file now {})",
-                        m.path,
-                        short(row.checksum.as_deref().unwrap_or("")),
+                        "changed after it was applied, {what} (recorded checksum {}, file now {})",
+                        short(old),
                         short(&m.checksum),
                     ),
                 )
                 .path(m.path.clone())
-                .help("restore the file to the content that was applied and put the change in a new migration"),
+                .help(help),
             )
         })
         .collect()
@@ -79,34 +176,113 @@ fn short(h: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::migration::discover;
-    use crate::plan::HistoryRow;
+    use crate::migration::{Kind, discover};
 
-    #[test]
-    fn edited_applied_file_is_drift() {
-        let d = discover("m", [("001_a.sql", b"CREATE TABLE a(x, y);".as_slice())]);
-        let old = discover("m", [("001_a.sql", b"CREATE TABLE a(x);".as_slice())]);
-        let rows = vec![HistoryRow {
+    const OLD: &str = "-- Audit\nCREATE TABLE IF NOT EXISTS a (x);\n";
+
+    /// A row as schemagate writes it (SHA-256 and skeleton) or as the legacy manager did.
+    fn row(text: &str, schemagate: bool) -> HistoryRow {
+        let old = discover("m", [("001_a.sql", text.as_bytes())]);
+        let m = &old.migrations[0];
+        HistoryRow {
             id: 1,
             version: "001".into(),
             applied_at: None,
             description: None,
-            checksum: Some(old.migrations[0].legacy_checksum.clone()),
-            file_name: None,
-            skeleton: None,
-        }];
-        let plan = Plan::new(&d, &rows);
-        let f = check(&plan);
+            checksum: Some(if schemagate {
+                m.checksum.clone()
+            } else {
+                m.legacy_checksum.clone()
+            }),
+            file_name: schemagate.then(|| "001_a.sql".into()),
+            skeleton: schemagate.then(|| checksum::skeleton_hash(Kind::Sql, text)),
+        }
+    }
+
+    fn drift(now: &str, row: &HistoryRow, accepted: &[AcceptedChecksum]) -> Vec<Finding> {
+        let d = discover("m", [("001_a.sql", now.as_bytes())]);
+        let rows = vec![row.clone()];
+        check(&Plan::new(&d, &rows), accepted)
+    }
+
+    #[test]
+    fn line_endings_only_is_not_drift() {
+        let crlf = OLD.replace('\n', "\r\n");
+        for schemagate in [true, false] {
+            assert!(drift(&crlf, &row(OLD, schemagate), &[]).is_empty());
+        }
+        let d = discover("m", [("001_a.sql", crlf.as_bytes())]);
+        assert_eq!(
+            classify(&d.migrations[0], &row(OLD, true)),
+            Some(Change::LineEndings)
+        );
+    }
+
+    #[test]
+    fn whitespace_or_comments_only_is_a_warning() {
+        let now = "-- Audit log (see #12)\ncreate table if not exists a (\n    x\n);\n";
+        let f = drift(now, &row(OLD, true), &[]);
         assert_eq!(f.len(), 1);
-        assert_eq!(f[0].path.as_deref(), Some("m/001_a.sql"));
-        let same = Plan::new(&old, &rows);
-        assert!(check(&same).is_empty());
-        let accepted = AcceptedChecksum {
-            version: "1".into(),
-            old: rows[0].checksum.clone().unwrap(),
-            new: d.migrations[0].checksum.clone(),
-            reason: "reviewed".into(),
+        assert_eq!(f[0].severity, Severity::Warning);
+        assert!(
+            f[0].message.contains("only in whitespace or comments"),
+            "{}",
+            f[0].message
+        );
+        assert!(
+            f[0].help
+                .as_deref()
+                .unwrap()
+                .contains("[[accept-checksum]]\nversion = \"001\"")
+        );
+    }
+
+    #[test]
+    fn content_changes_are_errors() {
+        let now = "-- Audit\nCREATE TABLE IF NOT EXISTS a (x, y);\n";
+        let f = drift(now, &row(OLD, true), &[]);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].severity, Severity::Error);
+        assert!(f[0].message.contains("in its statements"));
+        // a legacy row has no skeleton: even a comment edit cannot be told apart
+        let f = drift(
+            "-- Audit!\nCREATE TABLE IF NOT EXISTS a (x);\n",
+            &row(OLD, false),
+            &[],
+        );
+        assert_eq!(f[0].severity, Severity::Error);
+        assert!(f[0].message.contains("cannot be told"));
+    }
+
+    #[test]
+    fn an_accepted_checksum_silences_exactly_that_change() {
+        let now = "-- Audit\nCREATE TABLE IF NOT EXISTS a (x, y);\n";
+        let r = row(OLD, false);
+        let new = discover("m", [("001_a.sql", now.as_bytes())]).migrations[0]
+            .checksum
+            .clone();
+        let entry = |version: &str, old: &str, new: &str| AcceptedChecksum {
+            version: version.into(),
+            old: old.into(),
+            new: new.into(),
+            reason: "reviewed in #12".into(),
         };
-        assert!(check_accepting(&plan, &[accepted]).is_empty());
+        let old = r.checksum.clone().unwrap();
+        assert!(drift(now, &r, &[entry("1", &old.to_uppercase(), &new)]).is_empty());
+        // another version, another old or another new checksum: still drift
+        assert_eq!(drift(now, &r, &[entry("002", &old, &new)]).len(), 1);
+        let f = drift(now, &r, &[entry("001", &"0".repeat(32), &new)]);
+        assert_eq!(f.len(), 1);
+        assert!(
+            f[0].help
+                .as_deref()
+                .unwrap()
+                .contains("which is not this change")
+        );
+        let edited_again = "-- Audit\nCREATE TABLE IF NOT EXISTS a (x, y, z);\n";
+        assert_eq!(
+            drift(edited_again, &r, &[entry("001", &old, &new)]).len(),
+            1
+        );
     }
 }

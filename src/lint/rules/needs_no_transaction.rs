@@ -7,14 +7,15 @@ use crate::sql::StatementKind as K;
 pub const RULE: RuleDoc = RuleDoc {
     id: "needs-no-transaction",
     default_severity: Severity::Error,
-    summary: "VACUUM, PRAGMA journal_mode or PRAGMA foreign_keys in a migration that runs in a transaction",
+    summary: "VACUUM, PRAGMA journal_mode or PRAGMA foreign_keys = OFF in a migration that runs in a transaction",
     docs: r#"## What it does
 Flags statements that cannot work inside a transaction, in migrations that run in one (every
 migration unless the file starts with `-- schemagate:no-transaction`; Python migrations
 always do):
 - `VACUUM` and `VACUUM INTO` fail ("cannot VACUUM from within a transaction");
 - `PRAGMA journal_mode = ...` fails ("cannot change into wal mode from within a transaction");
-- `PRAGMA foreign_keys = ...` is silently ignored inside a transaction.
+- `PRAGMA foreign_keys = OFF` is silently ignored inside a transaction (`= ON` is not
+  flagged: schemagate runs migrations with foreign keys on, so ignoring it is harmless).
 
 ## Why is this bad?
 schemagate runs each migration in one transaction with its history row. The first two make
@@ -63,8 +64,12 @@ pub fn check(s: &StatementCtx<'_, '_, '_>, out: &mut Vec<Finding>) {
             }
             let message = if s.is_kw(name, "journal_mode") {
                 "PRAGMA journal_mode cannot be changed inside the transaction schemagate runs each migration in"
-            } else if s.is_kw(name, "foreign_keys") {
-                "PRAGMA foreign_keys is silently ignored inside the transaction schemagate runs each migration in"
+            } else if s.is_kw(name, "foreign_keys") && turns_off(s, name + 2) && !s.unit.is_python()
+            {
+                // Turning them on is harmless when ignored (schemagate's bundled SQLite has
+                // them on); turning them off is what a table rebuild relies on. Python's
+                // sqlite3 starts with them off, so there the no-op changes nothing.
+                "PRAGMA foreign_keys = OFF is silently ignored inside the transaction schemagate runs each migration in: foreign keys stay on, and a table rebuild then cascades deletes into child tables"
             } else {
                 return;
             };
@@ -75,6 +80,11 @@ pub fn check(s: &StatementCtx<'_, '_, '_>, out: &mut Vec<Finding>) {
         }
         _ => {}
     }
+}
+
+fn turns_off(s: &StatementCtx<'_, '_, '_>, i: usize) -> bool {
+    let v = s.text(i).trim_matches(['\'', '"']).to_ascii_lowercase();
+    matches!(v.as_str(), "off" | "0" | "false" | "no")
 }
 
 #[cfg(test)]
@@ -92,7 +102,7 @@ mod tests {
 
     #[test]
     fn queries_other_pragmas_and_no_transaction_files_are_fine() {
-        let text = "PRAGMA journal_mode;\nPRAGMA foreign_key_check;\nPRAGMA user_version = 3;\nSELECT 'VACUUM';\n";
+        let text = "PRAGMA journal_mode;\nPRAGMA foreign_key_check;\nPRAGMA user_version = 3;\nSELECT 'VACUUM';\nPRAGMA foreign_keys = ON;\n";
         assert!(sql(RULE.id, text).is_empty());
         let marked = "-- schemagate:no-transaction\nPRAGMA journal_mode = WAL;\nVACUUM;\n";
         assert!(sql(RULE.id, marked).is_empty());
