@@ -973,3 +973,28 @@ fn every_operation_leaves_an_audit_row_that_status_audit_lists() {
     assert!(text.contains("undo the rollback"), "{text}");
     assert!(text.contains("mark-applied"), "{text}");
 }
+
+#[test]
+fn operations_wait_for_the_migrator_lock_and_change_nothing_without_it() {
+    let p = applied_project();
+    write_backup(&p, "app_20240101_000000.db");
+    let db = p.db().display().to_string();
+    let held = schemagate::lock::acquire(&p.db(), std::time::Duration::from_secs(1)).unwrap();
+    for args in [
+        vec!["forget", "002", "--reason", "x", "--lock-timeout", "0"],
+        vec!["rollback", "--lock-timeout", "0"],
+        vec!["restore", "--lock-timeout", "0"],
+    ] {
+        let out = p.cmd(&args).args(["--db", db.as_str()]).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(
+            stderr(&out).contains("another migration is running"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+    drop(held);
+    assert_eq!(versions(&p.db()), ["001", "002"]);
+    assert_eq!(tables(&p.db()), ["schema_versions", "tags", "users"]);
+    assert_eq!(backups(&p).len(), 1);
+}
