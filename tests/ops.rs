@@ -574,7 +574,7 @@ fn restore_keeps_the_audit_trail_written_after_the_backup() {
         .assert()
         .success();
     p.cmd(&["restore", "--db", &db]).assert().success();
-    assert_eq!(audit(&p.db()), ["forget 002 oops", "restore  -"]);
+    assert_eq!(audit(&p.db()), ["forget 002 oops", "restore 002 -"]);
     assert_eq!(versions(&p.db()), ["001", "002"]);
 }
 

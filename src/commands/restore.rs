@@ -80,7 +80,8 @@ pub fn run(ctx: &Context, args: &RestoreArgs) -> anyhow::Result<Outcome> {
 
     let (no_longer_applied, now_applied) = history_change(&live_rows, &source_rows);
     let entry = audit::Entry::new("restore")
-        .versions(no_longer_applied.iter().cloned())
+        // Every version whose state the restore changes, either way.
+        .versions(no_longer_applied.iter().chain(&now_applied).cloned())
         .reason(args.reason.as_deref())
         .backup(replaced.clone())
         .details(json!({
