@@ -156,41 +156,6 @@ fn temp_path(dir: &Path, db: &Path) -> PathBuf {
     dir.join(format!(".{}.backup.tmp-{}", stem(db), std::process::id()))
 }
 
-/// Removes `<path>` and the journal files SQLite may have left beside it.
-fn remove_with_journals(path: &Path) {
-    for suffix in ["", "-journal", "-wal", "-shm"] {
-        let mut p = path.as_os_str().to_owned();
-        p.push(suffix);
-        let _ = fs::remove_file(PathBuf::from(p));
-    }
-}
-
-/// Deletes temporary backups left by runs that died (their pid is gone).
-fn clean_stale_temps(dir: &Path, db: &Path) {
-    let prefix = format!(".{}.backup.tmp-", stem(db));
-    let Ok(entries) = fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let Ok(name) = entry.file_name().into_string() else {
-            continue;
-        };
-        let Some(pid) = name
-            .strip_prefix(&prefix)
-            .and_then(|rest| rest.split('-').next())
-            .and_then(|p| p.parse::<i32>().ok())
-        else {
-            continue;
-        };
-        // SAFETY: signal 0 only checks that the process exists.
-        let alive = unsafe { libc::kill(pid, 0) } == 0
-            || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
-        if !alive {
-            let _ = fs::remove_file(entry.path());
-        }
-    }
-}
-
 /// Writes a verified backup of the live database at `db` into `dir` and returns its path.
 ///
 /// The source is read through a connection of its own with no open transaction (backing up
@@ -205,16 +170,16 @@ pub fn create(db: &Path, dir: &Path, deadline: Duration) -> anyhow::Result<PathB
             dir.display()
         )
     })?;
-    clean_stale_temps(dir, db);
+    crate::fsio::clean_stale_temps(dir, &format!(".{}.backup.tmp-", stem(db)));
     let tmp = temp_path(dir, db);
-    remove_with_journals(&tmp);
+    crate::fsio::remove_with_journals(&tmp);
     let result = write_and_verify(db, &tmp, deadline).and_then(|()| {
         crate::db::failpoint("backup_written");
         let final_path = publish(&tmp, dir, db)?;
         crate::fsio::sync_dir(dir);
         Ok(final_path)
     });
-    remove_with_journals(&tmp);
+    crate::fsio::remove_with_journals(&tmp);
     result.map_err(|e| {
         e.context(format!(
             "backup of {} into {} failed; nothing was applied",

@@ -138,10 +138,15 @@ pub fn open_for_write(
         fs::create_dir_all(dir)
             .with_context(|| format!("cannot create the folder {}", dir.display()))?;
     }
-    let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    if created {
-        flags |= OpenFlags::SQLITE_OPEN_CREATE;
+    let created = created && create_new(path)?;
+    if !created && state == FileState::Missing {
+        // Another process created it between our probe and our link: judge what it made.
+        match probe(path)? {
+            FileState::Sqlite => {}
+            other => return Err(refuse(path, other)),
+        }
     }
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags).map_err(|e| explain(path, e))?;
     setup_write_connection(&conn, busy_timeout).map_err(|e| explain(path, e))?;
     // SQLite silently falls back to read-only for a write-protected file; we would only
@@ -153,6 +158,58 @@ pub fn open_for_write(
         );
     }
     Ok(WriteConnection { conn, created })
+}
+
+/// Creates a new, valid (one-page) database at `path` all at once. SQLite creates a file
+/// empty and writes it only at the first commit, so a run killed in between would leave a
+/// 0-byte file that every later run refuses as a truncated database. The file is built under
+/// a temporary name beside `path` and hard-linked into place only when complete. `Ok(false)`
+/// when a file appeared at `path` meanwhile (it is left alone).
+fn create_new(path: &Path) -> anyhow::Result<bool> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let prefix = format!(".{name}.new-");
+    crate::fsio::clean_stale_temps(dir, &prefix);
+    let tmp = dir.join(format!("{prefix}{}", std::process::id()));
+    crate::fsio::remove_with_journals(&tmp);
+    let built = (|| -> anyhow::Result<bool> {
+        let conn = Connection::open_with_flags(
+            &tmp,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| explain(path, e))?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(|e| explain(path, e))?;
+        failpoint("creating_database");
+        // Writing the (default) user_version writes page 1: a real, empty database.
+        conn.pragma_update(None, "user_version", 0)
+            .map_err(|e| explain(path, e))?;
+        conn.close().map_err(|(_, e)| explain(path, e))?;
+        match fs::hard_link(&tmp, path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Ok(false),
+            // A file system without hard links: a rename, which is atomic but could replace
+            // a file created in the last instant; the caller holds the migrator lock.
+            Err(_) if !path.exists() => fs::rename(&tmp, path)
+                .with_context(|| format!("cannot create the database {}", path.display()))?,
+            Err(e) => {
+                return Err(e)
+                    .with_context(|| format!("cannot create the database {}", path.display()));
+            }
+        }
+        crate::fsio::sync_dir(dir);
+        Ok(true)
+    })();
+    crate::fsio::remove_with_journals(&tmp);
+    built
 }
 
 /// Per-connection settings of the migrator's own connection.
@@ -231,7 +288,8 @@ pub fn table_exists(conn: &Connection, name: &str) -> rusqlite::Result<bool> {
 
 /// Test-only fault injection (`SCHEMAGATE_TEST_FAILPOINT=name[,name...]`): at the named
 /// point, write the name to the file `SCHEMAGATE_TEST_MARKER` (if set) and sleep, so a test
-/// can kill the process at a known moment. Points: `backup_written`, `after_backup`,
+/// can kill the process at a known moment. Points: `creating_database`, `backup_written`,
+/// `after_backup`,
 /// `before_commit:VERSION`, `after_commit:VERSION`. Does nothing unless the variable names
 /// this point. Not for production use.
 pub fn failpoint(name: &str) {

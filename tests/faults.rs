@@ -52,6 +52,9 @@ fn assert_boundary(p: &Project) {
     }
     let conn = p.open();
     assert!(integrity_ok(&conn), "integrity_check failed");
+    // One snapshot for every read below: a Python runner orphaned by the kill could still
+    // commit between two autocommit reads.
+    conn.execute_batch("BEGIN").unwrap();
     let tables = common::tables(&conn);
     let versions: Vec<String> = if tables.contains(&"schema_versions".to_string()) {
         conn.prepare("SELECT version FROM schema_versions ORDER BY id")
@@ -82,6 +85,7 @@ fn assert_boundary(p: &Project) {
             .unwrap();
         assert_eq!(n, BIG_ROWS);
     }
+    conn.execute_batch("COMMIT").unwrap();
 }
 
 fn wait_for(path: &Path, child: &mut Child) {
@@ -186,6 +190,38 @@ fn kill_9_at_fixed_points_leaves_a_migration_boundary() {
     }
 }
 
+/// SQLite creates a database file empty and writes it at the first commit; a run killed in
+/// between once left a 0-byte file that every later run refused as "truncated".
+#[test]
+fn kill_9_while_creating_the_database_leaves_no_file_and_the_next_run_creates_it() {
+    let p = slow_project();
+    let marker = p.path().join("marker");
+    let mut child = p
+        .std_cmd(&["migrate"])
+        .env("SCHEMAGATE_TEST_FAILPOINT", "creating_database")
+        .env("SCHEMAGATE_TEST_MARKER", &marker)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for(&marker, &mut child);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(!p.db().exists(), "no database file before it is complete");
+    p.run(&["migrate", "--lock-timeout", "0"]).success();
+    assert_boundary(&p);
+    assert_eq!(p.versions(), ["001", "002", "003", "004"]);
+    let names: Vec<String> = fs::read_dir(p.db().parent().unwrap())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names.iter().all(|n| !n.starts_with('.')),
+        "the dead run's temporary file is cleaned up: {names:?}"
+    );
+}
+
 #[test]
 fn kill_9_during_the_backup_leaves_no_backup_and_nothing_applied() {
     let p = slow_project();
@@ -236,11 +272,17 @@ fn backup_is_a_consistent_pre_migration_snapshot_while_a_wal_writer_keeps_writin
         use std::os::unix::fs::PermissionsExt;
         fs::set_permissions(p.db(), fs::Permissions::from_mode(0o640)).unwrap();
     }
-    let stop = p.path().join("stop");
+    // The writer commits back to back until the backup is written, then stops. It must not
+    // run on through the migration: SQLite's busy handler is not fair, so a writer that
+    // holds the write lock nearly all the time can starve the migrator's BEGIN IMMEDIATE
+    // past any busy timeout on a loaded machine (exit 2, nothing applied: correct, but not
+    // what this test is about). The marker is written after the snapshot is complete and
+    // verified, so every backup step ran against a live writer.
+    let backed_up = p.path().join("backed-up");
     let writer = format!(
         "import sqlite3, os\nconn = sqlite3.connect({db:?}, timeout=30, isolation_level=None)\nwhile not os.path.exists({stop:?}):\n    conn.execute('BEGIN IMMEDIATE')\n    conn.execute(\"INSERT INTO t(v) VALUES (hex(randomblob(200)))\")\n    conn.execute('COMMIT')\n",
         db = p.db().to_str().unwrap(),
-        stop = stop.to_str().unwrap()
+        stop = backed_up.to_str().unwrap()
     );
     let mut w = std::process::Command::new("python3")
         .args(["-c", &writer])
@@ -255,15 +297,22 @@ fn backup_is_a_consistent_pre_migration_snapshot_while_a_wal_writer_keeps_writin
         if n >= 200 {
             break;
         }
+        assert!(w.try_wait().unwrap().is_none(), "the writer died");
         std::thread::sleep(Duration::from_millis(20));
     }
     p.file(
         "002_more.sql",
         "CREATE TABLE more(x);\nINSERT INTO more SELECT id FROM t;\n",
     );
-    let a = p.run(&["migrate", "--format", "json"]);
-    fs::write(&stop, b"").unwrap();
-    w.wait().unwrap();
+    let a = p
+        .cmd()
+        .args(["migrate", "--format", "json", "--db", "data/app.db"])
+        .env("SCHEMAGATE_TEST_FAILPOINT", "mark:backup_written")
+        .env("SCHEMAGATE_TEST_MARKER", &backed_up)
+        .assert();
+    // Stops the writer even when the run failed before the backup.
+    fs::write(&backed_up, b"").unwrap();
+    assert!(w.wait().unwrap().success(), "the writer failed");
     let r = json(&a.success());
     let backup = p.path().join(r["backup"].as_str().unwrap());
     let b = Connection::open(&backup).unwrap();

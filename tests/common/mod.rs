@@ -104,8 +104,13 @@ impl Project {
         cmd
     }
 
+    /// A connection that waits out another process's commit (a reader without a busy
+    /// timeout fails at once with SQLITE_BUSY while a writer holds the pending lock).
     pub fn open(&self) -> Connection {
-        Connection::open(self.db()).unwrap()
+        let conn = Connection::open(self.db()).unwrap();
+        conn.busy_timeout(std::time::Duration::from_secs(30))
+            .unwrap();
+        conn
     }
 
     /// `(version, checksum)` of every history row, in id order.
