@@ -362,6 +362,26 @@ fn step_failure(m: &Migration, e: &rusqlite::Error) -> StepError {
             ),
         );
     }
+    // The disk, not the migration: exit 2, and no claim of "disk full" for an I/O error
+    // that may be a file-size limit (EFBIG), a quota or a failing device.
+    if e.sqlite_error_code() == Some(rusqlite::ErrorCode::SystemIoFailure) {
+        return StepError::new(
+            StepErrorKind::Environment,
+            m,
+            format!(
+                "{msg}: writing the database or its journal failed (a file-size limit, a quota, a full disk or a failing device); this migration was rolled back, the ones before it stay applied"
+            ),
+        );
+    }
+    if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull) {
+        return StepError::new(
+            StepErrorKind::Environment,
+            m,
+            format!(
+                "{msg}: free space where the database and its journal live; this migration was rolled back, the ones before it stay applied"
+            ),
+        );
+    }
     if is_busy(e) {
         return StepError::new(
             StepErrorKind::Environment,

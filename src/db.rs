@@ -157,7 +157,35 @@ pub fn open_for_write(
             path.display()
         );
     }
+    // Every write needs a journal file beside the database (SQLITE_READONLY_DIRECTORY);
+    // found at the first write, that is after the backup was made.
+    if !folder_writable(path) {
+        bail!(
+            "database {}: cannot create the journal file in its folder (the folder is read-only for this user; check its owner and mode, or the mount); nothing was changed",
+            path.display()
+        );
+    }
     Ok(WriteConnection { conn, created })
+}
+
+/// Whether this process (its effective ids) may create files in the database's folder.
+#[cfg(unix)]
+fn folder_writable(db: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = db
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let Ok(c) = std::ffi::CString::new(dir.as_os_str().as_bytes()) else {
+        return true;
+    };
+    // SAFETY: a valid NUL-terminated path; faccessat only reads it.
+    unsafe { libc::faccessat(libc::AT_FDCWD, c.as_ptr(), libc::W_OK, libc::AT_EACCESS) == 0 }
+}
+
+#[cfg(not(unix))]
+fn folder_writable(_db: &Path) -> bool {
+    true
 }
 
 /// Creates a new, valid (one-page) database at `path` all at once. SQLite creates a file

@@ -560,3 +560,302 @@ fn sigterm_stops_at_a_migration_boundary_and_says_so() {
     p.run(&["migrate", "--lock-timeout", "0"]).success();
     assert_eq!(p.versions().len(), 4);
 }
+
+// ---------------------------------------------------------------------------------------
+// Permissions: root ignores permission bits, so as root the binary runs as `nobody`.
+// ---------------------------------------------------------------------------------------
+
+fn set_mode(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
+}
+
+/// `schemagate <args> --db data/app.db` as a user the permission bits apply to: `nobody`
+/// (through `setpriv`) when the tests run as root, else the current user. Panics when root
+/// cannot drop privileges: a permission test must never pass without checking.
+fn unprivileged(p: &Project, args: &[&str]) -> (Option<i32>, String) {
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    let bin = assert_cmd::cargo::cargo_bin("schemagate");
+    let mut cmd = if root {
+        // Every folder above the project must be searchable by nobody.
+        set_mode(p.path(), 0o755);
+        let mut c = std::process::Command::new("setpriv");
+        c.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"])
+            .arg(&bin);
+        c
+    } else {
+        std::process::Command::new(&bin)
+    };
+    cmd.current_dir(p.path())
+        .args(args)
+        .args(["--db", "data/app.db"])
+        .env_remove("SCHEMAGATE_ENV")
+        .env_remove("SCHEMAGATE_PYTHON")
+        .env_remove("SCHEMAGATE_TEST_FAILPOINT")
+        .env("NO_COLOR", "1");
+    let out = cmd
+        .output()
+        .expect("cannot run the binary (setpriv missing?)");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if root {
+        assert!(
+            !text.contains("setpriv:"),
+            "setpriv could not drop to nobody: {text}"
+        );
+        // Proves the permission bits bind this user: nobody cannot write a 0444 file.
+        let probe = p.path().join("probe");
+        fs::write(&probe, b"").unwrap();
+        set_mode(&probe, 0o444);
+        let st = std::process::Command::new("setpriv")
+            .args([
+                "--reuid=nobody",
+                "--regid=nogroup",
+                "--clear-groups",
+                "--",
+                "sh",
+                "-c",
+                "echo x > \"$0\"",
+            ])
+            .arg(&probe)
+            .stderr(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(!st.success(), "nobody could write a read-only file");
+        fs::remove_file(&probe).unwrap();
+    }
+    (out.status.code(), text)
+}
+
+/// A project at `001` with `002` pending, the database and its lock file usable by anyone.
+fn project_for_permissions() -> (Project, Vec<u8>) {
+    let p = Project::new();
+    p.file(
+        "001_a.sql",
+        "CREATE TABLE a(x);\nINSERT INTO a VALUES (1);\n",
+    );
+    p.run(&["migrate"]).success();
+    p.file("002_b.sql", "CREATE TABLE b(x);\n");
+    set_mode(&p.path().join("data/app.db.migrate.lock"), 0o666);
+    set_mode(&p.db(), 0o666);
+    set_mode(&p.path().join("data"), 0o777);
+    let bytes = fs::read(p.db()).unwrap();
+    (p, bytes)
+}
+
+fn data_dir_names(p: &Project) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(p.path().join("data"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_read_only_database_is_exit_2_with_no_backup_and_nothing_changed() {
+    let (p, bytes) = project_for_permissions();
+    set_mode(&p.db(), 0o444);
+    let (code, out) = unprivileged(&p, &["migrate"]);
+    no_panic(&out);
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("read-only"), "{out}");
+    assert!(out.contains("data/app.db"), "{out}");
+    assert_eq!(fs::read(p.db()).unwrap(), bytes);
+    assert_eq!(data_dir_names(&p), ["app.db", "app.db.migrate.lock"]);
+    set_mode(&p.db(), 0o644);
+    assert_eq!(p.versions(), ["001"]);
+}
+
+#[test]
+fn a_read_only_database_folder_is_exit_2_naming_the_journal_and_nothing_changed() {
+    let (p, bytes) = project_for_permissions();
+    set_mode(&p.path().join("data"), 0o555);
+    let runs = [
+        unprivileged(&p, &["migrate"]),
+        unprivileged(&p, &["migrate", "--no-backup"]),
+    ];
+    set_mode(&p.path().join("data"), 0o755);
+    for (code, out) in runs {
+        no_panic(&out);
+        assert_eq!(code, Some(2), "{out}");
+        assert!(
+            out.contains("cannot create the journal file in its folder"),
+            "{out}"
+        );
+        assert!(!out.contains("backup folder"), "{out}");
+    }
+    assert_eq!(fs::read(p.db()).unwrap(), bytes);
+    assert_eq!(data_dir_names(&p), ["app.db", "app.db.migrate.lock"]);
+    assert_eq!(p.versions(), ["001"]);
+}
+
+#[test]
+fn killing_migrate_while_a_python_migration_runs_kills_the_runner_and_frees_the_lock() {
+    let p = Project::new();
+    p.file("001_t.sql", "CREATE TABLE t(x);\n");
+    let marker = p.path().join("runner.pid");
+    p.file(
+        "002_slow.py",
+        format!(
+            "import os, time\n\ndef upgrade(conn):\n    conn.execute(\"INSERT INTO t VALUES ('002')\")\n    conn.execute('CREATE TABLE made_by_002(x)')\n    if not os.path.exists({m:?}):\n        with open({m:?} + '.tmp', 'w') as f:\n            f.write(str(os.getpid()))\n        os.rename({m:?} + '.tmp', {m:?})\n        time.sleep(120)\n",
+            m = marker.to_str().unwrap()
+        ),
+    );
+    let mut child = p
+        .std_cmd(&["migrate"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for(&marker, &mut child);
+    let pid: u32 = fs::read_to_string(&marker).unwrap().trim().parse().unwrap();
+    assert_ne!(pid, child.id(), "the migration runs in a separate runner");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // The runner notices its parent's death (PR_SET_PDEATHSIG, EOF on its stdin). Bounded
+    // wait for an event that must happen, not a speed requirement.
+    let proc_dir = Path::new("/proc").join(pid.to_string());
+    for _ in 0..1000 {
+        if !proc_dir.exists() || proc_state_is_zombie(&proc_dir) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(
+        !proc_dir.exists() || proc_state_is_zombie(&proc_dir),
+        "the Python runner {pid} outlived the killed migrate"
+    );
+    let conn = p.open();
+    assert!(integrity_ok(&conn));
+    assert!(!common::tables(&conn).contains(&"made_by_002".to_string()));
+    let n: i64 = conn
+        .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 0, "no effect of the killed migration");
+    drop(conn);
+    assert_eq!(p.versions(), ["001"]);
+    // The lock died with the process: the next run does not wait and completes.
+    p.run(&["migrate", "--lock-timeout", "0"]).success();
+    assert_eq!(p.versions(), ["001", "002"]);
+    assert!(p.tables().contains(&"made_by_002".to_string()));
+}
+
+fn proc_state_is_zombie(proc_dir: &Path) -> bool {
+    // `State:\tZ (zombie)`: dead, waiting for init to reap it.
+    fs::read_to_string(proc_dir.join("status"))
+        .map(|s| {
+            s.lines()
+                .any(|l| l.starts_with("State:") && l.contains('Z'))
+        })
+        .unwrap_or(true)
+}
+
+// ---------------------------------------------------------------------------------------
+// File-size limit (EFBIG) as a stand-in for a full disk: RLIMIT_FSIZE with SIGXFSZ ignored
+// (an ignored signal stays ignored across exec), so writes past the limit fail cleanly.
+// ---------------------------------------------------------------------------------------
+
+/// `schemagate <args> --db data/app.db` under `ulimit -f <kib>`.
+fn run_with_file_limit(p: &Project, kib: u64, args: &[&str]) -> (Option<i32>, String) {
+    let out = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!("trap '' XFSZ; ulimit -f {kib}; exec \"$0\" \"$@\""))
+        .arg(assert_cmd::cargo::cargo_bin("schemagate"))
+        .args(args)
+        .args(["--db", "data/app.db"])
+        .current_dir(p.path())
+        .env_remove("SCHEMAGATE_ENV")
+        .env_remove("SCHEMAGATE_PYTHON")
+        .env_remove("SCHEMAGATE_TEST_FAILPOINT")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code(), text)
+}
+
+/// A database of about 1 MiB at `001`.
+fn big_project() -> Project {
+    let p = Project::new();
+    p.file(
+        "001_t.sql",
+        "CREATE TABLE t(id INTEGER PRIMARY KEY, pad TEXT);\nWITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 6000) INSERT INTO t SELECT i, hex(randomblob(100)) FROM c;\n",
+    );
+    p.run(&["migrate"]).success();
+    assert!(fs::metadata(p.db()).unwrap().len() > 900 * 1024);
+    p
+}
+
+#[test]
+fn a_backup_that_hits_the_file_size_limit_is_exit_2_with_nothing_applied_and_no_partial_file() {
+    let p = big_project();
+    p.file("002_b.sql", "CREATE TABLE b(x);\n");
+    let before = fs::read(p.db()).unwrap();
+    // The database can be opened and read, but a full copy of it cannot be written.
+    let (code, out) = run_with_file_limit(&p, 256, &["migrate"]);
+    no_panic(&out);
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("backup"), "{out}");
+    assert!(out.contains("data/backups"), "{out}");
+    assert!(out.contains("nothing was applied"), "{out}");
+    assert_eq!(
+        fs::read(p.db()).unwrap(),
+        before,
+        "the database is untouched"
+    );
+    assert_eq!(p.versions(), ["001"]);
+    let left: Vec<_> = fs::read_dir(p.backups())
+        .map(|d| d.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "partial files left: {left:?}");
+    assert!(!p.path().join("data/app.db-journal").exists());
+    // Without the limit the same run completes.
+    p.run(&["migrate"]).success();
+    assert_eq!(p.versions(), ["001", "002"]);
+    assert_eq!(p.backup_files().len(), 1);
+}
+
+#[test]
+fn a_migration_that_hits_the_file_size_limit_rolls_back_alone_and_says_what_happened() {
+    let p = big_project();
+    let size_kib = fs::metadata(p.db()).unwrap().len() / 1024;
+    p.file(
+        "002_small.sql",
+        "CREATE TABLE small(x);\nINSERT INTO small VALUES (1);\n",
+    );
+    p.file(
+        "003_grow.sql",
+        "CREATE TABLE grow(pad TEXT);\nWITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 20000) INSERT INTO grow SELECT hex(randomblob(100)) FROM c;\n",
+    );
+    p.file("004_after.sql", "CREATE TABLE after(x);\n");
+    let (code, out) = run_with_file_limit(&p, size_kib + 256, &["migrate", "--no-backup"]);
+    no_panic(&out);
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("003_grow.sql"), "{out}");
+    assert!(out.contains("rolled back"), "{out}");
+    assert!(out.contains("file-size limit"), "{out}");
+    assert!(
+        !out.to_lowercase().contains("disk full") && !out.contains("disk is full"),
+        "EFBIG is not a full disk: {out}"
+    );
+    let conn = p.open();
+    assert!(integrity_ok(&conn));
+    let tables = common::tables(&conn);
+    assert!(tables.contains(&"small".to_string()));
+    assert!(!tables.contains(&"grow".to_string()));
+    assert!(!tables.contains(&"after".to_string()));
+    drop(conn);
+    assert_eq!(p.versions(), ["001", "002"]);
+    p.run(&["migrate", "--no-backup"]).success();
+    assert_eq!(p.versions(), ["001", "002", "003", "004"]);
+}
