@@ -126,6 +126,15 @@ pub fn open_for_write(
     busy_timeout: Duration,
 ) -> anyhow::Result<WriteConnection> {
     let state = probe(path)?;
+    // A run killed while creating the database leaves its temporary beside it.
+    if let Some(dir) = path.parent() {
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        crate::fsio::clean_stale_temps(dir, &new_db_prefix(path));
+    }
     let created = match state {
         FileState::Sqlite => false,
         FileState::Missing if create => true,
@@ -188,6 +197,15 @@ fn folder_writable(_db: &Path) -> bool {
     true
 }
 
+/// The temporary name prefix of a database being created (`.app.db.new-<pid>`).
+fn new_db_prefix(path: &Path) -> String {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    format!(".{name}.new-")
+}
+
 /// Creates a new, valid (one-page) database at `path` all at once. SQLite creates a file
 /// empty and writes it only at the first commit, so a run killed in between would leave a
 /// 0-byte file that every later run refuses as a truncated database. The file is built under
@@ -198,12 +216,7 @@ fn create_new(path: &Path) -> anyhow::Result<bool> {
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let prefix = format!(".{name}.new-");
-    crate::fsio::clean_stale_temps(dir, &prefix);
+    let prefix = new_db_prefix(path);
     let tmp = dir.join(format!("{prefix}{}", std::process::id()));
     crate::fsio::remove_with_journals(&tmp);
     let built = (|| -> anyhow::Result<bool> {

@@ -580,6 +580,15 @@ fn unprivileged(p: &Project, args: &[&str]) -> (Option<i32>, String) {
     let mut cmd = if root {
         // Every folder above the project must be searchable by nobody.
         set_mode(p.path(), 0o755);
+        for dir in p.path().ancestors().skip(1) {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(dir).unwrap().permissions().mode();
+            assert!(
+                mode & 0o001 != 0,
+                "{} is not searchable by nobody; point TMPDIR at a folder that is",
+                dir.display()
+            );
+        }
         let mut c = std::process::Command::new("setpriv");
         c.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"])
             .arg(&bin);
@@ -844,6 +853,10 @@ fn a_migration_that_hits_the_file_size_limit_rolls_back_alone_and_says_what_happ
     assert!(out.contains("003_grow.sql"), "{out}");
     assert!(out.contains("rolled back"), "{out}");
     assert!(out.contains("file-size limit"), "{out}");
+    assert!(
+        !out.contains("fix it and run"),
+        "nothing in the file to fix: {out}"
+    );
     assert!(
         !out.to_lowercase().contains("disk full") && !out.contains("disk is full"),
         "EFBIG is not a full disk: {out}"

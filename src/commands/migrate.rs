@@ -166,10 +166,12 @@ fn render_text(ctx: &Context, db: &str, d: &Discovery, r: &MigrateResult) -> Str
                     f.path = e.path.clone();
                     f.line = e.line;
                     f.column = e.column;
-                    f.help = Some(
-                        "the failed migration was rolled back; fix it and run `schemagate migrate` again"
-                            .into(),
-                    );
+                    // The busy timeout or a failed write: nothing in the file to fix.
+                    f.help = Some(if r.failure == Some(apply::StepErrorKind::Environment) {
+                        "the failed migration was rolled back; fix the cause above and run `schemagate migrate` again".into()
+                    } else {
+                        "the failed migration was rolled back; fix it and run `schemagate migrate` again".into()
+                    });
                     crate::report::text::render_finding(&mut out, &f, &sources, &style);
                     out.push('\n');
                 } else {
