@@ -136,6 +136,8 @@ fn kill_9_at_random_moments_leaves_a_migration_boundary_and_the_next_run_complet
         let p = slow_project();
         // Spread the kills over the start, the slow migration and the end.
         let delay = (nanos / 7 + round * 211) % 1200;
+        // Shown with a failure: the moment of the kill is what a rerun cannot reproduce.
+        eprintln!("round {round}: kill -9 after {delay} ms");
         let mut child = p
             .std_cmd(&["migrate"])
             .stdout(Stdio::null())
