@@ -18,8 +18,9 @@ command -v sqlite3 >/dev/null || { echo "benches/apply.sh needs the sqlite3 CLI 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/m"
+# Versions 000..999: three digits, so the legacy glob [0-9][0-9][0-9]_* sees them all.
 for i in $(seq 1 "$N"); do
-    v=$(printf '%04d' "$i")
+    v=$(printf '%03d' "$((i - 1))")
     cat > "$work/m/${v}_table_$i.sql" <<SQL
 -- Table $i
 CREATE TABLE IF NOT EXISTS t_$i (id INTEGER PRIMARY KEY, name TEXT NOT NULL, created_at TEXT);
@@ -50,7 +51,7 @@ floor=$(ms "$t0" "$t1")
 t0=$(now); python3 tests/fixtures/legacy_manager.py "$work/legacy.db" "$work/m" >/dev/null; t1=$(now)
 legacy=$(ms "$t0" "$t1")
 
-t0=$(now); "$BIN" migrate --dir "$work/m" --db "$work/sg.db" --no-backup -q; t1=$(now)
+t0=$(now); "$BIN" migrate --dir "$work/m" --db "$work/sg.db" --no-backup -q >/dev/null; t1=$(now)
 sg=$(ms "$t0" "$t1")
 
 count() { sqlite3 "$1" "SELECT count(*) FROM schema_versions"; }
@@ -69,9 +70,9 @@ fi
 # Start-up with nothing pending: 100 applied migrations.
 mkdir -p "$work/m100"
 for f in $(ls "$work/m" | sort | head -100); do cp "$work/m/$f" "$work/m100/"; done
-"$BIN" migrate --dir "$work/m100" --db "$work/s100.db" --no-backup -q
+"$BIN" migrate --dir "$work/m100" --db "$work/s100.db" --no-backup -q >/dev/null
 runs=50
-t0=$(now); for _ in $(seq $runs); do "$BIN" migrate --dir "$work/m100" --db "$work/s100.db" -q; done; t1=$(now)
+t0=$(now); for _ in $(seq $runs); do "$BIN" migrate --dir "$work/m100" --db "$work/s100.db" -q >/dev/null; done; t1=$(now)
 startup=$(echo "scale=2; ($t1 - $t0) / 1000000 / $runs" | bc)
 
 printf '%-44s %10s\n' "apply $N migrations" "ms"
