@@ -7,7 +7,9 @@ pub use crate::apply::{MigrateOptions, MigrateResult, MigrateStatus};
 
 /// Applies what is pending in `./migrations` (or `[migrations] dir` of the `schemagate.toml`
 /// found from the working directory) to the database at `db_path`, creating it when it does
-/// not exist, without a backup. Never panics: every problem comes back as status `error`.
+/// not exist. When something is pending on an existing database, a backup is written to
+/// `<db dir>/backups/` first, as the legacy manager did. Never panics: every problem comes
+/// back as status `error`.
 ///
 /// ```no_run
 /// let result = schemagate::auto_migrate("data/app.db");
@@ -24,7 +26,20 @@ pub fn auto_migrate(db_path: impl AsRef<Path>) -> MigrateResult {
             _ => config.migrations.dir,
         })
         .unwrap_or_else(|| "migrations".into());
-    auto_migrate_with(db_path, dir, &MigrateOptions::default())
+    let db = db_path.as_ref();
+    let backups = db
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .join("backups");
+    let opts = MigrateOptions {
+        backup: crate::apply::BackupPolicy::Into {
+            dir: backups,
+            keep: None,
+        },
+        ..MigrateOptions::default()
+    };
+    auto_migrate_with(db, dir, &opts)
 }
 
 /// [`auto_migrate`] with an explicit migrations folder and options.

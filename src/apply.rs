@@ -10,6 +10,7 @@
 //! therefore leaves the database exactly at the previous migration boundary.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
@@ -61,7 +62,7 @@ pub struct StepResult {
 }
 
 /// Why a step failed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum StepErrorKind {
     /// The migration failed and was rolled back.
@@ -74,6 +75,8 @@ pub enum StepErrorKind {
     Dirty,
     /// The Python runner died: whether it committed is unknown until history is re-read.
     Unknown,
+    /// SIGINT or SIGTERM: the run stopped at a migration boundary.
+    Interrupted,
 }
 
 /// A failed step, with where in the file it failed.
@@ -238,12 +241,40 @@ fn clear_authorizer(conn: &mut Connection) {
     let _ = conn.authorizer(None::<fn(AuthContext<'_>) -> Authorization>);
 }
 
-/// Interrupts statements once the deadline passes (SQLite checks every N VM steps).
-fn set_deadline(conn: &mut Connection, timeout: Option<Duration>) {
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_signal(_: libc::c_int) {
+    INTERRUPTED.store(true, Ordering::SeqCst);
+}
+
+/// Makes SIGINT and SIGTERM stop a run at the next safe point instead of killing it: the
+/// running SQL migration is interrupted and rolled back (a Python migration is let finish),
+/// nothing further starts, the lock is released and the report says where the database is.
+/// For the CLI; a library caller keeps its own signal handling.
+pub fn stop_on_signals() {
+    let handler = on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
+    // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
+    unsafe {
+        libc::signal(libc::SIGINT, handler);
+        libc::signal(libc::SIGTERM, handler);
+    }
+}
+
+/// Whether SIGINT or SIGTERM arrived since [`stop_on_signals`].
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::SeqCst)
+}
+
+/// Interrupts statements once the deadline passes or a stop signal arrived (SQLite calls
+/// the handler every N VM steps); `None` removes it.
+fn set_deadline(conn: &mut Connection, timeout: Option<Option<Duration>>) {
     let _ = match timeout {
         Some(t) => {
-            let deadline = Instant::now() + t;
-            conn.progress_handler(10_000, Some(move || Instant::now() > deadline))
+            let deadline = t.map(|t| Instant::now() + t);
+            conn.progress_handler(
+                10_000,
+                Some(move || interrupted() || deadline.is_some_and(|d| Instant::now() > d)),
+            )
         }
         None => conn.progress_handler(0, None::<fn() -> bool>),
     };
@@ -270,7 +301,14 @@ fn refuse_transaction_control(m: &Migration, idx: &LineIndex) -> Result<(), Step
 
 /// Runs the file's statements one by one; a failure carries the statement's position (or,
 /// for a syntax error, the offending token's).
-fn run_statements(conn: &Connection, m: &Migration, idx: &LineIndex) -> Result<usize, StepError> {
+/// Runs a SQL migration's statements on `conn`, inside the caller's transaction. Public for
+/// the dry run's idempotency check, which runs them a second time and reads the schema
+/// before its own ROLLBACK.
+pub fn run_statements(
+    conn: &Connection,
+    m: &Migration,
+    idx: &LineIndex,
+) -> Result<usize, StepError> {
     let mut count = 0;
     for s in sql::split(&m.text) {
         let text = s.text(&m.text);
@@ -301,6 +339,13 @@ fn run_statements(conn: &Connection, m: &Migration, idx: &LineIndex) -> Result<u
 
 fn step_failure(m: &Migration, e: &rusqlite::Error) -> StepError {
     let msg = sqlite_message(e);
+    if e.sqlite_error_code() == Some(rusqlite::ErrorCode::OperationInterrupted) && interrupted() {
+        return StepError::new(
+            StepErrorKind::Interrupted,
+            m,
+            "interrupted by a signal; this migration was rolled back",
+        );
+    }
     if e.sqlite_error_code() == Some(rusqlite::ErrorCode::OperationInterrupted) {
         return StepError::new(
             StepErrorKind::Failed,
@@ -345,7 +390,24 @@ pub fn apply_one(
     match m.kind {
         Kind::Python => apply_python(conn, db_path, file, m, opts),
         Kind::Sql if m.no_transaction => apply_sql_no_transaction(conn, m, opts),
-        Kind::Sql => apply_sql(conn, m, opts),
+        Kind::Sql => {
+            // `PRAGMA foreign_keys` is a silent no-op inside a transaction, and with it on
+            // (the bundled SQLite's default) the DROP TABLE of a table rebuild cascades
+            // deletes into child tables. Off before BEGIN; new violations are checked
+            // explicitly before COMMIT; the setting is put back afterwards.
+            let fk_on = conn
+                .query_row("PRAGMA foreign_keys", [], |r| r.get::<_, i64>(0))
+                .unwrap_or(0)
+                == 1;
+            if fk_on {
+                let _ = conn.execute_batch("PRAGMA foreign_keys = OFF");
+            }
+            let result = apply_sql(conn, m, opts);
+            if fk_on {
+                let _ = conn.execute_batch("PRAGMA foreign_keys = ON");
+            }
+            result
+        }
     }
 }
 
@@ -393,12 +455,14 @@ fn sql_in_transaction(
             ..StepResult::default()
         });
     }
+    let fk_before = foreign_key_violations(conn).map_err(|e| step_failure(m, &e))?;
     deny_transaction_control(conn);
-    set_deadline(conn, opts.migration_timeout);
+    set_deadline(conn, Some(opts.migration_timeout));
     let statements = run_statements(conn, m, idx);
     set_deadline(conn, None);
     clear_authorizer(conn);
     let statements = statements?;
+    check_schema_after(conn, m, &fk_before)?;
     if opts.record_history {
         let ms = started.elapsed().as_secs_f64() * 1000.0;
         history::execute_record(
@@ -413,6 +477,68 @@ fn sql_in_transaction(
         description: m.description.clone(),
         ..StepResult::default()
     })
+}
+
+/// Rows that violate a foreign key, as `(table, rowid, parent, fk index)`.
+type FkViolations = std::collections::BTreeSet<(String, Option<i64>, String, i64)>;
+
+/// The rows that violate a foreign key now (nothing to scan when no table declares one,
+/// which keeps big databases without foreign keys from paying for two scans per migration).
+fn foreign_key_violations(conn: &Connection) -> rusqlite::Result<FkViolations> {
+    let declared: i64 = conn.query_row(
+        "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND sql LIKE '%REFERENCES%'",
+        [],
+        |r| r.get(0),
+    )?;
+    if declared == 0 {
+        return Ok(FkViolations::new());
+    }
+    let mut stmt = conn.prepare("PRAGMA foreign_key_check")?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+    rows.collect()
+}
+
+/// Checks run before COMMIT. Our connection has `foreign_keys` off (a table rebuild must
+/// not cascade deletes), so new violations are looked for explicitly, diffed against the
+/// ones that were already there. Every view is compiled, which catches a rebuild that
+/// renamed a table out from under it (modern `ALTER TABLE RENAME` rewrites references to
+/// follow the old table to its new name).
+fn check_schema_after(
+    conn: &Connection,
+    m: &Migration,
+    fk_before: &FkViolations,
+) -> Result<(), StepError> {
+    let after = foreign_key_violations(conn).map_err(|e| step_failure(m, &e))?;
+    if let Some((table, rowid, parent, _)) = after.difference(fk_before).next() {
+        let n = after.difference(fk_before).count();
+        return Err(StepError::new(
+            StepErrorKind::Failed,
+            m,
+            format!(
+                "the migration leaves {n} new foreign key violation{} (first: {table} row {} references a missing row of {parent}); rolled back",
+                if n == 1 { "" } else { "s" },
+                rowid.map_or("?".to_string(), |r| r.to_string())
+            ),
+        ));
+    }
+    let views: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_schema WHERE type = 'view'")
+        .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+        .map_err(|e| step_failure(m, &e))?;
+    for v in views {
+        let sql = format!("SELECT * FROM \"{}\" LIMIT 0", v.replace('"', "\"\""));
+        if let Err(e) = conn.prepare(&sql) {
+            return Err(StepError::new(
+                StepErrorKind::Failed,
+                m,
+                format!(
+                    "after this migration the view {v} no longer compiles ({}); rolled back. If a table was rebuilt by renaming the old one first, use SQLite's 12-step procedure (create the new table, copy, drop the old one, rename the new one)",
+                    sqlite_message(&e)
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn record_failure(m: &Migration, e: &rusqlite::Error) -> StepError {
@@ -440,7 +566,7 @@ fn apply_sql_no_transaction(
     if opts.record_history {
         history::mark_running(conn, m).map_err(|e| step_failure(m, &e))?;
     }
-    set_deadline(conn, opts.migration_timeout);
+    set_deadline(conn, Some(opts.migration_timeout));
     let statements = run_statements(conn, m, &idx);
     set_deadline(conn, None);
     let statements = match statements {
@@ -585,7 +711,7 @@ pub struct MigrateOptions {
     pub env: Vec<(String, String)>,
     /// `[rules]` from schemagate.toml (severity overrides of the history rules).
     pub rules: std::collections::BTreeMap<String, RuleLevel>,
-    /// `[[accept-checksum]]` from schemagate.toml: reviewed drift that does not block.
+    /// `[[accept-checksum]]` from schemagate.toml: reviewed edits that are not drift.
     pub accepted: Vec<crate::config::AcceptedChecksum>,
 }
 
@@ -635,6 +761,10 @@ pub struct MigrateResult {
     /// history findings.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub findings: Vec<Finding>,
+    /// What kind of failure stopped the run (`environment`: the database stayed locked,
+    /// no Python; the CLI exits 2 for those, 1 for the rest).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<StepErrorKind>,
 }
 
 impl MigrateResult {
@@ -652,6 +782,7 @@ impl MigrateResult {
             }),
             created: false,
             findings: Vec::new(),
+            failure: Some(StepErrorKind::Environment),
         }
     }
 }
@@ -678,7 +809,7 @@ pub fn history_findings(
     accepted: &[crate::config::AcceptedChecksum],
 ) -> Vec<Finding> {
     let mut out = rules::duplicate_version::check(discovery);
-    out.extend(rules::checksum_drift::check(plan, accepted));
+    out.extend(rules::checksum_drift::check_accepting(plan, accepted));
     out.extend(rules::renamed_applied::check(plan));
     out.extend(rules::missing_file::check(plan, database));
     out.extend(rules::out_of_order_pending::check(plan));
@@ -776,6 +907,7 @@ pub fn migrate(
         error: None,
         created,
         findings: Vec::new(),
+        failure: None,
     };
     let blocking: Vec<Finding> = findings
         .iter()
@@ -797,6 +929,7 @@ pub fn migrate(
             column: None,
         });
         result.findings = findings;
+        result.failure = Some(StepErrorKind::Refused);
         drop(lock);
         return Ok(result);
     }
@@ -812,7 +945,43 @@ pub fn migrate(
         discard_new(conn);
         anyhow::bail!("{e} (a Python migration is pending; nothing was applied)");
     }
+    // Import errors and a missing upgrade() are found before anything is backed up or
+    // applied, not half-way through the chain.
+    for m in pending.iter().filter(|m| m.kind == Kind::Python) {
+        let file = migrations_dir.join(&m.file_name);
+        let checked = python::validate(
+            &opts.python,
+            m,
+            &file,
+            python::Direction::Upgrade,
+            &opts.env,
+            opts.migration_timeout,
+        );
+        if let Err(e) = checked {
+            let e = python_failure(m, e);
+            if e.kind == StepErrorKind::Environment {
+                discard_new(conn);
+                anyhow::bail!("{e}");
+            }
+            discard_new(conn);
+            result.status = MigrateStatus::Error;
+            result.created = false;
+            let mut loc: Location = (&e).into();
+            loc.message = format!(
+                "{} (found before applying anything; nothing was applied)",
+                loc.message
+            );
+            result.error = Some(loc);
+            result.failure = Some(e.kind);
+            return Ok(result);
+        }
+    }
 
+    if !created {
+        // A damaged b-tree must stop us before we back it up or add to it.
+        crate::db::quick_check(&conn)
+            .map_err(|e| e.context(format!("database {}", db_path.display())))?;
+    }
     if let BackupPolicy::Into { dir, keep } = &opts.backup
         && !created
     {
@@ -843,6 +1012,21 @@ pub fn migrate(
         .map(|e| &e.version)
         .collect();
     for m in pending {
+        if interrupted() {
+            result.status = MigrateStatus::Error;
+            result.count = result.applied.len();
+            result.failure = Some(StepErrorKind::Interrupted);
+            result.error = Some(Location {
+                message: format!(
+                    "interrupted by a signal before {}; the database is intact at the last applied migration",
+                    m.path
+                ),
+                path: None,
+                line: None,
+                column: None,
+            });
+            return Ok(result);
+        }
         if versions_done.contains(&&m.version) {
             // Only reachable with --allow duplicates: the legacy manager also ran the first
             // file of a version and skipped the rest.
@@ -853,6 +1037,7 @@ pub fn migrate(
         let file = migrations_dir.join(&m.file_name);
         match apply_one(&mut conn, db_path, &file, m, &apply_opts) {
             Ok(step) => {
+                crate::db::failpoint(&format!("applied:{}", m.version));
                 if step.already_applied {
                     on_event(Event::Skipped(m, "another process recorded it meanwhile"));
                 } else {
@@ -869,6 +1054,7 @@ pub fn migrate(
                     loc.message = format!("{}\n{}", loc.message, d.trim_end());
                 }
                 result.error = Some(loc);
+                result.failure = Some(e.kind);
                 return Ok(result);
             }
         }
@@ -1073,5 +1259,99 @@ mod tests {
         .unwrap_err();
         assert!(e.message.contains("migration-timeout"), "{e}");
         assert!(tables(&conn).is_empty());
+    }
+
+    #[test]
+    fn new_foreign_key_violations_roll_back_but_old_ones_do_not_block() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "PRAGMA foreign_keys = OFF;
+             CREATE TABLE parent(id INTEGER PRIMARY KEY);
+             CREATE TABLE child(id INTEGER PRIMARY KEY, p INTEGER REFERENCES parent(id));
+             INSERT INTO child VALUES (1, 99);
+             PRAGMA foreign_keys = ON;",
+        )
+        .unwrap();
+        let ok = one("001_x.sql", "CREATE TABLE other(x);\n");
+        apply_one(
+            &mut conn,
+            Path::new(":memory:"),
+            Path::new("x"),
+            &ok.migrations[0],
+            &opts(),
+        )
+        .unwrap();
+        let bad = one("002_x.sql", "INSERT INTO child VALUES (2, 77);\n");
+        let e = apply_one(
+            &mut conn,
+            Path::new(":memory:"),
+            Path::new("x"),
+            &bad.migrations[0],
+            &opts(),
+        )
+        .unwrap_err();
+        assert!(e.message.contains("foreign key"), "{e}");
+        let n: i64 = conn
+            .query_row("SELECT count(*) FROM child", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 1);
+        let fk: i64 = conn
+            .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(fk, 1, "the setting is put back");
+    }
+
+    #[test]
+    fn table_rebuild_does_not_cascade_into_child_rows() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "PRAGMA foreign_keys = ON;
+             CREATE TABLE parent(id INTEGER PRIMARY KEY, name TEXT);
+             CREATE TABLE child(id INTEGER PRIMARY KEY, p INTEGER REFERENCES parent(id) ON DELETE CASCADE);
+             INSERT INTO parent VALUES (1, 'a');
+             INSERT INTO child VALUES (1, 1), (2, 1);",
+        )
+        .unwrap();
+        let d = one(
+            "004_rebuild.sql",
+            "CREATE TABLE parent_new(id INTEGER PRIMARY KEY, name TEXT, extra TEXT);\nINSERT INTO parent_new(id, name) SELECT id, name FROM parent;\nDROP TABLE parent;\nALTER TABLE parent_new RENAME TO parent;\n",
+        );
+        apply_one(
+            &mut conn,
+            Path::new(":memory:"),
+            Path::new("x"),
+            &d.migrations[0],
+            &opts(),
+        )
+        .unwrap();
+        let n: i64 = conn
+            .query_row("SELECT count(*) FROM child", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 2, "children survive the rebuild");
+    }
+
+    #[test]
+    fn rename_old_first_rebuild_that_breaks_a_view_is_rolled_back() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "CREATE TABLE parent(id INTEGER PRIMARY KEY, name TEXT);
+             CREATE VIEW names AS SELECT name FROM parent;",
+        )
+        .unwrap();
+        let d = one(
+            "003_rebuild.sql",
+            "ALTER TABLE parent RENAME TO parent_old;\nCREATE TABLE parent(id INTEGER PRIMARY KEY, name TEXT, extra TEXT);\nINSERT INTO parent(id, name) SELECT id, name FROM parent_old;\nDROP TABLE parent_old;\n",
+        );
+        let e = apply_one(
+            &mut conn,
+            Path::new(":memory:"),
+            Path::new("x"),
+            &d.migrations[0],
+            &opts(),
+        )
+        .unwrap_err();
+        assert!(e.message.contains("12-step"), "{e}");
+        assert!(tables(&conn).contains(&"parent".to_string()));
+        assert!(!tables(&conn).contains(&"parent_old".to_string()));
     }
 }

@@ -116,8 +116,10 @@ pub struct WriteConnection {
     pub created: bool,
 }
 
-/// Opens for migrating: refuses empty, foreign, read-only and damaged files; creates the
-/// file (and its folder) only when `create` is set and nothing is there.
+/// Opens for migrating: refuses empty, foreign and read-only files; creates the file (and
+/// its folder) only when `create` is set and nothing is there. Callers that are about to
+/// back up or write run [`quick_check`] first (it reads the whole file, so a run with
+/// nothing to do skips it).
 pub fn open_for_write(
     path: &Path,
     create: bool,
@@ -149,9 +151,6 @@ pub fn open_for_write(
             "database {} is read-only for this user (check the file's owner and mode); nothing was changed",
             path.display()
         );
-    }
-    if !created {
-        quick_check(&conn).map_err(|e| e.context(format!("database {}", path.display())))?;
     }
     Ok(WriteConnection { conn, created })
 }
@@ -230,20 +229,28 @@ pub fn table_exists(conn: &Connection, name: &str) -> rusqlite::Result<bool> {
     .map(|n| n > 0)
 }
 
-/// Test-only fault injection (`SCHEMAGATE_TEST_FAILPOINT=name`): at the named point, write
-/// the name to the file `SCHEMAGATE_TEST_MARKER` (if set) and sleep, so a test can kill the
-/// process at a known moment. Does nothing unless the variable names this point.
+/// Test-only fault injection (`SCHEMAGATE_TEST_FAILPOINT=name[,name...]`): at the named
+/// point, write the name to the file `SCHEMAGATE_TEST_MARKER` (if set) and sleep, so a test
+/// can kill the process at a known moment. Points: `backup_written`, `after_backup`,
+/// `before_commit:VERSION`, `after_commit:VERSION`. Does nothing unless the variable names
+/// this point. Not for production use.
 pub fn failpoint(name: &str) {
     let Ok(points) = std::env::var("SCHEMAGATE_TEST_FAILPOINT") else {
         return;
     };
-    if !points.split(',').any(|p| p == name) {
+    // `mark:NAME` only writes the marker and goes on (to signal the process mid-run).
+    let mark_only = points
+        .split(',')
+        .any(|p| p.strip_prefix("mark:") == Some(name));
+    if !mark_only && !points.split(',').any(|p| p == name) {
         return;
     }
     if let Ok(marker) = std::env::var("SCHEMAGATE_TEST_MARKER") {
         let _ = fs::write(&marker, name);
     }
-    std::thread::sleep(Duration::from_secs(60));
+    if !mark_only {
+        std::thread::sleep(Duration::from_secs(60));
+    }
 }
 
 #[cfg(test)]

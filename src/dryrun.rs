@@ -110,12 +110,12 @@ pub fn open_source(path: &Path) -> anyhow::Result<Connection> {
     } else {
         Connection::open_with_flags(path, flags)
     }
-    .map_err(|e| explain(path, e))?;
+    .map_err(|e| crate::db::explain(path, e))?;
     conn.busy_timeout(Duration::from_secs(5))
-        .map_err(|e| explain(path, e))?;
+        .map_err(|e| crate::db::explain(path, e))?;
     // Opening is lazy: the first read finds a bad header or a hot journal.
     conn.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))
-        .map_err(|e| explain(path, e))?;
+        .map_err(|e| crate::db::explain(path, e))?;
     Ok(conn)
 }
 
@@ -144,29 +144,6 @@ fn uri_path(path: &Path) -> anyhow::Result<String> {
         }
     }
     Ok(out)
-}
-
-/// Turns SQLite's open errors into messages that say what to do.
-fn explain(path: &Path, e: rusqlite::Error) -> anyhow::Error {
-    let p = path.display();
-    if let rusqlite::Error::SqliteFailure(f, _) = &e {
-        // SQLITE_READONLY_ROLLBACK: a hot journal a read-only connection cannot replay.
-        if f.extended_code == 8 | (3 << 8) {
-            return anyhow::anyhow!(
-                "database {p} needs recovery after a crash (it has a hot journal); run `schemagate migrate` or open it read-write once, then dry-run again"
-            );
-        }
-        match f.code {
-            rusqlite::ErrorCode::NotADatabase => {
-                return anyhow::anyhow!("{p} is not a SQLite database (check the --db path)");
-            }
-            rusqlite::ErrorCode::DatabaseCorrupt => {
-                return anyhow::anyhow!("database {p} is damaged ({e}); restore it from a backup");
-            }
-            _ => {}
-        }
-    }
-    anyhow::anyhow!("cannot read database {p}: {e}")
 }
 
 /// Copies `src` into `dst` in one backup step (a consistent snapshot), retrying while the
@@ -226,6 +203,9 @@ pub fn run(
 ) -> anyhow::Result<Outcome> {
     let scratch = make_scratch(source, opts.busy_timeout)?;
     let conn = Connection::open(&scratch.path).context("cannot open the scratch database")?;
+    // Configured as the executor's connection: the second run must behave as the first.
+    crate::db::setup_write_connection(&conn, opts.busy_timeout)
+        .context("cannot configure the scratch database")?;
     let source_label = match source {
         Source::Empty => "empty".to_string(),
         Source::Copy(p) => p.display().to_string(),
@@ -385,7 +365,8 @@ fn second_run_sql(
 ) -> anyhow::Result<Option<Finding>> {
     conn.execute_batch("BEGIN IMMEDIATE")
         .context("cannot start the idempotency check on the scratch database")?;
-    let failure = run_statements(conn, m).err();
+    let idx = crate::sql::LineIndex::new(&m.text);
+    let failure = crate::apply::run_statements(conn, m, &idx).err();
     let changed = if failure.is_none() {
         let again = read_schema(conn);
         again.map(|s| schema::changed_objects(after, &s)).ok()
@@ -418,118 +399,50 @@ fn second_run_sql(
     })
 }
 
-/// Executes the statements of a SQL migration one by one on `conn` (inside the caller's
-/// transaction); the error says where the failing statement starts.
-fn run_statements(conn: &Connection, m: &Migration) -> Result<usize, Failure> {
-    let lines = crate::sql::LineIndex::new(&m.text);
-    let mut count = 0;
-    for stmt in crate::sql::split(&m.text) {
-        if crate::sql::is_transaction_control(crate::sql::classify(&stmt, &m.text)) {
-            continue;
-        }
-        if let Err(e) = conn.execute_batch(stmt.text(&m.text)) {
-            // SQLite points at the offending token when it can; else the statement's start.
-            let (message, offset) = match e {
-                rusqlite::Error::SqlInputError { msg, offset, .. } => {
-                    (msg, usize::try_from(offset).unwrap_or(0))
-                }
-                rusqlite::Error::SqliteFailure(_, Some(msg)) => (msg, 0),
-                other => (other.to_string(), 0),
-            };
-            let at = (stmt.span.start + offset).min(stmt.span.end);
-            let (line, column) = lines.line_col(at);
-            return Err(Failure {
-                message,
-                line: Some(line),
-                column: Some(column),
-            });
-        }
-        count += 1;
-    }
-    Ok(count)
-}
-
-/// SEAM: applies a migration to the scratch database until the applier's executor
-/// (`crate::apply`) lands; then `Executor` is implemented for it and this goes. SQL runs
-/// statement by statement in one `BEGIN IMMEDIATE` transaction; Python through the same
-/// runner `migrate` uses, given only the scratch path. No history row is written: the
-/// scratch database is thrown away and its history is not part of any report.
-pub struct ScratchExecutor {
+/// The executor of `migrate` ([`crate::apply::apply_one`]) pointed at the scratch
+/// database. No history row is written: the scratch database is thrown away, and with
+/// duplicate versions the executor would take the second file of a version for "already
+/// applied" and skip it, where the legacy manager ran both.
+pub struct ApplyExecutor {
     pub python: String,
     pub env: Vec<(String, String)>,
     pub busy_timeout: Duration,
     pub migration_timeout: Option<Duration>,
 }
 
-impl Executor for ScratchExecutor {
+impl Executor for ApplyExecutor {
     fn apply(&self, db: &Path, m: &Migration, file: &Path) -> Result<Applied, Failure> {
-        let started = Instant::now();
-        match m.kind {
-            Kind::Sql => {
-                let conn = Connection::open(db).map_err(|e| Failure {
-                    message: format!("cannot open the scratch database: {e}"),
-                    ..Failure::default()
-                })?;
-                let _ = conn.busy_timeout(self.busy_timeout);
-                let tx = !m.no_transaction;
-                if tx && let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
-                    return Err(Failure {
-                        message: e.to_string(),
-                        ..Failure::default()
-                    });
-                }
-                match run_statements(&conn, m) {
-                    Ok(n) => {
-                        if tx && let Err(e) = conn.execute_batch("COMMIT") {
-                            let _ = conn.execute_batch("ROLLBACK");
-                            return Err(Failure {
-                                message: e.to_string(),
-                                ..Failure::default()
-                            });
-                        }
-                        Ok(Applied {
-                            duration: started.elapsed(),
-                            statements: Some(n),
-                            warnings: Vec::new(),
-                        })
-                    }
-                    Err(f) => {
-                        let _ = conn.execute_batch("ROLLBACK");
-                        Err(f)
-                    }
-                }
-            }
-            Kind::Python => {
-                let env = scratch_env(&self.env, db);
-                let job = crate::python::Job {
-                    python: &self.python,
-                    db_path: db,
-                    migration: m,
-                    file,
-                    direction: crate::python::Direction::Upgrade,
-                    record: &[],
-                    commit: true,
-                    env: &env,
-                    busy_timeout: self.busy_timeout,
-                    timeout: self.migration_timeout,
-                };
-                match crate::python::run(&job) {
-                    Ok(o) => Ok(Applied {
-                        duration: o.duration,
-                        statements: None,
-                        warnings: o.warnings,
-                    }),
-                    Err(crate::python::Error::Failed { message, line, .. }) => Err(Failure {
-                        message,
-                        line,
-                        column: None,
-                    }),
-                    Err(e) => Err(Failure {
-                        message: e.to_string(),
-                        ..Failure::default()
-                    }),
-                }
-            }
+        let mut conn = Connection::open(db)
+            .and_then(|c| {
+                crate::db::setup_write_connection(&c, self.busy_timeout)?;
+                // The scratch copy is thrown away: durability buys nothing here.
+                c.pragma_update(None, "synchronous", "OFF")?;
+                Ok(c)
+            })
+            .map_err(|e| Failure {
+                message: format!("cannot open the scratch database: {e}"),
+                ..Failure::default()
+            })?;
+        let env = scratch_env(&self.env, db);
+        let opts = crate::apply::ApplyOptions {
+            record_history: false,
+            commit: true,
+            busy_timeout: self.busy_timeout,
+            migration_timeout: self.migration_timeout,
+            python: &self.python,
+            env: &env,
+        };
+        match crate::apply::apply_one(&mut conn, db, file, m, &opts) {
+            Ok(r) => Ok(Applied {
+                duration: r.duration,
+                statements: (m.kind == Kind::Sql).then_some(r.statements),
+                warnings: r.warnings,
+            }),
+            Err(e) => Err(Failure {
+                message: e.message,
+                line: e.line,
+                column: e.column,
+            }),
         }
     }
 }

@@ -2,8 +2,10 @@
 //!
 //! The pure core (no file, database or network access): [`migration`] (names, versions,
 //! discovery), [`checksum`], [`sql`] (splitting and tokens), [`plan`], [`lint`] and
-//! [`report`] (model and renderers). The shell does the I/O: [`fsio`], and the database,
-//! Python, git and GitHub modules. [`cli`] and [`commands`] are a thin layer on top.
+//! [`report`] (model and renderers). The shell does the I/O: [`fsio`], the database
+//! ([`db`], [`history`], [`lock`], [`backup`], [`apply`]), Python, git and GitHub modules.
+//! [`cli`] and [`commands`] are a thin layer on top; [`auto_migrate`] is the one-call API
+//! for Rust applications.
 
 pub mod api;
 pub mod apply;

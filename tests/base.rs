@@ -309,3 +309,28 @@ fn a_shallow_clone_without_the_base_exits_2_with_a_fetch_command_that_works() {
     let (code, out, err) = run_check(&clone, "main");
     assert_eq!(code, 0, "{out}\n{err}");
 }
+
+#[test]
+fn inside_github_actions_the_base_defaults_to_the_pull_request_s_base() {
+    let r = Repo::new();
+    std::fs::remove_file(r.root.join("migrations/003_create_tags.sql")).unwrap();
+    let out = Command::cargo_bin("schemagate")
+        .unwrap()
+        .current_dir(&r.root)
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_BASE_REF", "main")
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .env_remove("GITHUB_OUTPUT")
+        .args(["check", "--no-github", "--format", "json"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert_eq!(
+        errors(&stdout),
+        vec![(
+            "deleted-migration".to_string(),
+            "migrations/003_create_tags.sql".to_string()
+        )]
+    );
+}

@@ -215,3 +215,89 @@ fn check_outside_a_git_repository_with_a_base_exits_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not inside a git work tree"));
 }
+
+#[test]
+fn slow_migration_follows_the_configured_threshold() {
+    let p = Project::new();
+    p.write("001_init.sql", INIT);
+    std::fs::write(
+        p.root.join("schemagate.toml"),
+        "[lint]\nslow_migration_ms = 0\n",
+    )
+    .unwrap();
+    let (code, v, err) = p.check(&[]);
+    assert_eq!(code, 0, "{v:#}\n{err}");
+    let slow = findings(&v, "slow-migration");
+    assert_eq!(slow.len(), 1, "{v:#}");
+    assert_eq!(slow[0]["severity"], "info");
+    assert_eq!(slow[0]["path"], "migrations/001_init.sql");
+}
+
+#[test]
+fn foreign_key_violations_left_by_the_chain_are_reported() {
+    let p = Project::new();
+    p.write("001_init.sql", INIT);
+    p.write(
+        "002_posts.sql",
+        "-- posts\nCREATE TABLE IF NOT EXISTS posts (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users(id));\n",
+    );
+    // Python's sqlite3 does not enforce foreign keys unless asked: the orphan gets in.
+    p.write(
+        "003_orphan.py",
+        "DESCRIPTION = \"orphan\"\n\n\ndef upgrade(conn):\n    conn.execute(\"INSERT INTO posts (user_id) VALUES (42)\")\n",
+    );
+    let (code, v, err) = p.check(&[]);
+    assert_eq!(code, 1, "{v:#}\n{err}");
+    let failed = findings(&v, "migration-failed");
+    assert_eq!(failed.len(), 1, "{v:#}");
+    let msg = failed[0]["message"].as_str().unwrap();
+    assert!(msg.contains("foreign_key_check"), "{msg}");
+    assert!(
+        msg.contains("posts row 1 references a missing users row"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn the_text_report_shows_schema_diffs_only_with_verbose() {
+    let p = Project::new();
+    p.write("001_init.sql", INIT);
+    let run = |args: &[&str]| {
+        let out = Command::cargo_bin("schemagate")
+            .unwrap()
+            .current_dir(&p.root)
+            .env_remove("GITHUB_ACTIONS")
+            .env("NO_COLOR", "1")
+            .arg("check")
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let brief = run(&[]);
+    assert!(brief.contains("001"), "{brief}");
+    assert!(!brief.contains("+table users"), "{brief}");
+    let verbose = run(&["-v"]);
+    assert!(verbose.contains("+table users"), "{verbose}");
+}
+
+#[test]
+fn a_python_migration_whose_second_run_changes_the_schema_is_not_idempotent() {
+    let p = Project::new();
+    p.write("001_init.sql", INIT);
+    p.write(
+        "002_grow.py",
+        "DESCRIPTION = \"grow\"\n\n\ndef upgrade(conn):\n    n = conn.execute(\"SELECT count(*) FROM sqlite_master\").fetchone()[0]\n    conn.execute(\"CREATE TABLE IF NOT EXISTS extra_%d (x)\" % n)\n",
+    );
+    let (code, v, err) = p.check(&[]);
+    assert_eq!(code, 0, "{v:#}\n{err}");
+    let ni = findings(&v, "not-idempotent");
+    assert_eq!(ni.len(), 1, "{v:#}");
+    assert!(
+        ni[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("changes the schema again"),
+        "{v:#}"
+    );
+}

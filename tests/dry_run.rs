@@ -284,3 +284,36 @@ fn a_missing_or_broken_database_exits_2() {
     assert_eq!(code, 2);
     assert!(err.contains("not a SQLite database"), "{err}");
 }
+
+#[test]
+fn a_database_with_a_hot_journal_is_refused_and_left_for_recovery() {
+    let p = Project::new();
+    p.write("001_init.sql", INIT);
+    Connection::open(p.db())
+        .unwrap()
+        .execute_batch("CREATE TABLE big (b BLOB);")
+        .unwrap();
+    // A writer killed mid-transaction after its cache spilled into the database file.
+    let status = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import os, sqlite3, sys\n\
+             c = sqlite3.connect(sys.argv[1], isolation_level=None)\n\
+             c.execute('PRAGMA cache_size=5')\n\
+             c.execute('BEGIN')\n\
+             for _ in range(500): c.execute('INSERT INTO big VALUES (randomblob(4000))')\n\
+             os._exit(0)\n",
+        ])
+        .arg(p.db())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let before = snapshot(&p.root.join("data"));
+    assert!(before.contains_key("app.db-journal"), "{:?}", before.keys());
+
+    let (code, _, err) = p.run(&["dry-run", "--db", "data/app.db"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("needs recovery"), "{err}");
+    // Never touched, never "repaired" by a read-only tool: the journal stays for recovery.
+    assert_eq!(snapshot(&p.root.join("data")), before);
+}

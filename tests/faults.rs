@@ -164,6 +164,14 @@ fn kill_9_at_fixed_points_leaves_a_migration_boundary() {
         wait_for(&marker, &mut child);
         child.kill().unwrap();
         child.wait().unwrap();
+        if point == "before_commit:002" {
+            // A hot journal: a read-only command cannot replay it and says so, touching nothing.
+            let journal = p.path().join("data/app.db-journal");
+            let before = fs::read(&journal).ok();
+            let out = output(&p.run(&["status"]).code(2));
+            assert!(out.contains("needs recovery"), "{out}");
+            assert_eq!(fs::read(&journal).ok(), before);
+        }
         assert_boundary(&p);
         let applied = p.versions();
         match point {
@@ -414,4 +422,92 @@ fn missing_python_is_exit_2_only_when_a_python_migration_must_run() {
     );
     p.run(&["migrate"]).success();
     assert_eq!(p.versions(), ["001", "002"]);
+}
+
+#[test]
+fn an_application_holding_the_write_lock_makes_migrate_exit_2_with_nothing_applied() {
+    let p = Project::new();
+    p.file("001_a.sql", "CREATE TABLE a(x);\n");
+    p.run(&["migrate"]).success();
+    p.file("002_b.sql", "CREATE TABLE b(x);\n");
+    let marker = p.path().join("holding");
+    let holder = format!(
+        "import sqlite3, time\nconn = sqlite3.connect({db:?}, isolation_level=None)\nconn.execute('BEGIN IMMEDIATE')\nconn.execute('INSERT INTO a VALUES (1)')\nopen({marker:?}, 'w').close()\ntime.sleep(120)\n",
+        db = p.db().to_str().unwrap(),
+        marker = marker.to_str().unwrap()
+    );
+    let mut app = std::process::Command::new("python3")
+        .args(["-c", &holder])
+        .spawn()
+        .unwrap();
+    wait_for(&marker, &mut app);
+    let a = p.run(&["migrate", "--busy-timeout", "1", "--format", "json"]);
+    app.kill().unwrap();
+    app.wait().unwrap();
+    let a = a.code(2);
+    let r = json(&a);
+    assert_eq!(r["status"], "error");
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("write-locked"),
+        "{r}"
+    );
+    assert_eq!(p.versions(), ["001"]);
+    p.run(&["migrate"]).success();
+    assert_eq!(p.versions(), ["001", "002"]);
+}
+
+#[test]
+fn a_damaged_database_is_refused_before_backup_and_before_any_write() {
+    let p = Project::new();
+    p.file(
+        "001_t.sql",
+        "CREATE TABLE t(id INTEGER PRIMARY KEY, pad TEXT);\nWITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 2000) INSERT INTO t SELECT i, hex(randomblob(100)) FROM c;\n",
+    );
+    p.run(&["migrate"]).success();
+    // Scribble over the last page (a leaf of `t`): the schema still reads fine.
+    let mut bytes = fs::read(p.db()).unwrap();
+    let len = bytes.len();
+    for b in &mut bytes[len - 4096 + 8..len - 2048] {
+        *b = 0x5a;
+    }
+    fs::write(p.db(), &bytes).unwrap();
+    p.file("002_b.sql", "CREATE TABLE b(x);\n");
+    let out = output(&p.run(&["migrate"]).code(2));
+    no_panic(&out);
+    assert!(out.contains("quick_check"), "{out}");
+    assert!(p.backup_files().is_empty());
+    assert_eq!(fs::read(p.db()).unwrap(), bytes, "not one byte written");
+}
+
+#[test]
+fn sigterm_stops_at_a_migration_boundary_and_says_so() {
+    let p = slow_project();
+    let marker = p.path().join("marker");
+    let child = p
+        .std_cmd(&["migrate"])
+        .env("SCHEMAGATE_TEST_FAILPOINT", "mark:applied:001")
+        .env("SCHEMAGATE_TEST_MARKER", &marker)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut child = child;
+    wait_for(&marker, &mut child);
+    // SAFETY: signalling our own child by pid.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let out = child.wait_with_output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(text.contains("interrupted by a signal"), "{text}");
+    assert_boundary(&p);
+    assert!(p.versions().len() < 4, "{text}");
+    p.run(&["migrate", "--lock-timeout", "0"]).success();
+    assert_eq!(p.versions().len(), 4);
 }

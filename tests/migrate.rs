@@ -282,3 +282,17 @@ fn renamed_applied_file_is_refused() {
         .stdout(contains("renamed-applied"));
     assert_eq!(p.versions(), ["001"]);
 }
+
+#[test]
+fn a_broken_python_migration_is_found_before_backup_and_before_anything_runs() {
+    let p = Project::new();
+    p.file("001_a.sql", "CREATE TABLE a(x);\n");
+    p.run(&["migrate"]).success();
+    p.file("002_b.sql", "CREATE TABLE b(x);\n");
+    p.file("003_c.py", "def upgrade(conn)\n    pass\n");
+    let out = output(&p.run(&["migrate"]).code(1));
+    assert!(out.contains("migrations/003_c.py"), "{out}");
+    assert!(out.contains("nothing was applied"), "{out}");
+    assert_eq!(p.versions(), ["001"], "002 did not run either");
+    assert!(p.backup_files().is_empty());
+}

@@ -201,3 +201,25 @@ fn pending_lists_what_migrate_would_apply() {
     let r = json(&p.run(&["pending", "--format", "json"]).success());
     assert_eq!(r["migrations"].as_array().unwrap().len(), 3);
 }
+
+#[test]
+fn a_reviewed_accept_checksum_entry_lets_migrate_proceed() {
+    let p = Project::with_examples();
+    p.legacy_migrate(None);
+    let path = p.migrations().join("003_create_audit_log.sql");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, format!("{text}-- reviewed comment\n")).unwrap();
+    p.file("006_new.sql", "CREATE TABLE newer(x);\n");
+    p.run(&["migrate"]).code(1);
+
+    let r = json(&p.run(&["status", "--format", "json"]).code(1));
+    let new = r["migrations"][2]["checksum"].as_str().unwrap().to_string();
+    let old = p.rows()[2].1.clone().unwrap();
+    p.config(&format!(
+        "[[accept-checksum]]\nversion = \"003\"\nold = \"{old}\"\nnew = \"{new}\"\nreason = \"comment only\"\n"
+    ));
+    let r = json(&p.run(&["status", "--format", "json"]).success());
+    assert_eq!(r["findings"], serde_json::json!([]), "{r}");
+    p.run(&["migrate"]).success();
+    assert_eq!(p.versions().len(), 6);
+}

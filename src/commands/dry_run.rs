@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 
 use crate::cli::{Context, DryRunArgs, Outcome};
-use crate::dryrun::{self, Options, ScratchExecutor, Source};
+use crate::dryrun::{self, ApplyExecutor, Options, Source};
 use crate::migration::Migration;
 use crate::plan::{HistoryRow, Plan};
 use crate::report::{DatabaseInfo, Report};
@@ -71,8 +71,8 @@ pub(crate) fn options(ctx: &Context, keep_scratch: bool, replay: bool) -> Option
     }
 }
 
-pub(crate) fn executor(_ctx: &Context, opts: &Options) -> ScratchExecutor {
-    ScratchExecutor {
+pub(crate) fn executor(_ctx: &Context, opts: &Options) -> ApplyExecutor {
+    ApplyExecutor {
         python: opts.python.clone(),
         env: opts.env.clone(),
         busy_timeout: opts.busy_timeout,
@@ -81,15 +81,8 @@ pub(crate) fn executor(_ctx: &Context, opts: &Options) -> ScratchExecutor {
 }
 
 /// The history rows of an existing database, read through a read-only connection.
-/// SEAM: replace with `crate::history::read` once the applier's history module lands.
 pub(crate) fn history_of(path: &Path) -> anyhow::Result<Vec<HistoryRow>> {
     let conn = dryrun::open_source(path)?;
-    read_history(&conn)
+    crate::history::read(&conn)
         .with_context(|| format!("cannot read the history table of {}", path.display()))
-}
-
-/// The history (with what schemagate's side table knows, such as the skeleton hash that
-/// classifies drift): the one reader in `crate::history`.
-pub(crate) fn read_history(conn: &rusqlite::Connection) -> rusqlite::Result<Vec<HistoryRow>> {
-    crate::history::read(conn)
 }

@@ -82,6 +82,7 @@ pub fn run(ctx: &Context, args: &MigrateArgs) -> anyhow::Result<Outcome> {
         }
         Event::Skipped(m, why) => ctx.log(format!("skipped {}: {why}", m.path)),
     };
+    apply::stop_on_signals();
     let result = match apply::migrate(
         &target.path,
         &ctx.migrations_dir,
@@ -96,6 +97,20 @@ pub fn run(ctx: &Context, args: &MigrateArgs) -> anyhow::Result<Outcome> {
         ctx.emit(&format!("{}\n", serde_json::to_string_pretty(&result)?))?;
     } else {
         ctx.emit(&render_text(ctx, &target.display, &discovery, &result))?;
+    }
+    if matches!(
+        result.failure,
+        Some(apply::StepErrorKind::Environment | apply::StepErrorKind::Interrupted)
+    ) {
+        // The environment stopped the run (exit 2); the result above already says where.
+        anyhow::bail!(
+            "{}",
+            result
+                .error
+                .as_ref()
+                .map(|e| e.message.as_str())
+                .unwrap_or("the migration run was stopped")
+        );
     }
     Ok(Outcome::from_ok(result.status != MigrateStatus::Error))
 }
@@ -119,6 +134,9 @@ fn render_text(ctx: &Context, db: &str, d: &Discovery, r: &MigrateResult) -> Str
             .map(|m| m.text.as_str())
     };
     let mut out = String::new();
+    if r.created {
+        let _ = writeln!(out, "{db} did not exist: created a new database");
+    }
     for f in &r.findings {
         crate::report::text::render_finding(&mut out, f, &sources, &style);
         out.push('\n');

@@ -14,7 +14,7 @@ pub fn run(ctx: &Context) -> anyhow::Result<Outcome> {
     let d = ctx.read_migrations()?;
     let target = ctx.require_database()?;
     let conn = dryrun::open_source(&target.path)?;
-    let rows = super::dry_run::read_history(&conn)
+    let rows = crate::history::read(&conn)
         .map_err(|e| anyhow::anyhow!("cannot read the history table of {}: {e}", target.display))?;
     let actual = Schema::read(&conn)
         .map_err(|e| anyhow::anyhow!("cannot read the schema of {}: {e}", target.display))?;
