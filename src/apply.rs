@@ -711,7 +711,7 @@ pub struct MigrateOptions {
     pub env: Vec<(String, String)>,
     /// `[rules]` from schemagate.toml (severity overrides of the history rules).
     pub rules: std::collections::BTreeMap<String, RuleLevel>,
-    /// `[[accept-checksum]]` from schemagate.toml: reviewed edits that are not drift.
+    /// `[[accept-checksum]]` from schemagate.toml: reviewed drift that does not block.
     pub accepted: Vec<crate::config::AcceptedChecksum>,
 }
 
@@ -809,7 +809,7 @@ pub fn history_findings(
     accepted: &[crate::config::AcceptedChecksum],
 ) -> Vec<Finding> {
     let mut out = rules::duplicate_version::check(discovery);
-    out.extend(rules::checksum_drift::check_accepting(plan, accepted));
+    out.extend(rules::checksum_drift::check(plan, accepted));
     out.extend(rules::renamed_applied::check(plan));
     out.extend(rules::missing_file::check(plan, database));
     out.extend(rules::out_of_order_pending::check(plan));

@@ -290,6 +290,48 @@ pub fn render_text(db_display: &str, rows: &[AuditRow]) -> String {
     out
 }
 
+/// `status --audit`: the trail of each database (text: one table per database; JSON: one
+/// entry per database). A database that does not exist yet has an empty trail.
+pub fn print_trail(
+    ctx: &crate::cli::Context,
+    targets: &[crate::cli::Target],
+) -> anyhow::Result<crate::cli::Outcome> {
+    if targets.is_empty() {
+        anyhow::bail!(
+            "no database given: pass --db FILE or --env NAME (or --all-envs) to list the audit trail"
+        );
+    }
+    let mut text = String::new();
+    let mut entries = Vec::new();
+    for t in targets {
+        let rows = match crate::db::open_read_only(&t.path)? {
+            Some(conn) => {
+                audit_rows(&conn).map_err(|e| e.context(format!("database {}", t.display)))?
+            }
+            None => Vec::new(),
+        };
+        let label = match &t.env {
+            Some(env) => format!("{} ({env})", t.display),
+            None => t.display.clone(),
+        };
+        text.push_str(&render_text(&label, &rows));
+        entries.push(serde_json::json!({
+            "database": t.display,
+            "env": t.env,
+            "exists": t.path.exists(),
+            "audit": rows,
+        }));
+    }
+    match ctx.format {
+        crate::cli::Format::Json => ctx.emit(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&serde_json::json!({ "databases": entries }))?
+        ))?,
+        _ => ctx.emit(&text)?,
+    }
+    Ok(crate::cli::Outcome::Clean)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -88,13 +88,15 @@ pub struct Outcome {
 
 /// Opens the source database without any chance of writing to it or beside it.
 pub fn open_source(path: &Path) -> anyhow::Result<Connection> {
-    let meta = std::fs::metadata(path)
-        .with_context(|| format!("database {} does not exist (check --db)", path.display()))?;
-    if meta.is_dir() {
-        bail!(
-            "{} is a folder, not a database file (pass the database file with --db)",
+    use crate::db::FileState;
+    // A typo must not read as "a new, empty database", nor a truncated file as one.
+    match crate::db::probe(path)? {
+        FileState::Sqlite => {}
+        FileState::Missing => bail!(
+            "database {} does not exist (check --db, or leave it out to dry-run on an empty database)",
             path.display()
-        );
+        ),
+        other => return Err(crate::db::refuse(path, other)),
     }
     let side = |ext: &str| {
         let mut p = path.as_os_str().to_owned();

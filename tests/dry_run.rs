@@ -275,6 +275,11 @@ fn a_missing_or_broken_database_exits_2() {
         "a typo must not create a database"
     );
 
+    std::fs::write(p.root.join("data/empty.db"), b"").unwrap();
+    let (code, _, err) = p.run(&["dry-run", "--db", "data/empty.db"]);
+    assert_eq!(code, 2, "a truncated database is not a new one");
+    assert!(err.contains("empty file"), "{err}");
+
     std::fs::write(
         p.root.join("data/junk.db"),
         b"this is not a database at all, not even close",

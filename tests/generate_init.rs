@@ -152,3 +152,37 @@ fn init_without_migrations_says_what_to_pass() {
         .stderr(contains("--dir"));
     assert!(!tmp.path().join("schemagate.toml").exists());
 }
+
+#[test]
+fn generate_with_base_stays_above_the_base_branch() {
+    let p = project(&[("001_init.sql", "SELECT 1;")]);
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .current_dir(p.path())
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?}: {out:?}");
+    };
+    git(&["init", "-q", "-b", "main"]);
+    git(&["add", "-A"]);
+    git(&["commit", "-q", "-m", "init"]);
+    // main moves on while the feature branch still only has 001.
+    fs::write(p.path().join("migrations/002_on_main.sql"), "SELECT 2;").unwrap();
+    git(&["add", "-A"]);
+    git(&["commit", "-q", "-m", "002 on main"]);
+    git(&["checkout", "-q", "-b", "feature", "HEAD~1"]);
+    schemagate(p.path())
+        .args(["generate", "feature_change", "--base", "main"])
+        .assert()
+        .success();
+    assert!(
+        p.path().join("migrations/003_feature_change.sql").is_file(),
+        "002 is taken on main"
+    );
+    schemagate(p.path())
+        .args(["generate", "x", "--base", "no-such-branch"])
+        .assert()
+        .code(2);
+}

@@ -15,8 +15,3 @@ pub mod rollback;
 pub mod rule;
 pub mod status;
 pub mod verify;
-
-/// The error of a command that a later part of the project builds.
-pub(crate) fn not_yet(name: &str) -> anyhow::Error {
-    anyhow::anyhow!("`schemagate {name}` is not available in this build yet")
-}

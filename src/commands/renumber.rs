@@ -24,7 +24,13 @@ pub fn run(ctx: &Context, args: &RenumberArgs) -> anyhow::Result<Outcome> {
         ..Facts::default()
     };
     if let Some(target) = ctx.database()? {
-        let rows = history::read_rows(&target.path)?;
+        let Some(conn) = crate::db::open_read_only(&target.path)? else {
+            bail!(
+                "database {} does not exist; check the --db path (renumber reads it to keep applied files in place)",
+                target.display
+            );
+        };
+        let rows = crate::history::read(&conn).map_err(|e| crate::db::explain(&target.path, e))?;
         let plan = crate::plan::Plan::new(&discovery, &rows);
         for e in &plan.entries {
             if let (Some(m), Some(_)) = (e.migration, e.row) {
@@ -42,7 +48,13 @@ pub fn run(ctx: &Context, args: &RenumberArgs) -> anyhow::Result<Outcome> {
                 dir.display()
             );
         }
-        let names = git.files_at(base)?;
+        let repo = crate::git::Repo::discover(dir)?;
+        let (commit, _) = repo.resolve(base)?;
+        let names: Vec<String> = repo
+            .read_folder_at(&commit)?
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect();
         facts.other_versions.extend(
             names
                 .iter()
@@ -149,9 +161,8 @@ fn rename_all(
     Ok(())
 }
 
-/// The few git calls renumber needs, run in the migrations folder.
-// TODO(lead): overlaps with `src/git.rs` (CI helper) once it lands: base listing there is
-// `Repo::read_folder_at`.
+/// The git calls renumber needs beyond [`crate::git::Repo`] (age of files, index, `git mv`),
+/// run in the migrations folder.
 struct Git {
     cwd: PathBuf,
 }
@@ -194,33 +205,6 @@ impl Git {
             self.output(&["rev-parse", "--is-inside-work-tree"]),
             Ok(Some(s)) if s.trim() == "true"
         )
-    }
-
-    /// File names directly in the migrations folder at `reference`.
-    fn files_at(&self, reference: &str) -> anyhow::Result<Vec<String>> {
-        if reference.is_empty() || reference.starts_with('-') {
-            bail!("`{reference}` is not a git ref; pass a branch, tag or commit to --base");
-        }
-        let commit = self
-            .output(&[
-                "rev-parse",
-                "--verify",
-                "--quiet",
-                "--end-of-options",
-                &format!("{reference}^{{commit}}"),
-            ])?
-            .map(|s| s.trim().to_string())
-            .with_context(|| {
-                format!("git ref `{reference}` not found (fetch it, e.g. `git fetch origin {reference}`)")
-            })?;
-        let listing = self
-            .output(&["ls-tree", "-z", "--name-only", &commit, "--", "."])?
-            .with_context(|| format!("cannot list the migrations folder at `{reference}`"))?;
-        Ok(listing
-            .split('\0')
-            .filter(|s| !s.is_empty())
-            .map(|s| s.rsplit('/').next().unwrap_or(s).to_string())
-            .collect())
     }
 
     /// When each file of the folder was first committed (seconds since the epoch).
@@ -279,54 +263,6 @@ impl Git {
             );
         }
         Ok(())
-    }
-}
-
-/// Reading the history without the applier's module.
-// TODO(lead): replace with `crate::history` once it lands on main.
-mod history {
-    use std::path::Path;
-
-    use anyhow::Context as _;
-    use rusqlite::{Connection, OpenFlags};
-
-    use crate::plan::HistoryRow;
-
-    pub fn read_rows(path: &Path) -> anyhow::Result<Vec<HistoryRow>> {
-        if !path.exists() {
-            anyhow::bail!(
-                "database {} does not exist; check the --db path (renumber reads it to keep applied files in place)",
-                path.display()
-            );
-        }
-        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
-            .with_context(|| format!("cannot open {}", path.display()))?;
-        let has_table: bool = conn
-            .query_row(
-                "SELECT count(*) > 0 FROM sqlite_schema WHERE type='table' AND name='schema_versions'",
-                [],
-                |r| r.get(0),
-            )
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        if !has_table {
-            return Ok(Vec::new());
-        }
-        let mut stmt = conn.prepare(
-            "SELECT id, CAST(version AS TEXT), applied_at, description, checksum FROM schema_versions ORDER BY id",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            Ok(HistoryRow {
-                id: r.get(0)?,
-                version: r.get(1)?,
-                applied_at: r.get(2)?,
-                description: r.get(3)?,
-                checksum: r.get(4)?,
-                file_name: None,
-                skeleton: None,
-            })
-        })?;
-        rows.collect::<Result<Vec<_>, _>>()
-            .with_context(|| format!("cannot read schema_versions in {}", path.display()))
     }
 }
 

@@ -3,26 +3,220 @@
 //! read under the migrator lock (pure functions below), then changes the history and writes
 //! its audit row in one transaction.
 
-// The checks are wired to the commands once the applier's db/lock/history modules land.
-#![allow(dead_code)]
+use std::path::Path;
+use std::time::Duration;
 
-use anyhow::bail;
+use anyhow::{Context as _, bail};
+use rusqlite::{Connection, TransactionBehavior};
+use serde_json::json;
 
+use crate::audit;
 use crate::checksum::{self, Stored, Verdict};
-use crate::cli::{Context, Outcome, RekeyArgs, RepairArgs};
+use crate::cli::{Context, Format, Outcome, RekeyArgs, RepairArgs, Target};
 use crate::migration::{Discovery, Migration, Version};
 use crate::plan::HistoryRow;
 
-pub fn mark_applied(_ctx: &Context, _args: &RepairArgs) -> anyhow::Result<Outcome> {
-    Err(super::not_yet("mark-applied"))
+/// Lock and busy timeouts of an operation: the flag, else `[apply]` in the config.
+pub(crate) fn timeouts(ctx: &Context, lock_timeout: Option<u64>) -> (Duration, Duration) {
+    let lock = lock_timeout
+        .or(ctx.config.apply.lock_timeout)
+        .unwrap_or(DEFAULT_LOCK_TIMEOUT);
+    let busy = ctx
+        .config
+        .apply
+        .busy_timeout
+        .unwrap_or(DEFAULT_BUSY_TIMEOUT);
+    (Duration::from_secs(lock), Duration::from_secs(busy))
 }
 
-pub fn forget(_ctx: &Context, _args: &RepairArgs) -> anyhow::Result<Outcome> {
-    Err(super::not_yet("forget"))
+const DEFAULT_LOCK_TIMEOUT: u64 = 60;
+const DEFAULT_BUSY_TIMEOUT: u64 = 10;
+
+/// An existing database, opened for writing under the migrator lock (held until drop).
+pub(crate) struct Session {
+    pub conn: Connection,
+    _lock: crate::lock::MigrateLock,
 }
 
-pub fn rekey(_ctx: &Context, _args: &RekeyArgs) -> anyhow::Result<Outcome> {
-    Err(super::not_yet("rekey"))
+/// Takes the migrator lock and opens the database. A missing database is an error: a
+/// repair on a typo'd path must not create an empty database with one history row.
+pub(crate) fn open_existing(
+    target: &Target,
+    lock_timeout: Duration,
+    busy_timeout: Duration,
+) -> anyhow::Result<Session> {
+    let path = &target.path;
+    if crate::db::probe(path)? == crate::db::FileState::Missing {
+        bail!(
+            "database {} does not exist; check the --db path or the environment's `database` in schemagate.toml",
+            target.display
+        );
+    }
+    let lock = crate::lock::acquire(path, lock_timeout)?;
+    let conn = crate::db::open_for_write(path, false, busy_timeout)?.conn;
+    Ok(Session { conn, _lock: lock })
+}
+
+pub(crate) fn read_history(conn: &Connection, db: &Path) -> anyhow::Result<Vec<HistoryRow>> {
+    crate::history::read(conn)
+        .map_err(|e| crate::db::explain(db, e))
+        .context("cannot read schema_versions")
+}
+
+/// Prints what a repair did, as text or JSON.
+fn report(
+    ctx: &Context,
+    target: &Target,
+    entry: &audit::Entry,
+    text: &str,
+) -> anyhow::Result<Outcome> {
+    match ctx.format {
+        Format::Json => {
+            let value = json!({
+                "command": entry.command,
+                "database": target.display,
+                "versions": entry.versions,
+                "reason": entry.reason,
+                "details": entry.details,
+                "audit": true,
+            });
+            ctx.emit(&format!("{}\n", serde_json::to_string_pretty(&value)?))?;
+        }
+        _ => ctx.emit(&format!("{text}\n"))?,
+    }
+    Ok(Outcome::Clean)
+}
+
+fn require_reason(reason: &str, command: &str) -> anyhow::Result<()> {
+    if reason.trim().is_empty() {
+        bail!("`{command}` needs a reason: pass --reason TEXT (it is kept in the audit table)");
+    }
+    Ok(())
+}
+
+pub fn mark_applied(ctx: &Context, args: &RepairArgs) -> anyhow::Result<Outcome> {
+    require_reason(&args.reason, "mark-applied")?;
+    let discovery = ctx.read_migrations()?;
+    let target = ctx.require_database()?;
+    let (lock_timeout, busy) = timeouts(ctx, args.lock_timeout);
+    let mut session = open_existing(target, lock_timeout, busy)?;
+    let tx = session
+        .conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(|e| crate::db::explain(&target.path, e))?;
+    // Read under the lock and inside the write transaction: nobody can record it meanwhile.
+    let rows = read_history(&tx, &target.path)?;
+    let m = check_mark_applied(&discovery, &rows, &args.version, &ctx.dir_display)?;
+    let statements = crate::history::record_statements(m, None);
+    crate::history::execute_record(&tx, &statements, &m.description)
+        .map_err(|e| crate::db::explain(&target.path, e))
+        .context("cannot record the migration")?;
+    let entry = audit::Entry::new("mark-applied")
+        .versions([m.version.as_str()])
+        .reason(Some(&args.reason))
+        .details(json!({"file": m.path, "checksum": m.checksum}));
+    audit::record(&tx, &entry)?;
+    tx.commit()
+        .map_err(|e| crate::db::explain(&target.path, e))?;
+    report(
+        ctx,
+        target,
+        &entry,
+        &format!(
+            "marked {} as applied in {} without running it (checksum {}); recorded in the audit table",
+            m.path, target.display, m.checksum
+        ),
+    )
+}
+
+pub fn forget(ctx: &Context, args: &RepairArgs) -> anyhow::Result<Outcome> {
+    require_reason(&args.reason, "forget")?;
+    let target = ctx.require_database()?;
+    let (lock_timeout, busy) = timeouts(ctx, args.lock_timeout);
+    let mut session = open_existing(target, lock_timeout, busy)?;
+    let tx = session
+        .conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(|e| crate::db::explain(&target.path, e))?;
+    let rows = read_history(&tx, &target.path)?;
+    let row = check_forget(&rows, &args.version)?;
+    tx.execute("DELETE FROM schema_versions WHERE id = ?1", [row.id])
+        .map_err(|e| crate::db::explain(&target.path, e))?;
+    if crate::db::table_exists(&tx, crate::history::SIDE_TABLE)? {
+        tx.execute(
+            "DELETE FROM schemagate_history WHERE version = ?1",
+            [&row.version],
+        )
+        .map_err(|e| crate::db::explain(&target.path, e))?;
+    }
+    // The removed row goes into the audit details: with it, the step can be undone.
+    let entry = audit::Entry::new("forget")
+        .versions([row.version.as_str()])
+        .reason(Some(&args.reason))
+        .details(json!({
+            "id": row.id,
+            "applied_at": row.applied_at,
+            "description": row.description,
+            "checksum": row.checksum,
+        }));
+    audit::record(&tx, &entry)?;
+    tx.commit()
+        .map_err(|e| crate::db::explain(&target.path, e))?;
+    report(
+        ctx,
+        target,
+        &entry,
+        &format!(
+            "forgot version {} in {} (its history row was removed; the migration will be pending again); recorded in the audit table",
+            row.version, target.display
+        ),
+    )
+}
+
+pub fn rekey(ctx: &Context, args: &RekeyArgs) -> anyhow::Result<Outcome> {
+    let discovery = ctx.read_migrations()?;
+    let target = ctx.require_database()?;
+    let (lock_timeout, busy) = timeouts(ctx, args.lock_timeout);
+    let mut session = open_existing(target, lock_timeout, busy)?;
+    let tx = session
+        .conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(|e| crate::db::explain(&target.path, e))?;
+    let rows = read_history(&tx, &target.path)?;
+    let (row, m) = check_rekey(&discovery, &rows, &args.old, &args.new, &ctx.dir_display)?;
+    tx.execute(
+        "UPDATE schema_versions SET version = ?1 WHERE id = ?2",
+        rusqlite::params![m.version.as_str(), row.id],
+    )
+    .map_err(|e| crate::db::explain(&target.path, e))?;
+    if crate::db::table_exists(&tx, crate::history::SIDE_TABLE)? {
+        tx.execute(
+            "UPDATE schemagate_history SET version = ?1, file_name = ?2 WHERE version = ?3",
+            rusqlite::params![m.version.as_str(), m.file_name, row.version],
+        )
+        .map_err(|e| crate::db::explain(&target.path, e))?;
+    }
+    let entry = audit::Entry::new("rekey")
+        .versions([row.version.as_str(), m.version.as_str()])
+        .reason(args.reason.as_deref())
+        .details(json!({
+            "from": row.version,
+            "to": m.version.as_str(),
+            "file": m.path,
+            "checksum": row.checksum,
+        }));
+    audit::record(&tx, &entry)?;
+    tx.commit()
+        .map_err(|e| crate::db::explain(&target.path, e))?;
+    report(
+        ctx,
+        target,
+        &entry,
+        &format!(
+            "moved the history row of version {} to {} ({} has the recorded content); recorded in the audit table",
+            row.version, m.version, m.path
+        ),
+    )
 }
 
 pub(crate) fn parse_version(s: &str) -> anyhow::Result<Version> {

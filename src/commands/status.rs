@@ -21,6 +21,9 @@ pub fn run(ctx: &Context, args: &StatusArgs) -> anyhow::Result<Outcome> {
             "no database given: pass --db FILE, --env NAME or --all-envs (environments are defined in schemagate.toml)"
         );
     }
+    if args.audit {
+        return crate::audit::print_trail(ctx, &targets);
+    }
     let discovery = ctx.read_migrations()?;
     let mut reports = Vec::new();
     for t in &targets {

@@ -170,7 +170,7 @@ pub fn finish(
 /// `[[accept-checksum]]` applied), renamed-applied, missing-file, out-of-order-pending,
 /// unverified-record. `duplicate-version` is a folder rule and not repeated here.
 pub fn history_findings(plan: &Plan<'_>, database: &str, config: &Config) -> Vec<Finding> {
-    let mut out = rules::checksum_drift::check_accepting(plan, &config.accept_checksum);
+    let mut out = rules::checksum_drift::check(plan, &config.accept_checksum);
     out.extend(rules::renamed_applied::check(plan));
     out.extend(rules::missing_file::check(plan, database));
     out.extend(rules::out_of_order_pending::check(plan));

@@ -102,15 +102,10 @@ pub fn accepted<'c>(
     })
 }
 
-/// Drift findings for the plan, with no `[[accept-checksum]]` entries.
-pub fn check(plan: &Plan<'_>) -> Vec<Finding> {
-    check_accepting(plan, &[])
-}
-
 /// Drift findings for the plan, except the changes `accepted_checksums` lets through.
 /// Content changes (and unclassifiable ones) are errors; whitespace or comment changes are
 /// warnings.
-pub fn check_accepting(plan: &Plan<'_>, accepted_checksums: &[AcceptedChecksum]) -> Vec<Finding> {
+pub fn check(plan: &Plan<'_>, accepted_checksums: &[AcceptedChecksum]) -> Vec<Finding> {
     plan.drifted()
         .filter_map(|e| {
             let m = e.migration?;
@@ -207,7 +202,7 @@ mod tests {
     fn drift(now: &str, row: &HistoryRow, accepted: &[AcceptedChecksum]) -> Vec<Finding> {
         let d = discover("m", [("001_a.sql", now.as_bytes())]);
         let rows = vec![row.clone()];
-        check_accepting(&Plan::new(&d, &rows), accepted)
+        check(&Plan::new(&d, &rows), accepted)
     }
 
     #[test]
