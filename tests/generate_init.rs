@@ -186,3 +186,14 @@ fn generate_with_base_stays_above_the_base_branch() {
         .assert()
         .code(2);
 }
+
+#[test]
+fn sarif_is_refused_where_there_are_no_findings_to_describe() {
+    let p = project(&[("001_init.sql", "SELECT 1;")]);
+    schemagate(p.path())
+        .args(["status", "--db", "x.db", "--format", "sarif"])
+        .assert()
+        .code(2)
+        .stderr(contains("--format json"));
+    assert!(!p.path().join("x.db").exists());
+}
