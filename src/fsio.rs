@@ -61,6 +61,17 @@ pub fn read_migrations_dir(dir: &Path, dir_display: &str) -> anyhow::Result<Disc
 /// Writes `bytes` to `path` so that a reader (or a crash) sees the old file or the new one,
 /// never half of it.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    write_via_temp(path, bytes, true)
+}
+
+/// Writes a new file atomically and refuses to replace an existing one (two people running
+/// `generate` at once must not overwrite each other's migration).
+pub fn write_new(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    write_via_temp(path, bytes, false)
+}
+
+/// Temporary file in the same folder, fsync, rename, fsync of the folder.
+fn write_via_temp(path: &Path, bytes: &[u8], replace: bool) -> anyhow::Result<()> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -71,7 +82,12 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
         .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
-    tmp.persist(path)
+    let persisted = if replace {
+        tmp.persist(path)
+    } else {
+        tmp.persist_noclobber(path)
+    };
+    persisted
         .map_err(|e| e.error)
         .with_context(|| format!("cannot write {}", path.display()))?;
     sync_dir(dir);
@@ -84,27 +100,6 @@ pub fn sync_dir(dir: &Path) {
         let _ = d.sync_all();
     }
 }
-
-/// Writes a new file atomically and refuses to replace an existing one (two people running
-/// `generate` at once must not overwrite each other's migration).
-pub fn write_new(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".schemagate-")
-        .tempfile_in(dir)
-        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist_noclobber(path)
-        .map_err(|e| e.error)
-        .with_context(|| format!("cannot create {}", path.display()))?;
-    sync_dir(dir);
-    Ok(())
-}
-
 /// Removes `<path>` and the journal files SQLite may have left beside it.
 pub fn remove_with_journals(path: &Path) {
     for suffix in ["", "-journal", "-wal", "-shm"] {

@@ -301,17 +301,6 @@ pub fn versions_at(
     Ok(base.tip.migrations.into_iter().map(|m| m.version).collect())
 }
 
-/// The newest migration version at `reference`, if the folder has any there.
-pub fn newest_version_at(
-    migrations_dir: &Path,
-    dir_display: &str,
-    reference: &str,
-) -> anyhow::Result<Option<Version>> {
-    Ok(versions_at(migrations_dir, dir_display, reference)?
-        .into_iter()
-        .max())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

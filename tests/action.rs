@@ -3,8 +3,12 @@
 //! inputs reach the shell only through `env:`, and actionlint on `action.yml` and the
 //! workflows.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+
+use common::copy_examples;
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -23,12 +27,7 @@ fn target_dir() -> PathBuf {
 /// A project with a clean migrations folder (copies of the bundled examples).
 fn project(dir: &Path) -> PathBuf {
     let project = dir.join("project");
-    let migrations = project.join("migrations");
-    std::fs::create_dir_all(&migrations).unwrap();
-    for entry in std::fs::read_dir(repo().join("migrations")).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), migrations.join(entry.file_name())).unwrap();
-    }
+    copy_examples(&project.join("migrations"));
     project
 }
 

@@ -1,29 +1,10 @@
 //! The base-branch comparison against real git repositories: `check --base REF`.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::Command as Process;
 
-use assert_cmd::Command;
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Process::new("git")
-        .current_dir(dir)
-        .args(args)
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@example.com")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@example.com")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("HOME", dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
+use common::{code_out_err, git, schemagate};
 
 struct Repo {
     _tmp: tempfile::TempDir,
@@ -64,19 +45,11 @@ impl Repo {
 }
 
 fn run_check(dir: &Path, base: &str) -> (i32, String, String) {
-    let out = Command::cargo_bin("schemagate")
-        .unwrap()
-        .current_dir(dir)
-        .env_remove("GITHUB_ACTIONS")
-        .env_remove("GITHUB_BASE_REF")
-        .env("NO_COLOR", "1")
-        .args(["check", "--base", base, "--format", "json"])
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
+    code_out_err(
+        &schemagate(dir)
+            .args(["check", "--base", base, "--format", "json"])
+            .output()
+            .unwrap(),
     )
 }
 
@@ -132,11 +105,7 @@ fn editing_a_merged_migration_is_modified_migration_with_a_diff() {
     assert!(diff.contains("+    body TEXT\n"), "{diff}");
 
     // The text report shows the diff too.
-    let text = Command::cargo_bin("schemagate")
-        .unwrap()
-        .current_dir(&r.root)
-        .env("NO_COLOR", "1")
-        .env_remove("GITHUB_ACTIONS")
+    let text = schemagate(&r.root)
         .args(["check", "--base", "main"])
         .output()
         .unwrap();
@@ -314,13 +283,9 @@ fn a_shallow_clone_without_the_base_exits_2_with_a_fetch_command_that_works() {
 fn inside_github_actions_the_base_defaults_to_the_pull_request_s_base() {
     let r = Repo::new();
     std::fs::remove_file(r.root.join("migrations/003_create_tags.sql")).unwrap();
-    let out = Command::cargo_bin("schemagate")
-        .unwrap()
-        .current_dir(&r.root)
+    let out = schemagate(&r.root)
         .env("GITHUB_ACTIONS", "true")
         .env("GITHUB_BASE_REF", "main")
-        .env_remove("GITHUB_STEP_SUMMARY")
-        .env_remove("GITHUB_OUTPUT")
         .args(["check", "--no-github", "--format", "json"])
         .output()
         .unwrap();

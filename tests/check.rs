@@ -1,51 +1,16 @@
 //! `schemagate check`: lint + base comparison + replay from empty + dry run on a copy, in
 //! one report and one exit code.
 
-use std::path::PathBuf;
+mod common;
 
-use assert_cmd::Command;
+use common::{Project, findings, run_json, schemagate};
 
-struct Project {
-    _tmp: tempfile::TempDir,
-    root: PathBuf,
-}
-
-impl Project {
-    fn new() -> Project {
-        let tmp = tempfile::tempdir().unwrap();
-        let root = tmp.path().to_path_buf();
-        std::fs::create_dir_all(root.join("migrations")).unwrap();
-        Project { _tmp: tmp, root }
-    }
-
-    fn write(&self, name: &str, text: &str) {
-        std::fs::write(self.root.join("migrations").join(name), text).unwrap();
-    }
-
-    fn check(&self, args: &[&str]) -> (i32, serde_json::Value, String) {
-        let out = Command::cargo_bin("schemagate")
-            .unwrap()
-            .current_dir(&self.root)
-            .env_remove("GITHUB_ACTIONS")
-            .env_remove("GITHUB_BASE_REF")
+fn check(p: &Project, args: &[&str]) -> (i32, serde_json::Value, String) {
+    run_json(
+        schemagate(p.path())
             .args(["check", "--format", "json"])
-            .args(args)
-            .output()
-            .unwrap();
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-        let v = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}\n{stdout}\n{stderr}"));
-        (out.status.code().unwrap_or(-1), v, stderr)
-    }
-}
-
-fn findings<'a>(v: &'a serde_json::Value, rule: &str) -> Vec<&'a serde_json::Value> {
-    v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["rule"] == rule)
-        .collect()
+            .args(args),
+    )
 }
 
 const INIT: &str =
@@ -54,12 +19,12 @@ const INIT: &str =
 #[test]
 fn without_a_database_check_replays_the_chain_and_flags_add_column_as_not_idempotent() {
     let p = Project::new();
-    p.write("001_init.sql", INIT);
-    p.write(
+    p.file("001_init.sql", INIT);
+    p.file(
         "002_add_email.sql",
         "-- email\nALTER TABLE users ADD COLUMN email TEXT;\n",
     );
-    let (code, v, err) = p.check(&[]);
+    let (code, v, err) = check(&p, &[]);
     // not-idempotent is a warning: the default fail level is error.
     assert_eq!(code, 0, "{v:#}\n{err}");
     assert_eq!(v["dry_run"]["source"], "empty");
@@ -86,32 +51,32 @@ fn without_a_database_check_replays_the_chain_and_flags_add_column_as_not_idempo
         "{v:#}"
     );
 
-    let (code, _, _) = p.check(&["--fail-on", "warning"]);
+    let (code, _, _) = check(&p, &["--fail-on", "warning"]);
     assert_eq!(code, 1);
 }
 
 #[test]
 fn lint_errors_do_not_stop_the_replay_and_duplicates_replay_in_file_name_order() {
     let p = Project::new();
-    p.write("001_init.sql", INIT);
+    p.file("001_init.sql", INIT);
     // Two files with version 002: the legacy manager ran them in file-name order.
-    p.write(
+    p.file(
         "002_a_create_tags.sql",
         "-- tags\nCREATE TABLE IF NOT EXISTS tags (id INTEGER PRIMARY KEY);\n",
     );
-    p.write(
+    p.file(
         "002_b_tag_index.sql",
         "-- tag index\nCREATE INDEX IF NOT EXISTS tags_id ON tags(id);\n",
     );
-    p.write(
+    p.file(
         "003_broken.sql",
         "-- broken\nCREATE INDEX IF NOT EXISTS users_nick ON users(nickname);\n",
     );
-    p.write(
+    p.file(
         "004_after.sql",
         "-- after\nCREATE TABLE IF NOT EXISTS later (id INTEGER PRIMARY KEY);\n",
     );
-    let (code, v, err) = p.check(&[]);
+    let (code, v, err) = check(&p, &[]);
     assert_eq!(code, 1, "{v:#}\n{err}");
     let steps = v["dry_run"]["steps"].as_array().unwrap();
     let order: Vec<(&str, &str)> = steps
@@ -137,12 +102,12 @@ fn lint_errors_do_not_stop_the_replay_and_duplicates_replay_in_file_name_order()
 #[test]
 fn with_a_database_the_dry_run_runs_on_its_copy_and_the_replay_still_counts() {
     let p = Project::new();
-    p.write("001_init.sql", INIT);
-    p.write(
+    p.file("001_init.sql", INIT);
+    p.file(
         "002_tags.sql",
         "-- tags\nCREATE TABLE IF NOT EXISTS tags (id INTEGER PRIMARY KEY);\n",
     );
-    let db = p.root.join("app.db");
+    let db = p.path().join("app.db");
     let conn = rusqlite::Connection::open(&db).unwrap();
     conn.execute_batch(INIT).unwrap();
     conn.execute_batch(
@@ -157,7 +122,7 @@ fn with_a_database_the_dry_run_runs_on_its_copy_and_the_replay_still_counts() {
     .unwrap();
     drop(conn);
     let before = std::fs::read(&db).unwrap();
-    let (code, v, err) = p.check(&["--db", "app.db"]);
+    let (code, v, err) = check(&p, &["--db", "app.db"]);
     assert_eq!(code, 0, "{v:#}\n{err}");
     assert_eq!(v["dry_run"]["source"], "app.db");
     let steps = v["dry_run"]["steps"].as_array().unwrap();
@@ -171,12 +136,12 @@ fn with_a_database_the_dry_run_runs_on_its_copy_and_the_replay_still_counts() {
 #[test]
 fn zero_configuration_on_a_bare_migrations_folder() {
     let p = Project::new();
-    p.write("001_init.sql", INIT);
-    p.write(
+    p.file("001_init.sql", INIT);
+    p.file(
         "002_seed.py",
         "DESCRIPTION = \"seed\"\n\n\ndef upgrade(conn):\n    conn.execute(\"INSERT INTO users (name) VALUES ('admin')\")\n",
     );
-    let (code, v, err) = p.check(&[]);
+    let (code, v, err) = check(&p, &[]);
     assert_eq!(code, 0, "{v:#}\n{err}");
     assert_eq!(v["dry_run"]["steps"][1]["status"], "ok", "{v:#}");
 }
@@ -184,16 +149,16 @@ fn zero_configuration_on_a_bare_migrations_folder() {
 #[test]
 fn a_python_migration_that_adds_a_column_twice_is_not_idempotent() {
     let p = Project::new();
-    p.write("001_init.sql", INIT);
-    p.write(
+    p.file("001_init.sql", INIT);
+    p.file(
         "002_add_email.py",
         "DESCRIPTION = \"email\"\n\n\ndef upgrade(conn):\n    conn.execute(\"ALTER TABLE users ADD COLUMN email TEXT\")\n",
     );
-    p.write(
+    p.file(
         "003_add_phone.py",
         "DESCRIPTION = \"phone\"\n\n\ndef upgrade(conn):\n    cols = {r[1] for r in conn.execute(\"PRAGMA table_info(users)\")}\n    if \"phone\" not in cols:\n        conn.execute(\"ALTER TABLE users ADD COLUMN phone TEXT\")\n",
     );
-    let (code, v, err) = p.check(&[]);
+    let (code, v, err) = check(&p, &[]);
     assert_eq!(code, 0, "{v:#}\n{err}");
     let ni = findings(&v, "not-idempotent");
     assert_eq!(ni.len(), 1, "{v:#}");
@@ -203,12 +168,9 @@ fn a_python_migration_that_adds_a_column_twice_is_not_idempotent() {
 #[test]
 fn check_outside_a_git_repository_with_a_base_exits_2() {
     let p = Project::new();
-    p.write("001_init.sql", INIT);
-    let out = Command::cargo_bin("schemagate")
-        .unwrap()
-        .current_dir(&p.root)
-        .env_remove("GITHUB_ACTIONS")
-        .env("GIT_CEILING_DIRECTORIES", p.root.parent().unwrap())
+    p.file("001_init.sql", INIT);
+    let out = schemagate(p.path())
+        .env("GIT_CEILING_DIRECTORIES", p.path().parent().unwrap())
         .args(["check", "--base", "main"])
         .output()
         .unwrap();
@@ -219,13 +181,13 @@ fn check_outside_a_git_repository_with_a_base_exits_2() {
 #[test]
 fn slow_migration_follows_the_configured_threshold() {
     let p = Project::new();
-    p.write("001_init.sql", INIT);
+    p.file("001_init.sql", INIT);
     std::fs::write(
-        p.root.join("schemagate.toml"),
+        p.path().join("schemagate.toml"),
         "[lint]\nslow_migration_ms = 0\n",
     )
     .unwrap();
-    let (code, v, err) = p.check(&[]);
+    let (code, v, err) = check(&p, &[]);
     assert_eq!(code, 0, "{v:#}\n{err}");
     let slow = findings(&v, "slow-migration");
     assert_eq!(slow.len(), 1, "{v:#}");
@@ -236,17 +198,17 @@ fn slow_migration_follows_the_configured_threshold() {
 #[test]
 fn foreign_key_violations_left_by_the_chain_are_reported() {
     let p = Project::new();
-    p.write("001_init.sql", INIT);
-    p.write(
+    p.file("001_init.sql", INIT);
+    p.file(
         "002_posts.sql",
         "-- posts\nCREATE TABLE IF NOT EXISTS posts (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users(id));\n",
     );
     // Python's sqlite3 does not enforce foreign keys unless asked: the orphan gets in.
-    p.write(
+    p.file(
         "003_orphan.py",
         "DESCRIPTION = \"orphan\"\n\n\ndef upgrade(conn):\n    conn.execute(\"INSERT INTO posts (user_id) VALUES (42)\")\n",
     );
-    let (code, v, err) = p.check(&[]);
+    let (code, v, err) = check(&p, &[]);
     assert_eq!(code, 1, "{v:#}\n{err}");
     let failed = findings(&v, "migration-failed");
     assert_eq!(failed.len(), 1, "{v:#}");
@@ -261,13 +223,9 @@ fn foreign_key_violations_left_by_the_chain_are_reported() {
 #[test]
 fn the_text_report_shows_schema_diffs_only_with_verbose() {
     let p = Project::new();
-    p.write("001_init.sql", INIT);
+    p.file("001_init.sql", INIT);
     let run = |args: &[&str]| {
-        let out = Command::cargo_bin("schemagate")
-            .unwrap()
-            .current_dir(&p.root)
-            .env_remove("GITHUB_ACTIONS")
-            .env("NO_COLOR", "1")
+        let out = schemagate(p.path())
             .arg("check")
             .args(args)
             .output()
@@ -284,12 +242,12 @@ fn the_text_report_shows_schema_diffs_only_with_verbose() {
 #[test]
 fn a_python_migration_whose_second_run_changes_the_schema_is_not_idempotent() {
     let p = Project::new();
-    p.write("001_init.sql", INIT);
-    p.write(
+    p.file("001_init.sql", INIT);
+    p.file(
         "002_grow.py",
         "DESCRIPTION = \"grow\"\n\n\ndef upgrade(conn):\n    n = conn.execute(\"SELECT count(*) FROM sqlite_master\").fetchone()[0]\n    conn.execute(\"CREATE TABLE IF NOT EXISTS extra_%d (x)\" % n)\n",
     );
-    let (code, v, err) = p.check(&[]);
+    let (code, v, err) = check(&p, &[]);
     assert_eq!(code, 0, "{v:#}\n{err}");
     let ni = findings(&v, "not-idempotent");
     assert_eq!(ni.len(), 1, "{v:#}");

@@ -1,74 +1,39 @@
 //! `schemagate dry-run`: scratch copies, step reports, failures, and a source that never
 //! changes.
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+mod common;
 
-use assert_cmd::Command;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use common::{LEGACY_HISTORY, Project, run_cmd, run_json, schemagate};
 use rusqlite::Connection;
 
-struct Project {
-    _tmp: tempfile::TempDir,
-    root: PathBuf,
+/// A project with `migrations/` and an empty `data/`.
+fn project() -> Project {
+    let p = Project::new();
+    std::fs::create_dir_all(p.path().join("data")).unwrap();
+    p
 }
 
-impl Project {
-    fn new() -> Project {
-        let tmp = tempfile::tempdir().unwrap();
-        let root = tmp.path().to_path_buf();
-        std::fs::create_dir_all(root.join("migrations")).unwrap();
-        std::fs::create_dir_all(root.join("data")).unwrap();
-        Project { _tmp: tmp, root }
-    }
+/// A database where 001 is applied (as the legacy manager recorded it).
+fn applied_db(p: &Project, init_sql: &str, version: &str) {
+    let conn = p.open();
+    conn.execute_batch(init_sql).unwrap();
+    conn.execute_batch(LEGACY_HISTORY).unwrap();
+    conn.execute(
+        "INSERT INTO schema_versions (version, description, checksum) VALUES (?1, 'init', ?2)",
+        [version, &schemagate::checksum::sha256_normalised(init_sql)],
+    )
+    .unwrap();
+}
 
-    fn write(&self, name: &str, text: &str) {
-        std::fs::write(self.root.join("migrations").join(name), text).unwrap();
-    }
+fn run(p: &Project, args: &[&str]) -> (i32, String, String) {
+    run_cmd(schemagate(p.path()).args(args))
+}
 
-    fn db(&self) -> PathBuf {
-        self.root.join("data/app.db")
-    }
-
-    /// A database where 001 is applied (as the legacy manager recorded it).
-    fn applied_db(&self, init_sql: &str, version: &str) {
-        let conn = Connection::open(self.db()).unwrap();
-        conn.execute_batch(init_sql).unwrap();
-        conn.execute_batch(
-            "CREATE TABLE IF NOT EXISTS schema_versions (
-                id INTEGER PRIMARY KEY, version TEXT UNIQUE NOT NULL,
-                applied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP, description TEXT, checksum TEXT);",
-        )
-        .unwrap();
-        conn.execute(
-            "INSERT INTO schema_versions (version, description, checksum) VALUES (?1, 'init', ?2)",
-            [version, &schemagate::checksum::sha256_normalised(init_sql)],
-        )
-        .unwrap();
-    }
-
-    fn run(&self, args: &[&str]) -> (i32, String, String) {
-        let out = Command::cargo_bin("schemagate")
-            .unwrap()
-            .current_dir(&self.root)
-            .env_remove("GITHUB_ACTIONS")
-            .env("NO_COLOR", "1")
-            .args(args)
-            .output()
-            .unwrap();
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    }
-
-    fn json(&self, args: &[&str]) -> (i32, serde_json::Value, String) {
-        let mut all = vec!["--format", "json"];
-        all.extend_from_slice(args);
-        let (code, out, err) = self.run(&all);
-        let v = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}\n{out}\n{err}"));
-        (code, v, err)
-    }
+fn json(p: &Project, args: &[&str]) -> (i32, serde_json::Value, String) {
+    run_json(schemagate(p.path()).args(["--format", "json"]).args(args))
 }
 
 /// Every file of a folder with its bytes.
@@ -90,19 +55,19 @@ const INIT: &str =
 
 #[test]
 fn dry_run_leaves_the_source_byte_identical_and_reports_the_new_table() {
-    let p = Project::new();
-    p.write("001_init.sql", INIT);
-    p.write(
+    let p = project();
+    p.file("001_init.sql", INIT);
+    p.file(
         "002_create_tags.sql",
         "-- tags\nCREATE TABLE IF NOT EXISTS tags (id INTEGER PRIMARY KEY, label TEXT NOT NULL);\n",
     );
-    p.applied_db(INIT, "001");
-    let before = snapshot(&p.root.join("data"));
+    applied_db(&p, INIT, "001");
+    let before = snapshot(&p.path().join("data"));
 
-    let (code, v, err) = p.json(&["dry-run", "--db", "data/app.db"]);
+    let (code, v, err) = json(&p, &["dry-run", "--db", "data/app.db"]);
     assert_eq!(code, 0, "{v:#}\n{err}");
     assert_eq!(
-        snapshot(&p.root.join("data")),
+        snapshot(&p.path().join("data")),
         before,
         "the source folder changed"
     );
@@ -118,17 +83,17 @@ fn dry_run_leaves_the_source_byte_identical_and_reports_the_new_table() {
     assert!(diff.contains("+  column label TEXT NOT NULL"), "{diff}");
 
     // The text report shows the same diff.
-    let (code, text, _) = p.run(&["dry-run", "--db", "data/app.db"]);
+    let (code, text, _) = run(&p, &["dry-run", "--db", "data/app.db"]);
     assert_eq!(code, 0);
     assert!(text.contains("+table tags"), "{text}");
-    assert_eq!(snapshot(&p.root.join("data")), before);
+    assert_eq!(snapshot(&p.path().join("data")), before);
 }
 
 #[test]
 fn an_idle_wal_database_gets_no_files_beside_it() {
-    let p = Project::new();
-    p.write("001_init.sql", INIT);
-    p.write("002_t.sql", "-- t\nCREATE TABLE IF NOT EXISTS t (x);\n");
+    let p = project();
+    p.file("001_init.sql", INIT);
+    p.file("002_t.sql", "-- t\nCREATE TABLE IF NOT EXISTS t (x);\n");
     {
         let conn = Connection::open(p.db()).unwrap();
         conn.query_row("PRAGMA journal_mode=WAL", [], |_| Ok(()))
@@ -136,29 +101,29 @@ fn an_idle_wal_database_gets_no_files_beside_it() {
         conn.execute_batch("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);")
             .unwrap();
     }
-    let before = snapshot(&p.root.join("data"));
+    let before = snapshot(&p.path().join("data"));
     assert_eq!(before.len(), 1, "{:?}", before.keys());
-    let (code, v, err) = p.json(&["dry-run", "--db", "data/app.db"]);
+    let (code, v, err) = json(&p, &["dry-run", "--db", "data/app.db"]);
     assert_eq!(code, 0, "{v:#}\n{err}");
-    assert_eq!(snapshot(&p.root.join("data")), before);
+    assert_eq!(snapshot(&p.path().join("data")), before);
 }
 
 #[test]
 fn a_missing_column_fails_at_its_line_and_later_steps_are_skipped() {
-    let p = Project::new();
-    p.write("001_init.sql", INIT);
-    p.write(
+    let p = project();
+    p.file("001_init.sql", INIT);
+    p.file(
         "002_index_nickname.sql",
         "-- nickname index\n\nCREATE INDEX IF NOT EXISTS users_nickname\n    ON users(nickname);\n",
     );
-    p.write(
+    p.file(
         "003_create_tags.sql",
         "-- tags\nCREATE TABLE IF NOT EXISTS tags (id INTEGER PRIMARY KEY);\n",
     );
-    p.applied_db(INIT, "001");
-    let before = snapshot(&p.root.join("data"));
+    applied_db(&p, INIT, "001");
+    let before = snapshot(&p.path().join("data"));
 
-    let (code, v, err) = p.json(&["dry-run", "--db", "data/app.db"]);
+    let (code, v, err) = json(&p, &["dry-run", "--db", "data/app.db"]);
     assert_eq!(code, 1, "{v:#}\n{err}");
     let steps = v["dry_run"]["steps"].as_array().unwrap();
     assert_eq!(steps[0]["status"], "failed");
@@ -187,9 +152,9 @@ fn a_missing_column_fails_at_its_line_and_later_steps_are_skipped() {
     assert_eq!(failed.len(), 1, "{v:#}");
     assert_eq!(failed[0]["path"], "migrations/002_index_nickname.sql");
     assert_eq!(failed[0]["line"], 4);
-    assert_eq!(snapshot(&p.root.join("data")), before);
+    assert_eq!(snapshot(&p.path().join("data")), before);
 
-    let (code, text, _) = p.run(&["dry-run", "--db", "data/app.db"]);
+    let (code, text, _) = run(&p, &["dry-run", "--db", "data/app.db"]);
     assert_eq!(code, 1);
     assert!(
         text.contains("migrations/002_index_nickname.sql:4:14:"),
@@ -199,9 +164,9 @@ fn a_missing_column_fails_at_its_line_and_later_steps_are_skipped() {
 
 #[test]
 fn python_migrations_get_only_the_scratch_path() {
-    let p = Project::new();
-    p.write("001_init.sql", INIT);
-    p.write(
+    let p = project();
+    p.file("001_init.sql", INIT);
+    p.file(
         "002_seed.py",
         r#"DESCRIPTION = "seed"
 import os, sqlite3
@@ -216,9 +181,9 @@ def upgrade(conn):
     conn.execute("CREATE TABLE IF NOT EXISTS seeded (id INTEGER PRIMARY KEY)")
 "#,
     );
-    p.applied_db(INIT, "001");
-    let before = snapshot(&p.root.join("data"));
-    let (code, v, err) = p.json(&["dry-run", "--db", "data/app.db"]);
+    applied_db(&p, INIT, "001");
+    let before = snapshot(&p.path().join("data"));
+    let (code, v, err) = json(&p, &["dry-run", "--db", "data/app.db"]);
     assert_eq!(code, 0, "{v:#}\n{err}");
     assert_eq!(v["dry_run"]["steps"][0]["status"], "ok", "{v:#}");
     assert!(
@@ -227,14 +192,14 @@ def upgrade(conn):
             .unwrap()
             .contains("+table seeded")
     );
-    assert_eq!(snapshot(&p.root.join("data")), before);
+    assert_eq!(snapshot(&p.path().join("data")), before);
 }
 
 #[test]
 fn without_a_database_the_dry_run_starts_from_empty() {
-    let p = Project::new();
-    p.write("001_init.sql", INIT);
-    let (code, v, err) = p.json(&["dry-run"]);
+    let p = project();
+    p.file("001_init.sql", INIT);
+    let (code, v, err) = json(&p, &["dry-run"]);
     assert_eq!(code, 0, "{v:#}\n{err}");
     assert_eq!(v["dry_run"]["source"], "empty");
     assert_eq!(v["dry_run"]["steps"][0]["status"], "ok");
@@ -242,9 +207,9 @@ fn without_a_database_the_dry_run_starts_from_empty() {
 
 #[test]
 fn keep_scratch_keeps_the_copy_and_says_where() {
-    let p = Project::new();
-    p.write("001_init.sql", INIT);
-    let (code, _, err) = p.run(&["dry-run", "--keep-scratch"]);
+    let p = project();
+    p.file("001_init.sql", INIT);
+    let (code, _, err) = run(&p, &["dry-run", "--keep-scratch"]);
     assert_eq!(code, 0, "{err}");
     let path = err
         .lines()
@@ -265,35 +230,35 @@ fn keep_scratch_keeps_the_copy_and_says_where() {
 
 #[test]
 fn a_missing_or_broken_database_exits_2() {
-    let p = Project::new();
-    p.write("001_init.sql", INIT);
-    let (code, _, err) = p.run(&["dry-run", "--db", "data/nope.db"]);
+    let p = project();
+    p.file("001_init.sql", INIT);
+    let (code, _, err) = run(&p, &["dry-run", "--db", "data/nope.db"]);
     assert_eq!(code, 2);
     assert!(err.contains("data/nope.db"), "{err}");
     assert!(
-        !p.root.join("data/nope.db").exists(),
+        !p.path().join("data/nope.db").exists(),
         "a typo must not create a database"
     );
 
-    std::fs::write(p.root.join("data/empty.db"), b"").unwrap();
-    let (code, _, err) = p.run(&["dry-run", "--db", "data/empty.db"]);
+    std::fs::write(p.path().join("data/empty.db"), b"").unwrap();
+    let (code, _, err) = run(&p, &["dry-run", "--db", "data/empty.db"]);
     assert_eq!(code, 2, "a truncated database is not a new one");
     assert!(err.contains("empty file"), "{err}");
 
     std::fs::write(
-        p.root.join("data/junk.db"),
+        p.path().join("data/junk.db"),
         b"this is not a database at all, not even close",
     )
     .unwrap();
-    let (code, _, err) = p.run(&["dry-run", "--db", "data/junk.db"]);
+    let (code, _, err) = run(&p, &["dry-run", "--db", "data/junk.db"]);
     assert_eq!(code, 2);
     assert!(err.contains("not a SQLite database"), "{err}");
 }
 
 #[test]
 fn a_database_with_a_hot_journal_is_refused_and_left_for_recovery() {
-    let p = Project::new();
-    p.write("001_init.sql", INIT);
+    let p = project();
+    p.file("001_init.sql", INIT);
     Connection::open(p.db())
         .unwrap()
         .execute_batch("CREATE TABLE big (b BLOB);")
@@ -313,12 +278,12 @@ fn a_database_with_a_hot_journal_is_refused_and_left_for_recovery() {
         .status()
         .unwrap();
     assert!(status.success());
-    let before = snapshot(&p.root.join("data"));
+    let before = snapshot(&p.path().join("data"));
     assert!(before.contains_key("app.db-journal"), "{:?}", before.keys());
 
-    let (code, _, err) = p.run(&["dry-run", "--db", "data/app.db"]);
+    let (code, _, err) = run(&p, &["dry-run", "--db", "data/app.db"]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("needs recovery"), "{err}");
     // Never touched, never "repaired" by a read-only tool: the journal stays for recovery.
-    assert_eq!(snapshot(&p.root.join("data")), before);
+    assert_eq!(snapshot(&p.path().join("data")), before);
 }

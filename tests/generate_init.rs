@@ -1,27 +1,19 @@
 //! `generate` and `init`, run through the real binary in temp dirs.
 
+mod common;
+
 use std::fs;
 use std::path::Path;
 
-use assert_cmd::Command;
+use common::{Project, git, legacy_db, schemagate};
 use predicates::str::contains;
 
-fn schemagate(dir: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("schemagate").unwrap();
-    cmd.current_dir(dir)
-        .env_remove("SCHEMAGATE_ENV")
-        .env_remove("GITHUB_ACTIONS")
-        .env("NO_COLOR", "1");
-    cmd
-}
-
-fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let tmp = tempfile::tempdir().unwrap();
-    fs::create_dir(tmp.path().join("migrations")).unwrap();
+fn project(files: &[(&str, &str)]) -> Project {
+    let p = Project::new();
     for (name, text) in files {
-        fs::write(tmp.path().join("migrations").join(name), text).unwrap();
+        p.file(name, text);
     }
-    tmp
+    p
 }
 
 #[test]
@@ -90,16 +82,6 @@ fn generate_without_a_migrations_folder_is_a_usage_error() {
         .stderr(contains("does not exist"));
 }
 
-fn legacy_db(path: &Path) {
-    fs::create_dir_all(path.parent().unwrap()).unwrap();
-    let conn = rusqlite::Connection::open(path).unwrap();
-    conn.execute_batch(
-        "CREATE TABLE IF NOT EXISTS schema_versions (id INTEGER PRIMARY KEY, version TEXT UNIQUE NOT NULL, \
-         applied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP, description TEXT, checksum TEXT);",
-    )
-    .unwrap();
-}
-
 #[test]
 fn init_finds_the_folder_and_the_legacy_databases() {
     let p = project(&[("001_init.sql", "SELECT 1;")]);
@@ -151,4 +133,40 @@ fn init_without_migrations_says_what_to_pass() {
         .code(2)
         .stderr(contains("--dir"));
     assert!(!tmp.path().join("schemagate.toml").exists());
+}
+
+#[test]
+fn generate_with_base_stays_above_the_base_branch() {
+    let p = project(&[("001_init.sql", "SELECT 1;")]);
+    git(p.path(), &["init", "-q", "-b", "main"]);
+    git(p.path(), &["add", "-A"]);
+    git(p.path(), &["commit", "-q", "-m", "init"]);
+    // main moves on while the feature branch still only has 001.
+    fs::write(p.path().join("migrations/002_on_main.sql"), "SELECT 2;").unwrap();
+    git(p.path(), &["add", "-A"]);
+    git(p.path(), &["commit", "-q", "-m", "002 on main"]);
+    git(p.path(), &["checkout", "-q", "-b", "feature", "HEAD~1"]);
+    schemagate(p.path())
+        .args(["generate", "feature_change", "--base", "main"])
+        .assert()
+        .success();
+    assert!(
+        p.path().join("migrations/003_feature_change.sql").is_file(),
+        "002 is taken on main"
+    );
+    schemagate(p.path())
+        .args(["generate", "x", "--base", "no-such-branch"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn sarif_is_refused_where_there_are_no_findings_to_describe() {
+    let p = project(&[("001_init.sql", "SELECT 1;")]);
+    schemagate(p.path())
+        .args(["status", "--db", "x.db", "--format", "sarif"])
+        .assert()
+        .code(2)
+        .stderr(contains("--format json"));
+    assert!(!p.path().join("x.db").exists());
 }

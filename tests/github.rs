@@ -2,9 +2,12 @@
 //! schema, and the sticky comment against a loopback server that answers like GitHub's
 //! REST API (wiremock), reached through the real octocrab client.
 
+mod common;
+
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
+use common::{copy_examples, schemagate};
 use schemagate::github::{self, GithubEnv, PublishOptions};
 use schemagate::report::github::RepoPaths;
 use schemagate::report::{DryRun, FailOn, Finding, Report, Severity, Step, StepStatus, comment};
@@ -675,26 +678,8 @@ fn an_unreachable_api_is_a_warning() {
 
 /// A project holding copies of the bundled example migrations.
 fn project(dir: &Path) -> std::path::PathBuf {
-    let migrations = dir.join("migrations");
-    std::fs::create_dir_all(&migrations).unwrap();
-    let bundled = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
-    for entry in std::fs::read_dir(bundled).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), migrations.join(entry.file_name())).unwrap();
-    }
+    copy_examples(&dir.join("migrations"));
     dir.to_path_buf()
-}
-
-fn schemagate(dir: &Path) -> assert_cmd::Command {
-    let mut cmd = assert_cmd::Command::cargo_bin("schemagate").unwrap();
-    for (k, _) in std::env::vars_os() {
-        let k = k.to_string_lossy().into_owned();
-        if k.starts_with("GITHUB_") || k.starts_with("SCHEMAGATE_") || k == "RUNNER_TEMP" {
-            cmd.env_remove(k);
-        }
-    }
-    cmd.current_dir(dir);
-    cmd
 }
 
 impl LoopbackGitHub {

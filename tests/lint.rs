@@ -1,45 +1,38 @@
 //! `schemagate lint` and `schemagate rule`, run as the real binary on folders in temp dirs.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
+use common::{git, schemagate};
 use serde_json::Value;
 
-/// A temp project: `migrations/` plus whatever the test writes.
-struct Project {
-    dir: tempfile::TempDir,
-}
+/// The shared temp project with a by-value builder, as these tests chain it.
+struct Project(common::Project);
 
 impl Project {
     fn new() -> Project {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir(dir.path().join("migrations")).unwrap();
-        Project { dir }
+        Project(common::Project::new())
     }
 
     fn path(&self) -> &Path {
-        self.dir.path()
+        self.0.path()
     }
 
     fn file(self, name: &str, text: &str) -> Project {
-        let p = self.path().join("migrations").join(name);
-        std::fs::write(p, text).unwrap();
+        self.0.file(name, text);
         self
     }
 
     fn config(self, text: &str) -> Project {
-        std::fs::write(self.path().join("schemagate.toml"), text).unwrap();
+        self.0.config(text);
         self
     }
 
     fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::cargo_bin("schemagate").unwrap();
-        c.current_dir(self.path())
-            .env_remove("SCHEMAGATE_ENV")
-            .env_remove("SCHEMAGATE_PYTHON")
-            .env_remove("GITHUB_ACTIONS")
-            .env("NO_COLOR", "1")
-            .args(args);
+        let mut c = schemagate(self.path());
+        c.args(args);
         c
     }
 
@@ -85,11 +78,7 @@ fn repo_root() -> PathBuf {
 
 #[test]
 fn the_bundled_migrations_lint_clean() {
-    let out = Command::cargo_bin("schemagate")
-        .unwrap()
-        .current_dir(repo_root())
-        .env("NO_COLOR", "1")
-        .env_remove("SCHEMAGATE_ENV")
+    let out = schemagate(&repo_root())
         .args(["lint", "--fail-on", "warning"])
         .output()
         .unwrap();
@@ -452,20 +441,9 @@ fn lint_base_adds_the_base_branch_findings() {
         "001_init.sql",
         "-- Init\nCREATE TABLE IF NOT EXISTS t (x);\n",
     );
-    let git = |args: &[&str]| {
-        let ok = std::process::Command::new("git")
-            .current_dir(p.path())
-            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
-            .args(args)
-            .output()
-            .unwrap()
-            .status
-            .success();
-        assert!(ok, "git {args:?}");
-    };
-    git(&["init", "-q", "-b", "main"]);
-    git(&["add", "."]);
-    git(&["commit", "-qm", "init"]);
+    git(p.path(), &["init", "-q", "-b", "main"]);
+    git(p.path(), &["add", "."]);
+    git(p.path(), &["commit", "-qm", "init"]);
     std::fs::write(
         p.path().join("migrations/001_init.sql"),
         "-- Init\nCREATE TABLE IF NOT EXISTS t (x, y);\n",

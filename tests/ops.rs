@@ -2,40 +2,37 @@
 //! and the audit trail. Real SQLite files, real python3, real git repositories in temp
 //! dirs, the real binary.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::Command as StdCommand;
 
 use assert_cmd::Command;
+use common::{git, query_strings, schemagate};
 use rusqlite::Connection;
 use sha2::{Digest, Sha256};
 
-struct Project {
-    tmp: tempfile::TempDir,
-}
+/// The shared temp project, with the operations' own fixtures on top.
+struct Project(common::Project);
 
 impl Project {
     fn new() -> Project {
-        let p = Project {
-            tmp: tempfile::tempdir().unwrap(),
-        };
-        std::fs::create_dir_all(p.migrations()).unwrap();
-        p
+        Project(common::Project::new())
     }
 
     fn root(&self) -> &Path {
-        self.tmp.path()
+        self.0.path()
     }
 
     fn migrations(&self) -> PathBuf {
-        self.root().join("migrations")
+        self.0.migrations()
     }
 
     fn db(&self) -> PathBuf {
-        self.root().join("data").join("app.db")
+        self.0.db()
     }
 
     fn file(&self, name: &str, text: &str) -> &Project {
-        std::fs::write(self.migrations().join(name), text).unwrap();
+        self.0.file(name, text);
         self
     }
 
@@ -44,23 +41,13 @@ impl Project {
     }
 
     fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::cargo_bin("schemagate").unwrap();
-        c.current_dir(self.root())
-            .env_remove("SCHEMAGATE_ENV")
-            .env_remove("GITHUB_ACTIONS")
-            .env("NO_COLOR", "1")
-            .args(args);
+        let mut c = schemagate(self.root());
+        c.args(args);
         c
     }
 
     fn git(&self, args: &[&str]) {
-        let out = StdCommand::new("git")
-            .current_dir(self.root())
-            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "git {args:?}: {out:?}");
+        git(self.root(), args);
     }
 
     fn git_init(&self) {
@@ -74,18 +61,7 @@ impl Project {
 
     /// A database with the legacy history table and the given rows (version, checksum).
     fn legacy_db(&self, rows: &[(&str, &str)]) -> Connection {
-        std::fs::create_dir_all(self.db().parent().unwrap()).unwrap();
-        let conn = Connection::open(self.db()).unwrap();
-        conn.execute_batch(
-            "CREATE TABLE IF NOT EXISTS schema_versions (
-                id INTEGER PRIMARY KEY,
-                version TEXT UNIQUE NOT NULL,
-                applied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP,
-                description TEXT,
-                checksum TEXT
-            );",
-        )
-        .unwrap();
+        let conn = common::legacy_db(&self.db());
         for (v, c) in rows {
             conn.execute(
                 "INSERT INTO schema_versions (version, description, checksum) VALUES (?1, 'x', ?2)",
@@ -199,12 +175,7 @@ fn renumber_keeps_the_applied_file_and_moves_the_others_above_the_newest() {
     assert!(!p.exists("004_c.sql") && !p.exists("002_users.sql"));
 
     // Renamed with git mv: the index knows the new names.
-    let staged = StdCommand::new("git")
-        .current_dir(p.root())
-        .args(["diff", "--cached", "--name-status", "-M"])
-        .output()
-        .unwrap();
-    let staged = stdout(&staged);
+    let staged = git(p.root(), &["diff", "--cached", "--name-status", "-M"]);
     assert!(staged.contains("migrations/007_c.sql"), "{staged}");
 
     // Nothing left to renumber, and lint finds no duplicate.
@@ -310,12 +281,7 @@ fn applied_project() -> Project {
 }
 
 fn query(db: &Path, sql: &str) -> Vec<String> {
-    let conn = Connection::open(db).unwrap();
-    let mut stmt = conn.prepare(sql).unwrap();
-    stmt.query_map([], |r| r.get::<_, String>(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap()
+    query_strings(&Connection::open(db).unwrap(), sql)
 }
 
 fn versions(db: &Path) -> Vec<String> {

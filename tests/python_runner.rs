@@ -2,18 +2,19 @@
 //! parent, crashes, output handling and locks. The migrate command is not in this file's
 //! scope; where a parent process is needed, this test binary re-invokes itself.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use common::legacy_db;
 use rusqlite::Connection;
 use schemagate::migration::{Migration, parse_file_name};
 use schemagate::python::{self, Direction, Error, Job, Outcome, RecordStatement};
 
-const SCHEMA: &str = "CREATE TABLE schema_versions (
-    id INTEGER PRIMARY KEY, version TEXT UNIQUE NOT NULL,
-    applied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP, description TEXT, checksum TEXT);
-    CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);
+/// The application's own table and row, created beside the legacy history table.
+const SCHEMA: &str = "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);
     INSERT INTO users (name) VALUES ('ada');";
 
 /// `SCHEMAGATE_TEST_PYTHON` runs the tests against another interpreter.
@@ -36,10 +37,7 @@ impl Fixture {
             dir: tmp.path().to_path_buf(),
             _tmp: Some(tmp),
         };
-        Connection::open(f.db())
-            .unwrap()
-            .execute_batch(SCHEMA)
-            .unwrap();
+        legacy_db(&f.db()).execute_batch(SCHEMA).unwrap();
         std::fs::create_dir(f.dir.join("migrations")).unwrap();
         f
     }

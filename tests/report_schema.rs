@@ -4,9 +4,11 @@
 //! Regenerate after changing the report model:
 //! `SCHEMAGATE_UPDATE_SCHEMA=1 cargo test --test report_schema`
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
+use common::{Project, run_json, schemagate};
 
 fn schema_path() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/report-v1.json")
@@ -62,51 +64,36 @@ fn schema_rejects_a_report_of_another_shape() {
     assert!(!validator.is_valid(&ok));
 }
 
-fn write(dir: &Path, name: &str, text: &str) {
-    std::fs::create_dir_all(dir).unwrap();
-    std::fs::write(dir.join(name), text).unwrap();
-}
-
 fn check_json(root: &Path, extra: &[&str]) -> serde_json::Value {
-    let out = Command::cargo_bin("schemagate")
-        .unwrap()
-        .current_dir(root)
-        .env_remove("GITHUB_ACTIONS")
-        .args(["check", "--format", "json"])
-        .args(extra)
-        .output()
-        .unwrap();
-    assert!(
-        matches!(out.status.code(), Some(0 | 1)),
-        "check failed to run: {}\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        String::from_utf8_lossy(&out.stdout)
+    let (code, report, err) = run_json(
+        schemagate(root)
+            .args(["check", "--format", "json"])
+            .args(extra),
     );
-    serde_json::from_slice(&out.stdout).expect("check --format json prints JSON")
+    assert!(
+        matches!(code, 0 | 1),
+        "check failed to run: {err}\n{report:#}"
+    );
+    report
 }
 
 #[test]
 fn real_check_reports_match_the_schema() {
-    let tmp = tempfile::tempdir().unwrap();
-    let root = tmp.path();
-    let m = root.join("migrations");
-    write(
-        &m,
+    let p = Project::new();
+    let root = p.path();
+    p.file(
         "001_init.sql",
         "-- init\nCREATE TABLE IF NOT EXISTS users (id INTEGER PRIMARY KEY, name TEXT);\n",
     );
-    write(
-        &m,
+    p.file(
         "002_email.sql",
         "-- email\nALTER TABLE users ADD COLUMN email TEXT;\n",
     );
-    write(
-        &m,
+    p.file(
         "003_broken.sql",
         "-- broken\nCREATE INDEX IF NOT EXISTS users_nick ON users(nickname);\n",
     );
-    write(
-        &m,
+    p.file(
         "004_after.sql",
         "-- after\nCREATE TABLE IF NOT EXISTS after_broken (id INTEGER PRIMARY KEY);\n",
     );
@@ -126,7 +113,7 @@ fn real_check_reports_match_the_schema() {
     conn.execute_batch("CREATE TABLE keep (id INTEGER PRIMARY KEY);")
         .unwrap();
     drop(conn);
-    std::fs::remove_file(m.join("003_broken.sql")).unwrap();
+    p.remove("003_broken.sql");
     let report = check_json(root, &["--db", "app.db"]);
     assert_eq!(report["database"]["path"], "app.db");
     validate(&report);

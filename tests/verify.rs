@@ -1,14 +1,11 @@
 //! `schemagate verify`: the real schema against a replay of the recorded migrations.
 
+mod common;
+
 use std::path::PathBuf;
 
-use assert_cmd::Command;
+use common::{Project, findings, legacy_db, run_json, schemagate};
 use rusqlite::Connection;
-
-struct Project {
-    _tmp: tempfile::TempDir,
-    root: PathBuf,
-}
 
 const FILES: &[(&str, &str)] = &[
     (
@@ -25,86 +22,58 @@ const FILES: &[(&str, &str)] = &[
     ),
 ];
 
-impl Project {
-    fn new() -> Project {
-        let tmp = tempfile::tempdir().unwrap();
-        let root = tmp.path().to_path_buf();
-        std::fs::create_dir_all(root.join("migrations")).unwrap();
-        for (name, text) in FILES {
-            std::fs::write(root.join("migrations").join(name), text).unwrap();
-        }
-        Project { _tmp: tmp, root }
+fn project() -> Project {
+    let p = Project::new();
+    for (name, text) in FILES {
+        p.file(name, text);
     }
-
-    /// A database with every migration recorded; `run` says which of them really ran.
-    fn database(&self, run: &[&str]) -> PathBuf {
-        let db = self.root.join("app.db");
-        let conn = Connection::open(&db).unwrap();
-        conn.execute_batch(
-            "CREATE TABLE schema_versions (id INTEGER PRIMARY KEY, version TEXT UNIQUE NOT NULL,
-                applied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP, description TEXT, checksum TEXT);",
-        )
-        .unwrap();
-        for (name, text) in FILES {
-            let version = &name[..3];
-            if run.contains(&version) {
-                conn.execute_batch(text).unwrap();
-            }
-            conn.execute(
-                "INSERT INTO schema_versions (version, description, checksum) VALUES (?1, ?2, ?3)",
-                [
-                    version,
-                    name,
-                    &schemagate::checksum::sha256_normalised(text),
-                ],
-            )
-            .unwrap();
-        }
-        db
-    }
-
-    fn verify(&self) -> (i32, serde_json::Value, String) {
-        let out = Command::cargo_bin("schemagate")
-            .unwrap()
-            .current_dir(&self.root)
-            .env_remove("GITHUB_ACTIONS")
-            .args(["verify", "--db", "app.db", "--format", "json"])
-            .output()
-            .unwrap();
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-        let v = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}\n{stdout}\n{stderr}"));
-        (out.status.code().unwrap_or(-1), v, stderr)
-    }
+    p
 }
 
-fn drift(v: &serde_json::Value) -> Vec<&serde_json::Value> {
-    v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["rule"] == "schema-drift")
-        .collect()
+/// A database with every migration recorded; `run` says which of them really ran.
+fn database(p: &Project, run: &[&str]) -> PathBuf {
+    let db = p.path().join("app.db");
+    let conn = legacy_db(&db);
+    for (name, text) in FILES {
+        let version = &name[..3];
+        if run.contains(&version) {
+            conn.execute_batch(text).unwrap();
+        }
+        conn.execute(
+            "INSERT INTO schema_versions (version, description, checksum) VALUES (?1, ?2, ?3)",
+            [
+                version,
+                name,
+                &schemagate::checksum::sha256_normalised(text),
+            ],
+        )
+        .unwrap();
+    }
+    db
+}
+
+fn verify(p: &Project) -> (i32, serde_json::Value, String) {
+    run_json(schemagate(p.path()).args(["verify", "--db", "app.db", "--format", "json"]))
 }
 
 #[test]
 fn a_database_that_ran_everything_it_recorded_verifies_clean() {
-    let p = Project::new();
-    let db = p.database(&["001", "002", "003"]);
+    let p = project();
+    let db = database(&p, &["001", "002", "003"]);
     let before = std::fs::read(&db).unwrap();
-    let (code, v, err) = p.verify();
+    let (code, v, err) = verify(&p);
     assert_eq!(code, 0, "{v:#}\n{err}");
-    assert!(drift(&v).is_empty(), "{v:#}");
+    assert!(findings(&v, "schema-drift").is_empty(), "{v:#}");
     assert_eq!(std::fs::read(&db).unwrap(), before);
 }
 
 #[test]
 fn a_recorded_migration_whose_table_was_never_created_is_schema_drift() {
-    let p = Project::new();
-    p.database(&["001", "002"]);
-    let (code, v, err) = p.verify();
+    let p = project();
+    database(&p, &["001", "002"]);
+    let (code, v, err) = verify(&p);
     assert_eq!(code, 1, "{v:#}\n{err}");
-    let d = drift(&v);
+    let d = findings(&v, "schema-drift");
     let table = d
         .iter()
         .find(|f| {
@@ -132,11 +101,11 @@ fn a_recorded_migration_whose_table_was_never_created_is_schema_drift() {
 
 #[test]
 fn a_column_that_never_arrived_is_named() {
-    let p = Project::new();
-    p.database(&["001", "003"]);
-    let (code, v, _) = p.verify();
+    let p = project();
+    database(&p, &["001", "003"]);
+    let (code, v, _) = verify(&p);
     assert_eq!(code, 1);
-    let d = drift(&v);
+    let d = findings(&v, "schema-drift");
     assert_eq!(d.len(), 1, "{v:#}");
     let msg = d[0]["message"].as_str().unwrap();
     assert!(msg.contains("table users"), "{msg}");
@@ -146,15 +115,15 @@ fn a_column_that_never_arrived_is_named() {
 
 #[test]
 fn a_table_created_by_hand_is_reported() {
-    let p = Project::new();
-    let db = p.database(&["001", "002", "003"]);
+    let p = project();
+    let db = database(&p, &["001", "002", "003"]);
     Connection::open(&db)
         .unwrap()
         .execute_batch("CREATE TABLE scratchpad (x);")
         .unwrap();
-    let (code, v, _) = p.verify();
+    let (code, v, _) = verify(&p);
     assert_eq!(code, 1);
-    let d = drift(&v);
+    let d = findings(&v, "schema-drift");
     assert_eq!(d.len(), 1, "{v:#}");
     assert!(
         d[0]["message"]
@@ -166,12 +135,7 @@ fn a_table_created_by_hand_is_reported() {
 
 #[test]
 fn verify_needs_a_database() {
-    let p = Project::new();
-    let out = Command::cargo_bin("schemagate")
-        .unwrap()
-        .current_dir(&p.root)
-        .args(["verify"])
-        .output()
-        .unwrap();
+    let p = project();
+    let out = schemagate(p.path()).args(["verify"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
 }

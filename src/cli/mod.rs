@@ -326,6 +326,22 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         _ => {}
     }
     let ctx = Context::resolve(&cli.global)?;
+    // SARIF and annotations describe findings in files; the other commands report state, so
+    // asking them for it is a mistake to point out rather than silently print text.
+    let reports_findings = matches!(
+        cli.command,
+        Command::Lint(_) | Command::DryRun(_) | Command::Check(_) | Command::Verify
+    );
+    if matches!(ctx.format, Format::Sarif | Format::Github) && !reports_findings {
+        anyhow::bail!(
+            "--format {} is available for lint, check, dry-run and verify; use --format json or text here",
+            if ctx.format == Format::Sarif {
+                "sarif"
+            } else {
+                "github"
+            }
+        );
+    }
     match cli.command {
         Command::Lint(a) => commands::lint::run(&ctx, &a),
         Command::DryRun(a) => commands::dry_run::run(&ctx, &a),

@@ -56,6 +56,6 @@ pub fn run(ctx: &Context, args: &GenerateArgs) -> anyhow::Result<Outcome> {
 
 /// Versions of the migrations folder at a git ref, so two branches do not both take "the
 /// next" number.
-fn base_versions(_ctx: &Context, base: &str) -> anyhow::Result<Vec<crate::migration::Version>> {
-    bail!("generate --base {base}: comparing with a git ref is not available in this build yet")
+fn base_versions(ctx: &Context, base: &str) -> anyhow::Result<Vec<crate::migration::Version>> {
+    crate::git::versions_at(&ctx.migrations_dir, &ctx.dir_display, base)
 }

@@ -151,7 +151,7 @@ fn render_text(ctx: &Context, db: &str, d: &Discovery, r: &MigrateResult) -> Str
                 "{db}: migrated, applied {} migration{} ({}){}",
                 r.count,
                 if r.count == 1 { "" } else { "s" },
-                r.applied.join(", "),
+                version_list(&r.applied),
                 r.backup
                     .as_deref()
                     .map(|b| format!("; backup {b}"))
@@ -185,7 +185,7 @@ fn render_text(ctx: &Context, db: &str, d: &Discovery, r: &MigrateResult) -> Str
                 if r.applied.is_empty() {
                     "none".to_string()
                 } else {
-                    r.applied.join(", ")
+                    version_list(&r.applied)
                 },
                 r.backup
                     .as_deref()
@@ -195,4 +195,36 @@ fn render_text(ctx: &Context, db: &str, d: &Discovery, r: &MigrateResult) -> Str
         }
     }
     out
+}
+
+/// Versions for a one-line summary: all of them when few, else the first and last few
+/// (the JSON result always lists every version).
+fn version_list(versions: &[String]) -> String {
+    const HEAD: usize = 5;
+    const TAIL: usize = 2;
+    if versions.len() <= HEAD + TAIL + 1 {
+        return versions.join(", ");
+    }
+    format!(
+        "{}, ... {} more ..., {}",
+        versions[..HEAD].join(", "),
+        versions.len() - HEAD - TAIL,
+        versions[versions.len() - TAIL..].join(", ")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::version_list;
+
+    #[test]
+    fn long_version_lists_are_shortened() {
+        let v: Vec<String> = (1..=3).map(|i| format!("{i:03}")).collect();
+        assert_eq!(version_list(&v), "001, 002, 003");
+        let v: Vec<String> = (1..=1000).map(|i| format!("{i:04}")).collect();
+        assert_eq!(
+            version_list(&v),
+            "0001, 0002, 0003, 0004, 0005, ... 993 more ..., 0999, 1000"
+        );
+    }
 }

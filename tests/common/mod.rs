@@ -201,3 +201,114 @@ pub fn json(a: &assert_cmd::assert::Assert) -> serde_json::Value {
         )
     })
 }
+
+// ---------------------------------------------------------------------------------------
+// Helpers shared by the other integration-test files (each had its own copy before).
+
+/// `schemagate` run in `dir` with a clean environment: nothing from the `GITHUB_*`,
+/// `SCHEMAGATE_*` or `RUNNER_TEMP` of the machine running the tests reaches the binary
+/// (a CI runner sets them, and they change defaults), and no colour.
+pub fn schemagate(dir: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("schemagate").unwrap();
+    for (k, _) in std::env::vars_os() {
+        let k = k.to_string_lossy().into_owned();
+        if k.starts_with("GITHUB_") || k.starts_with("SCHEMAGATE_") || k == "RUNNER_TEMP" {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.current_dir(dir).env("NO_COLOR", "1");
+    cmd
+}
+
+/// `(exit code, stdout, stderr)` of a finished command (-1 when killed by a signal).
+pub fn code_out_err(out: &std::process::Output) -> (i32, String, String) {
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Runs the command and returns `(exit code, stdout, stderr)`.
+pub fn run_cmd(cmd: &mut Command) -> (i32, String, String) {
+    code_out_err(&cmd.output().unwrap())
+}
+
+/// Runs a `--format json` command: `(exit code, report, stderr)`; panics with both
+/// streams when stdout is not JSON.
+pub fn run_json(cmd: &mut Command) -> (i32, serde_json::Value, String) {
+    let (code, out, err) = run_cmd(cmd);
+    let v = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}\n{out}\n{err}"));
+    (code, v, err)
+}
+
+/// The findings of a JSON report with the given rule.
+pub fn findings<'a>(report: &'a serde_json::Value, rule: &str) -> Vec<&'a serde_json::Value> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == rule)
+        .collect()
+}
+
+/// `git` in `dir` with a fixed identity and no user or system configuration; asserts
+/// success and returns stdout.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let out = StdCommand::new("git")
+        .current_dir(dir)
+        .args(args)
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@example.com")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@example.com")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("HOME", dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The legacy manager's history table, as it creates it.
+pub const LEGACY_HISTORY: &str = "CREATE TABLE IF NOT EXISTS schema_versions (
+    id INTEGER PRIMARY KEY,
+    version TEXT UNIQUE NOT NULL,
+    applied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP,
+    description TEXT,
+    checksum TEXT
+);";
+
+/// Opens (creating it and its folder) a database holding the legacy history table.
+pub fn legacy_db(path: &Path) -> Connection {
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent).unwrap();
+    }
+    let conn = Connection::open(path).unwrap();
+    conn.execute_batch(LEGACY_HISTORY).unwrap();
+    conn
+}
+
+/// Copies the repository's example migrations into `migrations` (created if missing).
+pub fn copy_examples(migrations: &Path) {
+    fs::create_dir_all(migrations).unwrap();
+    for entry in fs::read_dir(examples_dir()).unwrap() {
+        let entry = entry.unwrap();
+        if entry.path().is_file() {
+            fs::copy(entry.path(), migrations.join(entry.file_name())).unwrap();
+        }
+    }
+}
+
+/// The first column of every row of `sql`, as strings.
+pub fn query_strings(conn: &Connection, sql: &str) -> Vec<String> {
+    let mut s = conn.prepare(sql).unwrap();
+    s.query_map([], |r| r.get::<_, String>(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
