@@ -518,13 +518,22 @@ fn a_damaged_database_is_refused_before_backup_and_before_any_write() {
         "CREATE TABLE t(id INTEGER PRIMARY KEY, pad TEXT);\nWITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 2000) INSERT INTO t SELECT i, hex(randomblob(100)) FROM c;\n",
     );
     p.run(&["migrate"]).success();
-    // Scribble over the last page (a leaf of `t`): the schema still reads fine.
+    // Four bytes at the start of the cell content area of a table leaf page in the middle
+    // of `t` (page type 0x0D): that cell's header now runs off the page. The schema on
+    // page 1 is intact, so the file still opens and reads.
     let mut bytes = fs::read(p.db()).unwrap();
-    let len = bytes.len();
-    for b in &mut bytes[len - 4096 + 8..len - 2048] {
-        *b = 0x5a;
+    let page_size = 4096;
+    let leaves: Vec<usize> = (1..bytes.len() / page_size)
+        .filter(|i| bytes[i * page_size] == 0x0d)
+        .collect();
+    assert!(leaves.len() > 10, "{} leaf pages", leaves.len());
+    let page = leaves[leaves.len() / 2] * page_size;
+    let content = u16::from_be_bytes([bytes[page + 5], bytes[page + 6]]) as usize;
+    for b in &mut bytes[page + content..page + content + 4] {
+        *b = 0xff;
     }
     fs::write(p.db(), &bytes).unwrap();
+    assert_eq!(p.versions(), ["001"], "the damaged file still opens");
     p.file("002_b.sql", "CREATE TABLE b(x);\n");
     let out = output(&p.run(&["migrate"]).code(2));
     no_panic(&out);
