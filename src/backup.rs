@@ -211,6 +211,29 @@ fn publish(tmp: &Path, dir: &Path, db: &Path) -> anyhow::Result<PathBuf> {
     bail!("cannot find a free backup name in {}", dir.display())
 }
 
+/// Copies `src` into `dst` with the online backup API in one step (`-1`: a consistent
+/// snapshot even while others write), retrying while either side is busy until `deadline`.
+/// rusqlite's `run_to_completion` retries forever, which can hang when the source holds a
+/// write; this loop gives up. The destination is written in one transaction: interrupted,
+/// it rolls back to what it was.
+pub fn copy(src: &Connection, dst: &mut Connection, deadline: Duration) -> anyhow::Result<()> {
+    let backup = Backup::new(src, dst).context("cannot start the copy")?;
+    let start = Instant::now();
+    loop {
+        match backup.step(-1).context("the copy failed")? {
+            StepResult::Done => return Ok(()),
+            _ => {
+                if start.elapsed() > deadline {
+                    bail!(
+                        "the database stayed busy for {deadline:?} (another connection holds a lock); try again when the application is idle, or raise [apply] busy_timeout"
+                    );
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    }
+}
+
 fn write_and_verify(db: &Path, tmp: &Path, deadline: Duration) -> anyhow::Result<()> {
     let mode = db_mode(db)?;
     {
@@ -233,24 +256,7 @@ fn write_and_verify(db: &Path, tmp: &Path, deadline: Duration) -> anyhow::Result
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
     .with_context(|| format!("cannot open {}", tmp.display()))?;
-    {
-        let backup = Backup::new(&src, &mut dst).context("cannot start the backup")?;
-        let start = Instant::now();
-        loop {
-            match backup.step(-1).context("backup step failed")? {
-                StepResult::Done => break,
-                StepResult::More | StepResult::Busy | StepResult::Locked => {
-                    if start.elapsed() > deadline {
-                        bail!(
-                            "the database stayed busy for {deadline:?}; the backup could not get a consistent read"
-                        );
-                    }
-                    std::thread::sleep(Duration::from_millis(20));
-                }
-                _ => std::thread::sleep(Duration::from_millis(20)),
-            }
-        }
-    }
+    copy(&src, &mut dst, deadline).context("the backup failed")?;
     let src_pages: i64 = src.query_row("PRAGMA page_count", [], |r| r.get(0))?;
     drop(src);
     dst.close()

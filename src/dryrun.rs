@@ -14,7 +14,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use rusqlite::{Connection, OpenFlags};
@@ -148,29 +148,6 @@ fn uri_path(path: &Path) -> anyhow::Result<String> {
     Ok(out)
 }
 
-/// Copies `src` into `dst` in one backup step (a consistent snapshot), retrying while the
-/// source is busy until `deadline`.
-fn copy_into(src: &Connection, dst: &mut Connection, deadline: Duration) -> anyhow::Result<()> {
-    use rusqlite::backup::{Backup, StepResult};
-    let started = Instant::now();
-    let backup = Backup::new(src, dst).context("cannot start copying the database")?;
-    loop {
-        match backup.step(-1).context("cannot copy the database")? {
-            StepResult::Done => return Ok(()),
-            StepResult::More | StepResult::Busy | StepResult::Locked => {
-                if started.elapsed() > deadline {
-                    bail!(
-                        "the database stayed busy for {} s while copying it; try again when the application is idle",
-                        deadline.as_secs()
-                    );
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            _ => {}
-        }
-    }
-}
-
 /// The scratch database: a temporary folder holding `scratch.db`.
 struct Scratch {
     dir: tempfile::TempDir,
@@ -187,7 +164,7 @@ fn make_scratch(source: Source<'_>, busy_timeout: Duration) -> anyhow::Result<Sc
         .with_context(|| format!("cannot create the scratch database {}", path.display()))?;
     if let Source::Copy(src_path) = source {
         let src = open_source(src_path)?;
-        copy_into(&src, &mut dst, busy_timeout.max(Duration::from_secs(5)))?;
+        crate::backup::copy(&src, &mut dst, busy_timeout.max(Duration::from_secs(5)))?;
     }
     Ok(Scratch { dir, path })
 }

@@ -14,10 +14,8 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
-use rusqlite::backup::{Backup, StepResult};
 use rusqlite::{Connection, OpenFlags};
 use serde::Serialize;
 use serde_json::json;
@@ -100,13 +98,13 @@ pub fn run(ctx: &Context, args: &RestoreArgs) -> anyhow::Result<Outcome> {
     {
         let mut stage = Connection::open(&staging.path)
             .with_context(|| format!("cannot open {}", staging.path.display()))?;
-        copy(&source, &mut stage, busy).context("cannot copy the backup")?;
+        crate::backup::copy(&source, &mut stage, busy).context("cannot copy the backup")?;
         keep_journal_mode(&live, &stage)?;
         let tx = stage.transaction()?;
         audit::carry_over(&tx, &live_audit)?;
         audit::record(&tx, &entry)?;
         tx.commit()?;
-        copy(&stage, &mut live, busy).with_context(|| {
+        crate::backup::copy(&stage, &mut live, busy).with_context(|| {
             format!(
                 "cannot write the backup into {}; the database is unchanged",
                 target.display
@@ -266,27 +264,6 @@ fn history_change(before: &[HistoryRow], after: &[HistoryRow]) -> (Vec<String>, 
         .map(|(_, s)| s.clone())
         .collect();
     (gone, new)
-}
-
-/// Copies `src` into `dst` with the online backup API in one step, retrying while either
-/// side is busy (live application connections) until `deadline`. The destination is
-/// written in one transaction: interrupted, it rolls back to what it was.
-fn copy(src: &Connection, dst: &mut Connection, deadline: Duration) -> anyhow::Result<()> {
-    let backup = Backup::new(src, dst).context("cannot start the copy")?;
-    let start = Instant::now();
-    loop {
-        match backup.step(-1).context("the copy failed")? {
-            StepResult::Done => return Ok(()),
-            _ => {
-                if start.elapsed() > deadline {
-                    bail!(
-                        "the database stayed busy for {deadline:?} (the application holds a lock); try again when it is idle, or raise [apply] busy_timeout"
-                    );
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-        }
-    }
 }
 
 /// A scratch database beside the live one, deleted (with its journals) when dropped.
