@@ -177,19 +177,27 @@ pub fn is_recorded(
     conn: &Connection,
     version: &crate::migration::Version,
 ) -> rusqlite::Result<bool> {
-    if !crate::db::table_exists(conn, TABLE)? {
-        return Ok(false);
-    }
-    let mut stmt = conn.prepare("SELECT CAST(version AS TEXT) FROM schema_versions")?;
-    let versions = stmt.query_map([], |r| r.get::<_, Option<String>>(0))?;
-    for v in versions {
-        if let Some(v) = v?
-            && crate::migration::Version::parse(v.trim()).as_ref() == Some(version)
-        {
-            return Ok(true);
+    // Versions compare numerically ("4" is "004"). Asking for each spelling of the number
+    // with up to 12 leading zeros lets the UNIQUE index on `version` answer, instead of
+    // reading the whole history once per migration.
+    let significant = version.as_str().trim_start_matches('0');
+    let spellings: Vec<String> = (0..=12)
+        .map(|zeros| format!("{}{significant}", "0".repeat(zeros)))
+        .filter(|s| !s.is_empty())
+        .collect();
+    let placeholders = vec!["?"; spellings.len()].join(", ");
+    let found = conn.query_row(
+        &format!("SELECT EXISTS (SELECT 1 FROM schema_versions WHERE version IN ({placeholders}))"),
+        rusqlite::params_from_iter(&spellings),
+        |r| r.get(0),
+    );
+    match found {
+        // No history table yet (looking it up in sqlite_schema would scan the schema).
+        Err(rusqlite::Error::SqliteFailure(_, Some(msg))) if msg.starts_with("no such table") => {
+            Ok(false)
         }
+        other => other,
     }
-    Ok(false)
 }
 
 /// A migration that started without a wrapping transaction and never finished.
@@ -306,6 +314,25 @@ mod tests {
         let at = r.applied_at.as_deref().unwrap();
         assert_eq!(at.len(), "YYYY-MM-DD HH:MM:SS".len(), "{at}");
         assert!(is_recorded(&conn, &crate::migration::Version::parse("1").unwrap()).unwrap());
+    }
+
+    #[test]
+    fn is_recorded_compares_versions_numerically() {
+        let conn = Connection::open_in_memory().unwrap();
+        let one = crate::migration::Version::parse("1").unwrap();
+        assert!(!is_recorded(&conn, &one).unwrap(), "no history table yet");
+        conn.execute_batch(CREATE_TABLE).unwrap();
+        conn.execute_batch(
+            "INSERT INTO schema_versions (version) VALUES (4), ('048'), ('000'), ('x9'), ('0007');",
+        )
+        .unwrap();
+        let v = |s| crate::migration::Version::parse(s).unwrap();
+        for yes in ["004", "4", "48", "0048", "0", "7", "007"] {
+            assert!(is_recorded(&conn, &v(yes)).unwrap(), "{yes}");
+        }
+        for no in ["9", "40", "480", "1"] {
+            assert!(!is_recorded(&conn, &v(no)).unwrap(), "{no}");
+        }
     }
 
     #[test]
