@@ -440,7 +440,8 @@ fn apply_sql(
     refuse_transaction_control(m, &idx)?;
     let started = Instant::now();
     begin(conn, m, opts.busy_timeout)?;
-    let mut result = match sql_in_transaction(conn, m, opts, &idx, started) {
+    let (mut result, no_foreign_keys_after) = match sql_in_transaction(conn, m, opts, &idx, started)
+    {
         Ok(r) => r,
         Err(e) => {
             rollback(conn);
@@ -452,37 +453,47 @@ fn apply_sql(
     } else {
         crate::db::failpoint(&format!("before_commit:{}", m.version));
         commit(conn, m)?;
+        if no_foreign_keys_after {
+            remember_no_foreign_keys(conn);
+        }
         crate::db::failpoint(&format!("after_commit:{}", m.version));
     }
     result.duration = started.elapsed();
     Ok(result)
 }
 
-/// The body of [`apply_sql`], inside its transaction.
+/// The body of [`apply_sql`], inside its transaction. The flag says no table declares a
+/// foreign key once the migration has run.
 fn sql_in_transaction(
     conn: &mut Connection,
     m: &Migration,
     opts: &ApplyOptions<'_>,
     idx: &LineIndex,
     started: Instant,
-) -> Result<StepResult, StepError> {
+) -> Result<(StepResult, bool), StepError> {
     if opts.record_history
         && history::is_recorded(conn, &m.version).map_err(|e| step_failure(m, &e))?
     {
-        return Ok(StepResult {
+        let result = StepResult {
             already_applied: true,
             description: m.description.clone(),
             ..StepResult::default()
-        });
+        };
+        return Ok((result, false));
     }
-    let fk_before = foreign_key_violations(conn).map_err(|e| step_failure(m, &e))?;
+    // Before any change in this transaction the schema cookie is the committed one.
+    let fk_before = if no_foreign_keys_known(conn) {
+        None
+    } else {
+        foreign_key_violations(conn).map_err(|e| step_failure(m, &e))?
+    };
     deny_transaction_control(conn);
     set_deadline(conn, Some(opts.migration_timeout));
     let statements = run_statements(conn, m, idx);
     set_deadline(conn, None);
     clear_authorizer(conn);
     let statements = statements?;
-    check_schema_after(conn, m, &fk_before)?;
+    let no_foreign_keys_after = check_schema_after(conn, m, &fk_before)?;
     if opts.record_history {
         let ms = started.elapsed().as_secs_f64() * 1000.0;
         history::execute_record(
@@ -492,11 +503,38 @@ fn sql_in_transaction(
         )
         .map_err(|e| record_failure(m, &e))?;
     }
-    Ok(StepResult {
+    let result = StepResult {
         statements,
         description: m.description.clone(),
         ..StepResult::default()
-    })
+    };
+    Ok((result, no_foreign_keys_after))
+}
+
+thread_local! {
+    /// A committed schema, as (database path, schema cookie), in which no table declares a
+    /// foreign key. Applying a long chain to such a database would otherwise scan the whole
+    /// schema before every migration. Only committed states are remembered, and the cookie
+    /// changes with every schema change, whoever makes it, so a match means the same schema.
+    static NO_FOREIGN_KEYS: std::cell::RefCell<Option<(String, i64)>> = const { std::cell::RefCell::new(None) };
+}
+
+fn schema_key(conn: &Connection) -> Option<(String, i64)> {
+    let path = conn.path().filter(|p| !p.is_empty())?.to_string();
+    let cookie = conn
+        .query_row("PRAGMA schema_version", [], |r| r.get(0))
+        .ok()?;
+    Some((path, cookie))
+}
+
+fn no_foreign_keys_known(conn: &Connection) -> bool {
+    let known = NO_FOREIGN_KEYS.with(|k| k.borrow().clone());
+    known.is_some() && known == schema_key(conn)
+}
+
+fn remember_no_foreign_keys(conn: &Connection) {
+    let key = schema_key(conn);
+    NO_FOREIGN_KEYS.with(|k| *k.borrow_mut() = key);
 }
 
 /// Rows that violate a foreign key, as `(table, rowid, parent, fk index)`.
@@ -529,7 +567,7 @@ fn check_schema_after(
     conn: &Connection,
     m: &Migration,
     fk_before: &Option<FkViolations>,
-) -> Result<(), StepError> {
+) -> Result<bool, StepError> {
     // Both checks scan the whole schema, which dominates the cost of a small migration on a
     // database with many tables; skip them when the migration cannot have changed the
     // outcome: no foreign key existed and none is declared by the migration, or nothing
@@ -540,6 +578,7 @@ fn check_schema_after(
     } else {
         foreign_key_violations(conn).map_err(|e| step_failure(m, &e))?
     };
+    let no_foreign_keys_after = after.is_none();
     let (after, before) = (
         after.unwrap_or_default(),
         fk_before.clone().unwrap_or_default(),
@@ -569,7 +608,7 @@ fn check_schema_after(
         )
     });
     if !may_break_views {
-        return Ok(());
+        return Ok(no_foreign_keys_after);
     }
     let views: Vec<String> = conn
         .prepare("SELECT name FROM sqlite_schema WHERE type = 'view'")
@@ -588,7 +627,7 @@ fn check_schema_after(
             ));
         }
     }
-    Ok(())
+    Ok(no_foreign_keys_after)
 }
 
 fn record_failure(m: &Migration, e: &rusqlite::Error) -> StepError {
@@ -1370,6 +1409,41 @@ mod tests {
         .unwrap_err();
         assert!(e.message.contains("foreign key"), "{e}");
         assert!(!crate::db::table_exists(&conn, "child").unwrap());
+    }
+
+    #[test]
+    fn a_foreign_key_added_by_someone_else_is_seen_by_the_next_migration() {
+        // The first migration leaves a schema without foreign keys (remembered by its schema
+        // cookie); another connection then adds one, which changes the cookie.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.db");
+        let mut conn = Connection::open(&path).unwrap();
+        let first = one(
+            "001_x.sql",
+            "CREATE TABLE parent(id INTEGER PRIMARY KEY);\n",
+        );
+        apply_one(
+            &mut conn,
+            &path,
+            Path::new("x"),
+            &first.migrations[0],
+            &opts(),
+        )
+        .unwrap();
+        Connection::open(&path)
+            .unwrap()
+            .execute_batch("CREATE TABLE child(p INTEGER REFERENCES parent(id));")
+            .unwrap();
+        let bad = one("002_x.sql", "INSERT INTO child VALUES (5);\n");
+        let e = apply_one(
+            &mut conn,
+            &path,
+            Path::new("x"),
+            &bad.migrations[0],
+            &opts(),
+        )
+        .unwrap_err();
+        assert!(e.message.contains("foreign key"), "{e}");
     }
 
     #[test]
