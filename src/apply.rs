@@ -1161,6 +1161,11 @@ mod tests {
     use super::*;
     use crate::migration::discover;
 
+    /// Applies `m` to an in-memory connection with the default test options.
+    fn run_in_memory(conn: &mut Connection, m: &Migration) -> Result<StepResult, StepError> {
+        apply_one(conn, Path::new(":memory:"), Path::new("x"), m, &opts())
+    }
+
     fn opts() -> ApplyOptions<'static> {
         ApplyOptions {
             record_history: true,
@@ -1193,14 +1198,7 @@ mod tests {
             "CREATE TABLE a(x);\nINSERT INTO a VALUES (1);\n\n  INSERT INTO nope VALUES (2);\nCREATE TABLE b(x);\n",
         );
         let mut conn = Connection::open_in_memory().unwrap();
-        let e = apply_one(
-            &mut conn,
-            Path::new(":memory:"),
-            Path::new("x"),
-            &d.migrations[0],
-            &opts(),
-        )
-        .unwrap_err();
+        let e = run_in_memory(&mut conn, &d.migrations[0]).unwrap_err();
         assert_eq!(e.kind, StepErrorKind::Failed);
         assert_eq!((e.line, e.column), (Some(4), Some(3)), "{e}");
         assert!(
@@ -1216,14 +1214,7 @@ mod tests {
     fn syntax_error_points_at_the_token() {
         let d = one("001_x.sql", "CREATE TABLE a(x);\nSELECT * FORM a;\n");
         let mut conn = Connection::open_in_memory().unwrap();
-        let e = apply_one(
-            &mut conn,
-            Path::new(":memory:"),
-            Path::new("x"),
-            &d.migrations[0],
-            &opts(),
-        )
-        .unwrap_err();
+        let e = run_in_memory(&mut conn, &d.migrations[0]).unwrap_err();
         assert_eq!(e.line, Some(2), "{e}");
         assert!(e.column.unwrap() > 1, "{e}");
         assert!(e.message.contains("syntax error"), "{e}");
@@ -1236,14 +1227,7 @@ mod tests {
             "-- Make a\nCREATE TABLE a(x);\nSELECT * FROM a;\n",
         );
         let mut conn = Connection::open_in_memory().unwrap();
-        let r = apply_one(
-            &mut conn,
-            Path::new(":memory:"),
-            Path::new("x"),
-            &d.migrations[0],
-            &opts(),
-        )
-        .unwrap();
+        let r = run_in_memory(&mut conn, &d.migrations[0]).unwrap();
         assert_eq!(r.statements, 2);
         let rows = history::read(&conn).unwrap();
         assert_eq!(rows.len(), 1);
@@ -1251,14 +1235,7 @@ mod tests {
             rows[0].checksum.as_deref(),
             Some(d.migrations[0].checksum.as_str())
         );
-        let again = apply_one(
-            &mut conn,
-            Path::new(":memory:"),
-            Path::new("x"),
-            &d.migrations[0],
-            &opts(),
-        )
-        .unwrap();
+        let again = run_in_memory(&mut conn, &d.migrations[0]).unwrap();
         assert!(again.already_applied);
     }
 
@@ -1288,14 +1265,7 @@ mod tests {
             "CREATE TABLE a(x);\nCOMMIT;\nCREATE TABLE b(x);\n",
         );
         let mut conn = Connection::open_in_memory().unwrap();
-        let e = apply_one(
-            &mut conn,
-            Path::new(":memory:"),
-            Path::new("x"),
-            &d.migrations[0],
-            &opts(),
-        )
-        .unwrap_err();
+        let e = run_in_memory(&mut conn, &d.migrations[0]).unwrap_err();
         assert_eq!(e.kind, StepErrorKind::Refused);
         assert_eq!(e.line, Some(2));
         assert!(e.message.contains("no-transaction"), "{e}");
@@ -1362,23 +1332,9 @@ mod tests {
         )
         .unwrap();
         let ok = one("001_x.sql", "CREATE TABLE other(x);\n");
-        apply_one(
-            &mut conn,
-            Path::new(":memory:"),
-            Path::new("x"),
-            &ok.migrations[0],
-            &opts(),
-        )
-        .unwrap();
+        run_in_memory(&mut conn, &ok.migrations[0]).unwrap();
         let bad = one("002_x.sql", "INSERT INTO child VALUES (2, 77);\n");
-        let e = apply_one(
-            &mut conn,
-            Path::new(":memory:"),
-            Path::new("x"),
-            &bad.migrations[0],
-            &opts(),
-        )
-        .unwrap_err();
+        let e = run_in_memory(&mut conn, &bad.migrations[0]).unwrap_err();
         assert!(e.message.contains("foreign key"), "{e}");
         let n: i64 = conn
             .query_row("SELECT count(*) FROM child", [], |r| r.get(0))
@@ -1399,14 +1355,7 @@ mod tests {
             "001_x.sql",
             "CREATE TABLE parent(id INTEGER PRIMARY KEY);\nCREATE TABLE child(p INTEGER references parent(id));\nINSERT INTO child VALUES (5);\n",
         );
-        let e = apply_one(
-            &mut conn,
-            Path::new(":memory:"),
-            Path::new("x"),
-            &m.migrations[0],
-            &opts(),
-        )
-        .unwrap_err();
+        let e = run_in_memory(&mut conn, &m.migrations[0]).unwrap_err();
         assert!(e.message.contains("foreign key"), "{e}");
         assert!(!crate::db::table_exists(&conn, "child").unwrap());
     }
@@ -1461,14 +1410,7 @@ mod tests {
             "004_rebuild.sql",
             "CREATE TABLE parent_new(id INTEGER PRIMARY KEY, name TEXT, extra TEXT);\nINSERT INTO parent_new(id, name) SELECT id, name FROM parent;\nDROP TABLE parent;\nALTER TABLE parent_new RENAME TO parent;\n",
         );
-        apply_one(
-            &mut conn,
-            Path::new(":memory:"),
-            Path::new("x"),
-            &d.migrations[0],
-            &opts(),
-        )
-        .unwrap();
+        run_in_memory(&mut conn, &d.migrations[0]).unwrap();
         let n: i64 = conn
             .query_row("SELECT count(*) FROM child", [], |r| r.get(0))
             .unwrap();
@@ -1487,14 +1429,7 @@ mod tests {
             "003_rebuild.sql",
             "ALTER TABLE parent RENAME TO parent_old;\nCREATE TABLE parent(id INTEGER PRIMARY KEY, name TEXT, extra TEXT);\nINSERT INTO parent(id, name) SELECT id, name FROM parent_old;\nDROP TABLE parent_old;\n",
         );
-        let e = apply_one(
-            &mut conn,
-            Path::new(":memory:"),
-            Path::new("x"),
-            &d.migrations[0],
-            &opts(),
-        )
-        .unwrap_err();
+        let e = run_in_memory(&mut conn, &d.migrations[0]).unwrap_err();
         assert!(e.message.contains("12-step"), "{e}");
         assert!(tables(&conn).contains(&"parent".to_string()));
         assert!(!tables(&conn).contains(&"parent_old".to_string()));
