@@ -19,7 +19,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::RuleLevel;
 use crate::history;
-use crate::lint::rules;
 use crate::migration::{Discovery, Kind, Migration};
 use crate::plan::Plan;
 use crate::python;
@@ -888,32 +887,6 @@ pub enum Event<'a> {
     Skipped(&'a Migration, &'a str),
 }
 
-/// The history findings of a plan (pure): the checks `status` shows and `migrate` refuses
-/// on, at their configured severities.
-pub fn history_findings(
-    discovery: &Discovery,
-    plan: &Plan<'_>,
-    database: &str,
-    levels: &std::collections::BTreeMap<String, RuleLevel>,
-    accepted: &[crate::config::AcceptedChecksum],
-) -> Vec<Finding> {
-    let mut out = rules::duplicate_version::check(discovery);
-    out.extend(rules::checksum_drift::check(plan, accepted));
-    out.extend(rules::renamed_applied::check(plan));
-    out.extend(rules::missing_file::check(plan, database));
-    out.extend(rules::out_of_order_pending::check(plan));
-    out.extend(rules::unverified_record::check(plan));
-    out.into_iter()
-        .filter_map(|mut f| match levels.get(&f.rule) {
-            Some(level) => level.severity().map(|s| {
-                f.severity = s;
-                f
-            }),
-            None => Some(f),
-        })
-        .collect()
-}
-
 /// Whether a finding stops `migrate` (error severity, not overridden).
 pub fn blocks(f: &Finding, o: &Overrides) -> bool {
     f.severity == Severity::Error
@@ -987,7 +960,8 @@ pub fn migrate(
     let rows = history::read(&conn).map_err(|e| crate::db::explain(db_path, e))?;
     let plan = Plan::new(discovery, &rows);
     let display = db_path.display().to_string();
-    let findings = history_findings(discovery, &plan, &display, &opts.rules, &opts.accepted);
+    let findings =
+        crate::lint::deploy_findings(discovery, &plan, &display, &opts.rules, &opts.accepted);
     let mut result = MigrateResult {
         status: MigrateStatus::Current,
         applied: Vec::new(),

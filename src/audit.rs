@@ -11,8 +11,6 @@
 //! first use, and its timestamps come from SQLite (`strftime`, UTC), so every row is in the
 //! same clock whatever machine ran the command.
 
-use std::fmt::Write as _;
-
 use anyhow::Context as _;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
@@ -240,98 +238,6 @@ pub fn carry_over(conn: &Connection, rows: &[AuditRow]) -> anyhow::Result<usize>
     Ok(n)
 }
 
-/// The audit trail as a table for people.
-pub fn render_text(db_display: &str, rows: &[AuditRow]) -> String {
-    let mut out = String::new();
-    if rows.is_empty() {
-        let _ = writeln!(out, "audit trail of {db_display}: empty");
-        return out;
-    }
-    let _ = writeln!(out, "audit trail of {db_display}:");
-    let header = ["when", "command", "versions", "reason", "backup", "tool"];
-    let cells: Vec<[String; 6]> = rows
-        .iter()
-        .map(|r| {
-            [
-                r.at.clone(),
-                r.command.clone(),
-                if r.versions.is_empty() {
-                    "-".into()
-                } else {
-                    r.versions.join(",")
-                },
-                r.reason.clone().unwrap_or_else(|| "-".into()),
-                r.backup.clone().unwrap_or_else(|| "-".into()),
-                r.tool_version.clone(),
-            ]
-        })
-        .collect();
-    let mut widths = header.map(str::len);
-    for row in &cells {
-        for (w, c) in widths.iter_mut().zip(row) {
-            *w = (*w).max(c.chars().count());
-        }
-    }
-    let line = |out: &mut String, row: &[String]| {
-        let mut s = String::new();
-        for (i, (c, w)) in row.iter().zip(widths).enumerate() {
-            if i + 1 == row.len() {
-                s.push_str(c);
-            } else {
-                let _ = write!(s, "{c:<w$}  ");
-            }
-        }
-        let _ = writeln!(out, "  {}", s.trim_end());
-    };
-    line(&mut out, &header.map(str::to_string));
-    for row in &cells {
-        line(&mut out, row);
-    }
-    out
-}
-
-/// `status --audit`: the trail of each database (text: one table per database; JSON: one
-/// entry per database). A database that does not exist yet has an empty trail.
-pub fn print_trail(
-    ctx: &crate::cli::Context,
-    targets: &[crate::cli::Target],
-) -> anyhow::Result<crate::cli::Outcome> {
-    if targets.is_empty() {
-        anyhow::bail!(
-            "no database given: pass --db FILE or --env NAME (or --all-envs) to list the audit trail"
-        );
-    }
-    let mut text = String::new();
-    let mut entries = Vec::new();
-    for t in targets {
-        let rows = match crate::db::open_read_only(&t.path)? {
-            Some(conn) => {
-                audit_rows(&conn).map_err(|e| e.context(format!("database {}", t.display)))?
-            }
-            None => Vec::new(),
-        };
-        let label = match &t.env {
-            Some(env) => format!("{} ({env})", t.display),
-            None => t.display.clone(),
-        };
-        text.push_str(&render_text(&label, &rows));
-        entries.push(serde_json::json!({
-            "database": t.display,
-            "env": t.env,
-            "exists": t.path.exists(),
-            "audit": rows,
-        }));
-    }
-    match ctx.format {
-        crate::cli::Format::Json => ctx.emit(&format!(
-            "{}\n",
-            serde_json::to_string_pretty(&serde_json::json!({ "databases": entries }))?
-        ))?,
-        _ => ctx.emit(&text)?,
-    }
-    Ok(crate::cli::Outcome::Clean)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -393,22 +299,5 @@ mod tests {
         assert_eq!(rows_b.len(), 2);
         assert_eq!(rows_b[1].at, rows_a[1].at);
         assert_eq!(rows_b[1].versions, ["2", "3"]);
-    }
-
-    #[test]
-    fn text_lists_every_row() {
-        let conn = Connection::open_in_memory().unwrap();
-        record(
-            &conn,
-            &Entry::new("mark-applied")
-                .versions(["007"])
-                .reason(Some("applied by hand in 2023")),
-        )
-        .unwrap();
-        let text = render_text("data/app.db", &audit_rows(&conn).unwrap());
-        assert!(text.contains("audit trail of data/app.db:"), "{text}");
-        assert!(text.contains("mark-applied"), "{text}");
-        assert!(text.contains("applied by hand in 2023"), "{text}");
-        assert_eq!(render_text("x.db", &[]), "audit trail of x.db: empty\n");
     }
 }

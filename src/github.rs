@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 
-use crate::cli::Format;
+use crate::report::Format;
 use crate::report::github::{self as render_gh, RepoPaths};
 use crate::report::{Report, comment, sarif};
 
@@ -101,7 +101,12 @@ fn git_toplevel() -> Option<PathBuf> {
 /// `--format json|sarif|github` for any command, with repository-relative paths inside a
 /// repository. `None` for `text`.
 pub fn render(report: &Report, format: Format) -> Option<String> {
-    crate::report::render_with(report, format, &GithubEnv::from_process().repo_paths())
+    crate::report::render_with(
+        report,
+        format,
+        crate::lint::rules::ALL,
+        &GithubEnv::from_process().repo_paths(),
+    )
 }
 
 /// What [`publish`] does besides the command's own `--format` output.

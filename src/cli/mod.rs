@@ -11,6 +11,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 pub use context::{Context, Target};
 
 use crate::report::FailOn;
+pub use crate::report::Format;
 
 /// What a command reports back to `main`: its findings decide between 0 and 1. Errors
 /// (usage, configuration, environment) travel as `Err` and become exit code 2.
@@ -30,14 +31,6 @@ impl Outcome {
             Outcome::Findings
         }
     }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    Text,
-    Json,
-    Sarif,
-    Github,
 }
 
 #[derive(Debug, Parser)]

@@ -51,7 +51,7 @@ pub fn run(ctx: &Context, args: &CheckArgs) -> anyhow::Result<Outcome> {
             findings.extend(crate::lint::history_findings(
                 &plan,
                 &t.display,
-                &ctx.config,
+                &ctx.config.accept_checksum,
             ));
             let pending: Vec<&Migration> = plan.pending().collect();
             let opts = super::dry_run::options(ctx, args.keep_scratch, false);

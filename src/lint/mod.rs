@@ -28,23 +28,11 @@ pub use python::PythonAst;
 pub use rules::sqlite_version::SqliteVersion;
 pub use unit::{Origin, SqlUnit, StatementCtx, SyntaxError, ident};
 
-use crate::config::{Config, RuleLevel};
+use crate::config::{AcceptedChecksum, Config, RuleLevel};
 use crate::migration::{Discovery, Kind, Migration};
 use crate::plan::Plan;
-use crate::report::{Finding, Severity};
-
-/// A rule's identity and documentation.
-#[derive(Debug)]
-pub struct RuleDoc {
-    /// Stable kebab-case id.
-    pub id: &'static str,
-    pub default_severity: Severity,
-    /// One line: what it flags.
-    pub summary: &'static str,
-    /// Markdown with the headings `## What it does`, `## Why is this bad?`, `## Example`,
-    /// `## Use instead`.
-    pub docs: &'static str,
-}
+use crate::report::Finding;
+pub use crate::report::RuleDoc;
 
 /// Everything besides the folder that the rules read.
 #[derive(Clone, Debug, Default)]
@@ -169,13 +157,33 @@ pub fn finish(
 /// The history rules (`lint --db`) over the one plan, at default severities: drift (with
 /// `[[accept-checksum]]` applied), renamed-applied, missing-file, out-of-order-pending,
 /// unverified-record. `duplicate-version` is a folder rule and not repeated here.
-pub fn history_findings(plan: &Plan<'_>, database: &str, config: &Config) -> Vec<Finding> {
-    let mut out = rules::checksum_drift::check(plan, &config.accept_checksum);
+pub fn history_findings(
+    plan: &Plan<'_>,
+    database: &str,
+    accepted: &[AcceptedChecksum],
+) -> Vec<Finding> {
+    let mut out = rules::checksum_drift::check(plan, accepted);
     out.extend(rules::renamed_applied::check(plan));
     out.extend(rules::missing_file::check(plan, database));
     out.extend(rules::out_of_order_pending::check(plan));
     out.extend(rules::unverified_record::check(plan));
     out
+}
+
+/// The one history check of a database against the folder: `duplicate-version` plus
+/// [`history_findings`], at the severities `[rules]` gives. `status` shows these and
+/// `migrate` refuses on the errors among them; `lint --db`, `check` and `dry-run` report
+/// the same findings through [`lint_folder`] and [`history_findings`].
+pub fn deploy_findings(
+    d: &Discovery,
+    plan: &Plan<'_>,
+    database: &str,
+    levels: &BTreeMap<String, RuleLevel>,
+    accepted: &[AcceptedChecksum],
+) -> Vec<Finding> {
+    let mut out = rules::duplicate_version::check(d);
+    out.extend(history_findings(plan, database, accepted));
+    apply_severities(out, levels)
 }
 
 /// Every rule id `[rules]` and suppression comments may name.
@@ -286,6 +294,7 @@ pub(crate) mod testing {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::Severity;
 
     #[test]
     fn unknown_rule_ids_in_config_are_errors() {

@@ -37,6 +37,29 @@ impl Severity {
     }
 }
 
+/// A rule's identity and documentation (the rules themselves live in `crate::lint`; the
+/// renderers take the registry as an argument, so the report model depends on no rule).
+#[derive(Debug)]
+pub struct RuleDoc {
+    /// Stable kebab-case id.
+    pub id: &'static str,
+    pub default_severity: Severity,
+    /// One line: what it flags.
+    pub summary: &'static str,
+    /// Markdown with the headings `## What it does`, `## Why is this bad?`, `## Example`,
+    /// `## Use instead`.
+    pub docs: &'static str,
+}
+
+/// Output formats of `--format`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Sarif,
+    Github,
+}
+
 /// One problem found by a rule.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Finding {
@@ -289,25 +312,26 @@ impl Report {
 }
 
 /// The machine renderings of `--format json|sarif|github`, for any command. `None` for
-/// `text`, which needs the file sources for its code frames (`text::render`).
+/// `text`, which needs the file sources for its code frames (`text::render`). `rules` is
+/// the rule registry SARIF describes (`crate::lint::rules::ALL`).
 ///
 /// Paths are rendered as the report holds them; inside GitHub Actions, where annotations
 /// and SARIF need repository-relative paths, use `crate::github::render`.
-pub fn render(report: &Report, format: crate::cli::Format) -> Option<String> {
-    render_with(report, format, &github::RepoPaths::default())
+pub fn render(report: &Report, format: Format, rules: &[&RuleDoc]) -> Option<String> {
+    render_with(report, format, rules, &github::RepoPaths::default())
 }
 
 /// [`render`] with report paths mapped to repository-relative ones.
 pub fn render_with(
     report: &Report,
-    format: crate::cli::Format,
+    format: Format,
+    rules: &[&RuleDoc],
     paths: &github::RepoPaths,
 ) -> Option<String> {
-    use crate::cli::Format;
     match format {
         Format::Text => None,
         Format::Json => Some(json::render(report)),
-        Format::Sarif => Some(sarif::render(report, crate::lint::rules::ALL, paths)),
+        Format::Sarif => Some(sarif::render(report, rules, paths)),
         Format::Github => Some(github::annotations(report, paths)),
     }
 }

@@ -7,8 +7,7 @@
 use serde_json::{Value, json};
 
 use super::github::RepoPaths;
-use super::{Finding, Report, Severity};
-use crate::lint::RuleDoc;
+use super::{Finding, Report, RuleDoc, Severity};
 
 const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
