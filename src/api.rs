@@ -20,7 +20,7 @@ pub use crate::apply::{MigrateOptions, MigrateResult, MigrateStatus};
 pub fn auto_migrate(db_path: impl AsRef<Path>) -> MigrateResult {
     let dir = std::env::current_dir()
         .ok()
-        .and_then(|cwd| crate::config::Config::discover(None, &cwd).ok())
+        .and_then(|cwd| crate::fsio::discover_config(None, &cwd).ok())
         .map(|(config, root)| match root {
             Some(root) if config.migrations.dir.is_relative() => root.join(&config.migrations.dir),
             _ => config.migrations.dir,

@@ -13,7 +13,7 @@
 use md5::Md5;
 use sha2::{Digest, Sha256};
 
-use crate::migration::{Kind, Migration};
+use crate::name::Kind;
 
 /// CRLF and lone CR become LF, as Python's universal newlines do.
 pub fn normalise_newlines(text: &str) -> std::borrow::Cow<'_, str> {
@@ -52,8 +52,18 @@ pub fn sha256_normalised(text: &str) -> String {
     sha256_hex(normalise(text).as_bytes())
 }
 
+/// The checksum schemagate writes for a file with these bytes: SHA-256 of the normalised
+/// text (the same for both kinds; bytes that are not UTF-8 are hashed as they are, and
+/// discovery refuses such files anyway).
+pub fn sha256(_kind: Kind, bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => sha256_normalised(text),
+        Err(_) => sha256_hex(bytes),
+    }
+}
+
 /// The MD5 the legacy manager stored for a file with these bytes.
-pub fn legacy_md5(kind: Kind, bytes: &[u8]) -> String {
+pub fn legacy(kind: Kind, bytes: &[u8]) -> String {
     match (kind, std::str::from_utf8(bytes)) {
         (Kind::Sql, Ok(text)) => md5_hex(normalise_newlines(text).as_bytes()),
         _ => md5_hex(bytes),
@@ -93,23 +103,19 @@ pub enum Verdict {
 /// Legacy `.py` checksums cover raw bytes, so a checkout that only changed line endings
 /// would look edited; we also accept the MD5 of the LF and CRLF forms, which makes
 /// "line endings only" a match for both kinds, as it is for SHA-256 rows.
-pub fn verify(m: &Migration, stored: &Stored) -> Verdict {
-    match stored {
-        Stored::Sha256(h) => {
-            if *h == m.checksum {
-                Verdict::Match
-            } else {
-                Verdict::Mismatch
-            }
-        }
+pub fn verify(kind: Kind, bytes: &[u8], stored: &Stored) -> Verdict {
+    let matched = match stored {
+        Stored::Sha256(h) => *h == sha256(kind, bytes),
         Stored::Md5(h) => {
-            if *h == m.legacy_checksum || md5_variants(&m.text).iter().any(|v| v == h) {
-                Verdict::Match
-            } else {
-                Verdict::Mismatch
-            }
+            *h == legacy(kind, bytes)
+                || std::str::from_utf8(bytes).is_ok_and(|text| md5_variants(text).contains(h))
         }
-        Stored::Unverified(_) => Verdict::Unverified,
+        Stored::Unverified(_) => return Verdict::Unverified,
+    };
+    if matched {
+        Verdict::Match
+    } else {
+        Verdict::Mismatch
     }
 }
 
@@ -131,8 +137,9 @@ fn md5_variants(text: &str) -> Vec<String> {
 /// Hash of the text with comments and insignificant whitespace removed: stored beside each
 /// row schemagate writes, so a later drift can be classified as "whitespace or comments
 /// only" instead of "content".
-pub fn skeleton_hash(kind: Kind, text: &str) -> String {
-    let text = normalise(text);
+pub fn skeleton_hash(kind: Kind, bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let text = normalise(&text);
     let skeleton = match kind {
         Kind::Sql => crate::sql::skeleton(&text),
         Kind::Python => python_skeleton(&text),
@@ -158,11 +165,6 @@ fn python_skeleton(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::migration::{Migration, parse_file_name};
-
-    fn mig(name: &str, bytes: &[u8]) -> Migration {
-        Migration::new("m", parse_file_name(name).unwrap(), name, bytes).unwrap()
-    }
 
     #[test]
     fn sha256_ignores_bom_and_line_endings() {
@@ -179,17 +181,17 @@ mod tests {
     fn legacy_md5_matches_python() {
         // hashlib.md5(b"SELECT 1;\n").hexdigest()
         assert_eq!(
-            legacy_md5(Kind::Sql, b"SELECT 1;\n"),
+            legacy(Kind::Sql, b"SELECT 1;\n"),
             "2bdf1665f56c0ce5b966d9c60a7f7eac"
         );
         // read_text() turns CRLF into LF before hashing .sql files
         assert_eq!(
-            legacy_md5(Kind::Sql, b"SELECT 1;\r\n"),
+            legacy(Kind::Sql, b"SELECT 1;\r\n"),
             "2bdf1665f56c0ce5b966d9c60a7f7eac"
         );
         // .py files were hashed over raw bytes
         assert_ne!(
-            legacy_md5(Kind::Python, b"SELECT 1;\r\n"),
+            legacy(Kind::Python, b"SELECT 1;\r\n"),
             "2bdf1665f56c0ce5b966d9c60a7f7eac"
         );
     }
@@ -217,25 +219,26 @@ mod tests {
 
     #[test]
     fn verify_accepts_line_ending_changes_only() {
-        let lf = mig("002_x.py", b"def upgrade(conn):\n    pass\n");
-        let crlf = mig("002_x.py", b"def upgrade(conn):\r\n    pass\r\n");
-        let stored = Stored::classify(Some(&lf.legacy_checksum));
-        assert_eq!(verify(&crlf, &stored), Verdict::Match);
-        let edited = mig("002_x.py", b"def upgrade(conn):\n    return\n");
-        assert_eq!(verify(&edited, &stored), Verdict::Mismatch);
+        let py = Kind::Python;
+        let lf: &[u8] = b"def upgrade(conn):\n    pass\n";
+        let crlf: &[u8] = b"def upgrade(conn):\r\n    pass\r\n";
+        let edited: &[u8] = b"def upgrade(conn):\n    return\n";
+        let stored = Stored::classify(Some(&legacy(py, lf)));
+        assert_eq!(verify(py, crlf, &stored), Verdict::Match);
+        assert_eq!(verify(py, edited, &stored), Verdict::Mismatch);
         assert_eq!(
-            verify(&edited, &Stored::classify(Some("manual"))),
+            verify(py, edited, &Stored::classify(Some("manual"))),
             Verdict::Unverified
         );
-        let sha = Stored::classify(Some(&lf.checksum));
-        assert_eq!(verify(&crlf, &sha), Verdict::Match);
-        assert_eq!(verify(&edited, &sha), Verdict::Mismatch);
+        let sha = Stored::classify(Some(&sha256(py, lf)));
+        assert_eq!(verify(py, crlf, &sha), Verdict::Match);
+        assert_eq!(verify(py, edited, &sha), Verdict::Mismatch);
     }
 
     #[test]
     fn skeleton_ignores_comments_and_spacing() {
-        let a = skeleton_hash(Kind::Python, "def upgrade(conn):\n    pass\n");
-        let b = skeleton_hash(Kind::Python, "# note\ndef upgrade(conn):   \n\n    pass\n");
+        let a = skeleton_hash(Kind::Python, b"def upgrade(conn):\n    pass\n");
+        let b = skeleton_hash(Kind::Python, b"# note\ndef upgrade(conn):   \n\n    pass\n");
         assert_eq!(a, b);
     }
 }

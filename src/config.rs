@@ -1,13 +1,13 @@
-//! `schemagate.toml`: parsing is pure (`Config::parse`), finding the file is not
-//! (`Config::discover`).
+//! `schemagate.toml` (pure): the model and `Config::parse`; finding and reading the file is
+//! the shell's (`crate::fsio::discover_config`).
 //!
 //! Every key has a default so `lint` and `check` need no file. Unknown keys are errors:
 //! a misspelt `keep_bakups` silently ignored would keep every backup forever.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use anyhow::{Context as _, bail};
+use anyhow::bail;
 use serde::{Deserialize, Serialize};
 
 use crate::report::Severity;
@@ -136,38 +136,6 @@ impl Config {
             }
         }
         Ok(config)
-    }
-
-    /// Reads `explicit`, or the first `schemagate.toml` found walking up from `start`.
-    /// Returns the config and the folder relative paths in it are resolved against.
-    pub fn discover(
-        explicit: Option<&Path>,
-        start: &Path,
-    ) -> anyhow::Result<(Config, Option<PathBuf>)> {
-        let path = match explicit {
-            Some(p) => {
-                if !p.is_file() {
-                    bail!("config file {} not found (check --config)", p.display());
-                }
-                Some(p.to_path_buf())
-            }
-            None => start
-                .ancestors()
-                .map(|d| d.join(FILE_NAME))
-                .find(|p| p.is_file()),
-        };
-        let Some(path) = path else {
-            return Ok((Config::default(), None));
-        };
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        let config = Config::parse(&text, &path.display().to_string())?;
-        let root = path
-            .parent()
-            .map(Path::to_path_buf)
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or_else(|| PathBuf::from("."));
-        Ok((config, Some(root)))
     }
 }
 

@@ -170,7 +170,7 @@ fn make_scratch(source: Source<'_>, busy_timeout: Duration) -> anyhow::Result<Sc
 }
 
 fn read_schema(conn: &Connection) -> anyhow::Result<Schema> {
-    Schema::read(conn).context("cannot read the schema of the scratch database")
+    crate::introspect::read_schema(conn).context("cannot read the schema of the scratch database")
 }
 
 /// Applies `steps` in order to a scratch database made from `source`.

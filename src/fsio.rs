@@ -7,7 +7,40 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
 
+use crate::config::{Config, FILE_NAME};
 use crate::migration::{self, Discovery};
+
+/// Reads `explicit`, or the first `schemagate.toml` found walking up from `start`.
+/// Returns the config and the folder relative paths in it are resolved against.
+pub fn discover_config(
+    explicit: Option<&Path>,
+    start: &Path,
+) -> anyhow::Result<(Config, Option<PathBuf>)> {
+    let path = match explicit {
+        Some(p) => {
+            if !p.is_file() {
+                bail!("config file {} not found (check --config)", p.display());
+            }
+            Some(p.to_path_buf())
+        }
+        None => start
+            .ancestors()
+            .map(|d| d.join(FILE_NAME))
+            .find(|p| p.is_file()),
+    };
+    let Some(path) = path else {
+        return Ok((Config::default(), None));
+    };
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let config = Config::parse(&text, &path.display().to_string())?;
+    let root = path
+        .parent()
+        .map(Path::to_path_buf)
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or_else(|| PathBuf::from("."));
+    Ok((config, Some(root)))
+}
 
 /// Lists the folder and reads every file whose name makes it a migration.
 pub fn read_migrations_dir(dir: &Path, dir_display: &str) -> anyhow::Result<Discovery> {

@@ -71,7 +71,7 @@ pub fn record_statements(m: &Migration, duration_ms: Option<f64>) -> Vec<RecordS
     side.insert("checksum".into(), m.checksum.clone().into());
     side.insert(
         "skeleton".into(),
-        crate::checksum::skeleton_hash(m.kind, &m.text).into(),
+        crate::checksum::skeleton_hash(m.kind, m.text.as_bytes()).into(),
     );
     side.insert(
         "duration_ms".into(),

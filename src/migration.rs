@@ -1,5 +1,5 @@
-//! Migration names, versions and discovery (pure: works on file names and bytes that the
-//! caller read).
+//! Migrations and discovery (pure: works on file names and bytes that the caller read).
+//! What a file name says (version, kind) is [`crate::name`]'s.
 //!
 //! The legacy manager picked files with the glob `[0-9][0-9][0-9]_*.{py,sql}`. We accept the
 //! same set plus versions of any digit count (`48_x.sql`, `1000_y.sql`), so that schemagate
@@ -8,130 +8,8 @@
 //! `003_x.SQL`, `004_x.sql~`) are not migrations; the lint rule `unversioned-file` reports
 //! them.
 
-use std::cmp::Ordering;
-use std::fmt;
-
-use serde::Serialize;
-
-use crate::checksum;
-
-/// A migration version: the leading digits of the file name, kept as written ("004") but
-/// compared numerically, so "048" == "48" and "999" < "1000" without any size limit.
-#[derive(Clone, Debug, Eq, Serialize)]
-#[serde(transparent)]
-pub struct Version(String);
-
-impl Version {
-    /// Accepts a non-empty run of ASCII digits.
-    pub fn parse(s: &str) -> Option<Version> {
-        if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
-            Some(Version(s.to_string()))
-        } else {
-            None
-        }
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// Digits without leading zeros ("" for zero): the numeric identity of the version.
-    fn significant(&self) -> &str {
-        self.0.trim_start_matches('0')
-    }
-
-    /// Number of digits as written, for the zero-padding of generated names.
-    pub fn width(&self) -> usize {
-        self.0.len()
-    }
-
-    /// The numeric value, when it fits (it always does for real migration folders).
-    pub fn number(&self) -> Option<u128> {
-        self.0.parse().ok()
-    }
-
-    /// `n` formatted with at least `width` digits.
-    pub fn from_number(n: u128, width: usize) -> Version {
-        Version(format!("{n:0width$}"))
-    }
-}
-
-impl PartialEq for Version {
-    fn eq(&self, other: &Self) -> bool {
-        self.significant() == other.significant()
-    }
-}
-
-impl std::hash::Hash for Version {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.significant().hash(state)
-    }
-}
-
-impl Ord for Version {
-    fn cmp(&self, other: &Self) -> Ordering {
-        let (a, b) = (self.significant(), other.significant());
-        a.len().cmp(&b.len()).then_with(|| a.cmp(b))
-    }
-}
-
-impl PartialOrd for Version {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl fmt::Display for Version {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, serde::Deserialize, schemars::JsonSchema,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Kind {
-    Sql,
-    Python,
-}
-
-impl Kind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Sql => "sql",
-            Kind::Python => "python",
-        }
-    }
-}
-
-/// What a file name says: `<version>_<name>.<sql|py>`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FileName {
-    pub version: Version,
-    /// The part between the first `_` and the extension ("fix_schema", "fix_schema 2").
-    pub name: String,
-    pub kind: Kind,
-}
-
-/// Parses a migration file name the way the legacy glob matched it (see the module docs).
-/// Returns `None` for anything the manager would not have run.
-pub fn parse_file_name(file_name: &str) -> Option<FileName> {
-    let (stem, kind) = if let Some(stem) = file_name.strip_suffix(".sql") {
-        (stem, Kind::Sql)
-    } else if let Some(stem) = file_name.strip_suffix(".py") {
-        (stem, Kind::Python)
-    } else {
-        return None;
-    };
-    let (digits, name) = stem.split_once('_')?;
-    let version = Version::parse(digits)?;
-    Some(FileName {
-        version,
-        name: name.to_string(),
-        kind,
-    })
-}
+use crate::checksum::{self, Stored, Verdict};
+pub use crate::name::{FileName, Kind, Version, parse_file_name};
 
 /// One migration file, read and decoded.
 #[derive(Clone, Debug)]
@@ -176,8 +54,8 @@ impl Migration {
             Kind::Python => format!("Python Migration {}", parsed.version),
         });
         Ok(Migration {
-            checksum: checksum::sha256_normalised(text),
-            legacy_checksum: checksum::legacy_md5(parsed.kind, bytes),
+            checksum: checksum::sha256(parsed.kind, bytes),
+            legacy_checksum: checksum::legacy(parsed.kind, bytes),
             no_transaction: parsed.kind == Kind::Sql && declares_no_transaction(text),
             description,
             path: join_display(dir_display, file_name),
@@ -187,6 +65,21 @@ impl Migration {
             kind: parsed.kind,
             text: text.to_string(),
         })
+    }
+}
+
+impl Migration {
+    /// Compares the file with the checksum stored when it was applied, using the digests
+    /// computed once at discovery (see [`checksum::verify`] for the rules).
+    pub fn verify(&self, stored: &Stored) -> Verdict {
+        match stored {
+            Stored::Sha256(h) if *h == self.checksum => Verdict::Match,
+            Stored::Md5(h) if *h == self.legacy_checksum => Verdict::Match,
+            Stored::Unverified(_) => Verdict::Unverified,
+            // Rare: a line-ending or BOM variant of a legacy row; the full rules decide.
+            Stored::Md5(_) => checksum::verify(self.kind, self.text.as_bytes(), stored),
+            Stored::Sha256(_) => Verdict::Mismatch,
+        }
     }
 }
 
@@ -333,18 +226,6 @@ mod tests {
             "migrations",
             names.iter().map(|n| (*n, b"SELECT 1;".as_slice())),
         )
-    }
-
-    #[test]
-    fn versions_compare_numerically() {
-        let v = |s| Version::parse(s).unwrap();
-        assert!(v("999") < v("1000"));
-        assert_eq!(v("048"), v("48"));
-        assert!(v("005") < v("010"));
-        assert_eq!(v("000"), v("0"));
-        assert!(Version::parse("").is_none());
-        assert!(Version::parse("12a").is_none());
-        assert_eq!(Version::from_number(7, 3).as_str(), "007");
     }
 
     #[test]

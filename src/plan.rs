@@ -6,7 +6,7 @@
 
 use serde::Serialize;
 
-use crate::checksum::{self, Stored, Verdict};
+use crate::checksum::{Stored, Verdict};
 use crate::migration::{Discovery, Migration, Version};
 
 /// One row of `schema_versions`, plus what schemagate's side table knows about it.
@@ -131,7 +131,7 @@ impl<'a> Plan<'a> {
                     // records; failing that, to the one the legacy manager ran first.
                     let owner = group
                         .iter()
-                        .position(|m| checksum::verify(m, &stored) == Verdict::Match)
+                        .position(|m| m.verify(&stored) == Verdict::Match)
                         .or_else(|| {
                             row.file_name
                                 .as_ref()
@@ -140,7 +140,7 @@ impl<'a> Plan<'a> {
                         .unwrap_or(0);
                     for (k, m) in group.iter().enumerate() {
                         let (state, row) = if k == owner {
-                            let state = match checksum::verify(m, &stored) {
+                            let state = match m.verify(&stored) {
                                 Verdict::Match => State::Applied,
                                 Verdict::Mismatch => State::Drifted,
                                 Verdict::Unverified => State::Unverified,
@@ -210,7 +210,7 @@ impl<'a> Plan<'a> {
                 if row_version[r].as_ref() == Some(&m.version) {
                     continue;
                 }
-                if checksum::verify(m, &row.stored()) == Verdict::Match {
+                if m.verify(&row.stored()) == Verdict::Match {
                     plan.renamed_applied
                         .push(RenamedApplied { migration: m, row });
                     break;

@@ -67,7 +67,7 @@ pub struct Context {
 impl Context {
     pub fn resolve(args: &GlobalArgs) -> anyhow::Result<Context> {
         let cwd = std::env::current_dir().context("cannot read the working directory")?;
-        let (config, config_root) = Config::discover(args.config.as_deref(), &cwd)?;
+        let (config, config_root) = crate::fsio::discover_config(args.config.as_deref(), &cwd)?;
         let from_config = |p: &Path| -> PathBuf {
             match &config_root {
                 Some(root) if p.is_relative() => display_relative(&root.join(p), &cwd),

@@ -11,7 +11,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use serde_json::json;
 
 use crate::audit;
-use crate::checksum::{self, Stored, Verdict};
+use crate::checksum::{Stored, Verdict};
 use crate::cli::{Context, Format, Outcome, RekeyArgs, RepairArgs, Target};
 use crate::migration::{Discovery, Migration, Version};
 use crate::plan::HistoryRow;
@@ -320,7 +320,7 @@ pub(crate) fn check_rekey<'a, 'r>(
             target.path
         );
     }
-    if checksum::verify(target, &stored) != Verdict::Match {
+    if target.verify(&stored) != Verdict::Match {
         bail!(
             "{} does not have the content recorded for version {old} (checksum {}); rekey only moves a row to the same migration under a new number",
             target.path,
@@ -331,7 +331,7 @@ pub(crate) fn check_rekey<'a, 'r>(
     // file pending and run the migration a second time.
     if let Some(still) = discovery
         .by_version(&old_v)
-        .find(|m| checksum::verify(m, &stored) == Verdict::Match)
+        .find(|m| m.verify(&stored) == Verdict::Match)
     {
         bail!(
             "{} still has the content recorded for version {old}; remove or renumber that file before moving its row",

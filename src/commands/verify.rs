@@ -8,7 +8,7 @@ use crate::lint::rules::schema_drift;
 use crate::migration::Migration;
 use crate::plan::Plan;
 use crate::report::Report;
-use crate::schema::{self, Schema};
+use crate::schema;
 
 pub fn run(ctx: &Context) -> anyhow::Result<Outcome> {
     let d = ctx.read_migrations()?;
@@ -16,7 +16,7 @@ pub fn run(ctx: &Context) -> anyhow::Result<Outcome> {
     let conn = dryrun::open_source(&target.path)?;
     let rows = crate::history::read(&conn)
         .map_err(|e| anyhow::anyhow!("cannot read the history table of {}: {e}", target.display))?;
-    let actual = Schema::read(&conn)
+    let actual = crate::introspect::read_schema(&conn)
         .map_err(|e| anyhow::anyhow!("cannot read the schema of {}: {e}", target.display))?;
     drop(conn);
 

@@ -65,7 +65,7 @@ pub enum Change {
 
 /// Classifies how `m` differs from what `row` recorded; `None` when it does not differ.
 pub fn classify(m: &Migration, row: &HistoryRow) -> Option<Change> {
-    match checksum::verify(m, &row.stored()) {
+    match m.verify(&row.stored()) {
         Verdict::Unverified => None,
         Verdict::Match => {
             let verbatim = match row.stored() {
@@ -76,7 +76,9 @@ pub fn classify(m: &Migration, row: &HistoryRow) -> Option<Change> {
             (!verbatim).then_some(Change::LineEndings)
         }
         Verdict::Mismatch => Some(match &row.skeleton {
-            Some(s) if s.eq_ignore_ascii_case(&checksum::skeleton_hash(m.kind, &m.text)) => {
+            Some(s)
+                if s.eq_ignore_ascii_case(&checksum::skeleton_hash(m.kind, m.text.as_bytes())) =>
+            {
                 Change::WhitespaceOrComments
             }
             Some(_) => Change::Content,
@@ -195,7 +197,7 @@ mod tests {
                 m.legacy_checksum.clone()
             }),
             file_name: schemagate.then(|| "001_a.sql".into()),
-            skeleton: schemagate.then(|| checksum::skeleton_hash(Kind::Sql, text)),
+            skeleton: schemagate.then(|| checksum::skeleton_hash(Kind::Sql, text.as_bytes())),
         }
     }
 
