@@ -12,9 +12,11 @@ use std::collections::{HashMap, HashSet};
 use similar::TextDiff;
 
 use crate::checksum;
-use crate::lint::rules::{deleted_migration, modified_migration, out_of_order, renamed_migration};
+use crate::lint::rules::{
+    deleted_migration, duplicate_version, modified_migration, out_of_order, renamed_migration,
+};
 use crate::migration::{Discovery, Migration};
-use crate::report::{Finding, Severity};
+use crate::report::Finding;
 
 /// The migrations folder on the base branch.
 #[derive(Debug, Default)]
@@ -63,7 +65,7 @@ pub fn compare(base: &BaseView, work: &Discovery) -> Vec<Finding> {
             continue;
         }
         let (diff, first_line) = file_diff(b, w, label);
-        findings.push(modified_migration::check(w, label, diff, first_line));
+        findings.push(modified_migration::finding(w, label, diff, first_line));
     }
 
     // Files of the base the working tree no longer has under that name. A file the base
@@ -112,9 +114,9 @@ pub fn compare(base: &BaseView, work: &Discovery) -> Vec<Finding> {
         match exact.or_else(near) {
             Some((target, identical)) => {
                 rename_targets.insert(target.file_name.as_str());
-                findings.push(renamed_migration::check(old, target, label, identical));
+                findings.push(renamed_migration::finding(old, target, label, identical));
             }
-            None => findings.push(deleted_migration::check(old, label)),
+            None => findings.push(deleted_migration::finding(old, label)),
         }
     }
 
@@ -125,31 +127,14 @@ pub fn compare(base: &BaseView, work: &Discovery) -> Vec<Finding> {
         }
         let taken: Vec<&Migration> = base.tip.by_version(&n.version).collect();
         if let Some(first) = taken.first() {
-            findings.push(duplicate_on_base(n, first, label));
+            findings.push(duplicate_version::on_base(n, first, label));
         } else if let Some(newest) = newest
             && n.version <= *newest
         {
-            findings.push(out_of_order::check(n, newest, label));
+            findings.push(out_of_order::finding(n, newest, label));
         }
     }
     findings
-}
-
-/// A new file that takes a version the base already uses: a duplicate in the merged view,
-/// even when the base's file is not in this working tree (it landed after the fork).
-fn duplicate_on_base(new: &Migration, taken: &Migration, label: &str) -> Finding {
-    Finding::new(
-        "duplicate-version",
-        Severity::Error,
-        format!(
-            "{} takes version {}, which {} already has on {label}; after the merge two files would share it",
-            new.file_name, new.version, taken.file_name
-        ),
-    )
-    .path(&new.path)
-    .help(format!(
-        "renumber the new file above the newest version on {label} (`schemagate renumber --base {label} --write`)"
-    ))
 }
 
 fn similarity(a: &Migration, b: &Migration) -> f32 {

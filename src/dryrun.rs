@@ -255,7 +255,7 @@ pub fn run(
                     column: failure.column,
                 };
                 out.findings
-                    .push(migration_failed::check(&error, opts.replay));
+                    .push(migration_failed::finding(&error, opts.replay));
                 out.dry_run.steps.push(Step {
                     version: m.version.to_string(),
                     path: Some(m.path.clone()),
@@ -355,7 +355,7 @@ fn second_run_sql(
     // Always rolled back, whatever happened above.
     let _ = conn.execute_batch("ROLLBACK");
     Ok(match (failure, changed) {
-        (Some(f), _) => Some(not_idempotent::check(
+        (Some(f), _) => Some(not_idempotent::finding(
             m,
             &format!("the second run fails: {}", f.message),
             f.line.zip(f.column),
@@ -365,7 +365,7 @@ fn second_run_sql(
                 .iter()
                 .map(|(k, n)| format!("{} {n}", k.as_str()))
                 .collect();
-            Some(not_idempotent::check(
+            Some(not_idempotent::finding(
                 m,
                 &format!(
                     "the second run changes the schema again ({})",
@@ -480,9 +480,9 @@ fn second_run_python(
             } else {
                 format!("the second run fails: {message}")
             };
-            Some(not_idempotent::check(m, &reason, line.map(|l| (l, 1))))
+            Some(not_idempotent::finding(m, &reason, line.map(|l| (l, 1))))
         }
-        Err(e) => Some(not_idempotent::check(
+        Err(e) => Some(not_idempotent::finding(
             m,
             &format!("the second run fails: {e}"),
             None,

@@ -5,8 +5,9 @@ use std::time::Duration;
 
 use crate::apply::{self, BackupPolicy, Event, MigrateOptions, MigrateResult, MigrateStatus};
 use crate::cli::{Allow, Context, Format, MigrateArgs, Outcome};
+use crate::lint::rules::migration_failed;
 use crate::migration::Discovery;
-use crate::report::{Finding, Severity};
+use crate::report::Finding;
 
 pub fn run(ctx: &Context, args: &MigrateArgs) -> anyhow::Result<Outcome> {
     let target = ctx.require_database()?;
@@ -161,8 +162,7 @@ fn render_text(ctx: &Context, db: &str, d: &Discovery, r: &MigrateResult) -> Str
         MigrateStatus::Error => {
             if let Some(e) = &r.error {
                 if e.path.is_some() {
-                    let mut f =
-                        Finding::new("migration-failed", Severity::Error, e.message.clone());
+                    let mut f = Finding::of(&migration_failed::RULE, e.message.clone());
                     f.path = e.path.clone();
                     f.line = e.line;
                     f.column = e.column;

@@ -49,7 +49,7 @@ pub fn run(ctx: &Context) -> anyhow::Result<Outcome> {
                 .changed_by
                 .get(&(o.kind, o.name.to_lowercase()))
                 .map(String::as_str);
-            findings.push(schema_drift::check(&drift, by, &target.display));
+            findings.push(schema_drift::finding(&drift, by, &target.display));
         }
     } else {
         ctx.log("the replay of the recorded migrations failed; the schema was not compared");

@@ -106,7 +106,7 @@ impl<'a> SqlUnit<'a> {
         span: Range<usize>,
     ) -> Finding {
         let (line, column) = self.position(span.start);
-        let mut f = Finding::new(rule.id, rule.default_severity, message)
+        let mut f = Finding::of(rule, message)
             .path(&self.migration.path)
             .at(line, column);
         if span.end > span.start

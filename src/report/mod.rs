@@ -103,6 +103,12 @@ impl Finding {
         }
     }
 
+    /// A finding of `rule` at its default severity: rule files build their findings this
+    /// way, so a rule's id and default severity are written in one place only.
+    pub fn of(rule: &RuleDoc, message: impl Into<String>) -> Finding {
+        Finding::new(rule.id, rule.default_severity, message)
+    }
+
     pub fn path(mut self, path: impl Into<String>) -> Finding {
         self.path = Some(path.into());
         self

@@ -30,11 +30,8 @@ Restore the file. To undo what it did, write a new migration (for example
 "#,
 };
 
-pub fn check(old: &Migration, base_label: &str) -> Finding {
-    Finding::new(
-        RULE.id,
-        RULE.default_severity,
-        format!(
+pub fn finding(old: &Migration, base_label: &str) -> Finding {
+    Finding::of(&RULE, format!(
             "{} is on {base_label} but was deleted; fresh databases would no longer get version {}",
             old.file_name, old.version
         ),

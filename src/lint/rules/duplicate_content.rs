@@ -45,9 +45,8 @@ pub fn check(d: &Discovery, out: &mut Vec<Finding>) {
         let all: Vec<String> = group.iter().map(|m| format!("`{}`", m.path)).collect();
         for m in &group[1..] {
             out.push(
-                Finding::new(
-                    RULE.id,
-                    RULE.default_severity,
+                Finding::of(
+                    &RULE,
                     format!(
                         "`{}` has the same content as `{}` (files: {})",
                         m.file_name,

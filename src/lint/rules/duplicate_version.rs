@@ -1,7 +1,7 @@
 //! `duplicate-version`: several files claim one version.
 
 use crate::lint::RuleDoc;
-use crate::migration::Discovery;
+use crate::migration::{Discovery, Migration};
 use crate::report::{Finding, Severity};
 
 pub const RULE: RuleDoc = RuleDoc {
@@ -40,9 +40,8 @@ pub fn check(discovery: &Discovery) -> Vec<Finding> {
         .into_iter()
         .map(|(version, files)| {
             let names: Vec<&str> = files.iter().map(|m| m.path.as_str()).collect();
-            Finding::new(
-                RULE.id,
-                RULE.default_severity,
+            Finding::of(
+                &RULE,
                 format!(
                     "version {version} is claimed by {} files: {}",
                     files.len(),
@@ -53,6 +52,22 @@ pub fn check(discovery: &Discovery) -> Vec<Finding> {
             .help("give all but one of them a new, unused version (`schemagate renumber` plans it)")
         })
         .collect()
+}
+
+/// A new file that takes a version the base already uses: a duplicate in the merged view,
+/// even when the base's file is not in this working tree (it landed after the fork).
+pub fn on_base(new: &Migration, taken: &Migration, label: &str) -> Finding {
+    Finding::of(
+        &RULE,
+        format!(
+            "{} takes version {}, which {} already has on {label}; after the merge two files would share it",
+            new.file_name, new.version, taken.file_name
+        ),
+    )
+    .path(&new.path)
+    .help(format!(
+        "renumber the new file above the newest version on {label} (`schemagate renumber --base {label} --write`)"
+    ))
 }
 
 #[cfg(test)]

@@ -36,13 +36,9 @@ If an empty migration is intended (a placeholder for a version used elsewhere), 
 pub fn check_sql(unit: &SqlUnit<'_>, out: &mut Vec<Finding>) {
     if unit.statements.is_empty() {
         out.push(
-            Finding::new(
-                RULE.id,
-                RULE.default_severity,
-                "the migration contains no SQL statement",
-            )
-            .path(&unit.migration.path)
-            .help("add the statements, or delete the file if it was created by mistake"),
+            Finding::of(&RULE, "the migration contains no SQL statement")
+                .path(&unit.migration.path)
+                .help("add the statements, or delete the file if it was created by mistake"),
         );
     }
 }
@@ -52,14 +48,10 @@ pub fn check_python(m: &Migration, py: &PyFile, out: &mut Vec<Finding>) {
         && f.empty
     {
         out.push(
-            Finding::new(
-                RULE.id,
-                RULE.default_severity,
-                "`upgrade(conn)` does nothing",
-            )
-            .path(&m.path)
-            .at(f.line, f.column)
-            .help("write the migration, or delete the file if it was created by mistake"),
+            Finding::of(&RULE, "`upgrade(conn)` does nothing")
+                .path(&m.path)
+                .at(f.line, f.column)
+                .help("write the migration, or delete the file if it was created by mistake"),
         );
     }
 }

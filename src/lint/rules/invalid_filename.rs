@@ -57,13 +57,9 @@ pub fn check(d: &Discovery, out: &mut Vec<Finding>) {
             _ => format!("rename it to `{suggested}` before it is applied anywhere"),
         };
         out.push(
-            Finding::new(
-                RULE.id,
-                RULE.default_severity,
-                format!("`{}` {}", m.file_name, problem.describe()),
-            )
-            .path(&m.path)
-            .help(help),
+            Finding::of(&RULE, format!("`{}` {}", m.file_name, problem.describe()))
+                .path(&m.path)
+                .help(help),
         );
     }
 }

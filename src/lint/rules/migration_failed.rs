@@ -35,18 +35,14 @@ CREATE INDEX IF NOT EXISTS users_nickname ON users(nickname);
 };
 
 /// The failure of one step (`error.path/line/column` say where).
-pub fn check(error: &Location, replay: bool) -> Finding {
+pub fn finding(error: &Location, replay: bool) -> Finding {
     let what = if replay {
         "fails when the chain is replayed on an empty database"
     } else {
         "fails in the dry run"
     };
-    let mut f = Finding::new(
-        RULE.id,
-        RULE.default_severity,
-        format!("this migration {what}: {}", error.message),
-    )
-    .help("fix the statement; the migrations after it were not run (skipped)");
+    let mut f = Finding::of(&RULE, format!("this migration {what}: {}", error.message))
+        .help("fix the statement; the migrations after it were not run (skipped)");
     f.path = error.path.clone();
     f.line = error.line;
     f.column = error.column.or(error.line.map(|_| 1));
@@ -65,7 +61,7 @@ pub fn consistency(check: &str, problems: &[String], source: &str) -> Finding {
     if more > 0 {
         msg.push_str(&format!("; and {more} more"));
     }
-    Finding::new(RULE.id, RULE.default_severity, msg).help(
+    Finding::of(&RULE, msg).help(
         "the migrations leave the database inconsistent (for foreign keys: rows whose parent is gone); fix the data in a migration before the schema change",
     )
 }
@@ -82,7 +78,7 @@ mod tests {
             line: Some(3),
             column: Some(1),
         };
-        let f = check(&e, false);
+        let f = finding(&e, false);
         assert_eq!(f.rule, "migration-failed");
         assert_eq!((f.line, f.column), (Some(3), Some(1)));
         assert!(f.message.contains("no such column: nickname"));

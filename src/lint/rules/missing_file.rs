@@ -34,9 +34,8 @@ pub fn check(plan: &Plan<'_>, database: &str) -> Vec<Finding> {
                 .and_then(|r| r.description.as_deref())
                 .map(|d| format!(" ({d})"))
                 .unwrap_or_default();
-            Finding::new(
-                RULE.id,
-                RULE.default_severity,
+            Finding::of(
+                &RULE,
                 format!(
                     "{database} records version {}{desc}, but no migration file has that version",
                     e.version

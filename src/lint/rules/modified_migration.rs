@@ -37,11 +37,8 @@ ALTER TABLE audit_log ADD COLUMN actor TEXT;
 
 /// `diff` is the unified diff base → working tree; `first_line` the first changed line of
 /// the working-tree file.
-pub fn check(m: &Migration, base_label: &str, diff: String, first_line: usize) -> Finding {
-    let mut f = Finding::new(
-        RULE.id,
-        RULE.default_severity,
-        format!(
+pub fn finding(m: &Migration, base_label: &str, diff: String, first_line: usize) -> Finding {
+    let mut f = Finding::of(&RULE, format!(
             "{} is already on {base_label} and was edited; databases that applied it will not see the change",
             m.file_name
         ),

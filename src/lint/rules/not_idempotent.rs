@@ -38,11 +38,8 @@ and use `CREATE ... IF NOT EXISTS` / `DROP ... IF EXISTS` in SQL migrations.
 };
 
 /// `line`/`column`: where the second run failed, when it did.
-pub fn check(m: &Migration, reason: &str, at: Option<(usize, usize)>) -> Finding {
-    let mut f = Finding::new(
-        RULE.id,
-        RULE.default_severity,
-        format!("{} cannot run twice: {reason}", m.file_name),
+pub fn finding(m: &Migration, reason: &str, at: Option<(usize, usize)>) -> Finding {
+    let mut f = Finding::of(&RULE, format!("{} cannot run twice: {reason}", m.file_name),
     )
     .path(&m.path)
     .help(match m.kind {
@@ -66,7 +63,7 @@ mod tests {
             "m",
             [("002_email.sql", b"ALTER TABLE u ADD COLUMN e;\n".as_slice())],
         );
-        let f = check(
+        let f = finding(
             &d.migrations[0],
             "the second run fails: duplicate column name: e",
             Some((1, 1)),

@@ -30,10 +30,9 @@ Give it the next free number (`schemagate generate NAME --base main` picks it, o
 "#,
 };
 
-pub fn check(m: &Migration, newest: &Version, base_label: &str) -> Finding {
-    Finding::new(
-        RULE.id,
-        RULE.default_severity,
+pub fn finding(m: &Migration, newest: &Version, base_label: &str) -> Finding {
+    Finding::of(
+        &RULE,
         format!(
             "{} is new, but its version {} is not above {}, the newest on {base_label}",
             m.file_name, m.version, newest

@@ -34,10 +34,7 @@ pub fn check(plan: &Plan<'_>) -> Vec<Finding> {
     plan.out_of_order
         .iter()
         .map(|m| {
-            Finding::new(
-                RULE.id,
-                RULE.default_severity,
-                format!(
+            Finding::of(&RULE, format!(
                     "{} is pending but numbered below the newest applied version {newest}; it will run after migrations numbered above it",
                     m.path
                 ),

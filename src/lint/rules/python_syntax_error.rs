@@ -37,9 +37,8 @@ pub fn check(m: &Migration, py: &PyFile, out: &mut Vec<Finding>) -> bool {
     let Some(e) = &py.error else {
         return false;
     };
-    let mut f = Finding::new(
-        RULE.id,
-        RULE.default_severity,
+    let mut f = Finding::of(
+        &RULE,
         format!("Python cannot compile this migration: {}", e.message),
     )
     .path(&m.path)

@@ -36,7 +36,7 @@ def upgrade(conn):
 
 pub fn check(m: &Migration, py: &PyFile, out: &mut Vec<Finding>) {
     let finding = |msg: String, line: usize, col: usize, help: String| {
-        Finding::new(RULE.id, RULE.default_severity, msg)
+        Finding::of(&RULE, msg)
             .path(&m.path)
             .at(line, col)
             .help(help)

@@ -29,10 +29,7 @@ pub fn check(plan: &Plan<'_>) -> Vec<Finding> {
     plan.renamed_applied
         .iter()
         .map(|r| {
-            Finding::new(
-                RULE.id,
-                RULE.default_severity,
-                format!(
+            Finding::of(&RULE, format!(
                     "{} is pending, but its content was already applied as version {}; applying it would run it twice",
                     r.migration.path, r.row.version
                 ),

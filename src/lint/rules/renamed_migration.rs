@@ -31,16 +31,13 @@ recorded the old number, move its history row with `schemagate rekey OLD NEW`.
 "#,
 };
 
-pub fn check(old: &Migration, new: &Migration, base_label: &str, identical: bool) -> Finding {
+pub fn finding(old: &Migration, new: &Migration, base_label: &str, identical: bool) -> Finding {
     let how = if identical {
         "with the same content"
     } else {
         "with nearly the same content"
     };
-    Finding::new(
-        RULE.id,
-        RULE.default_severity,
-        format!(
+    Finding::of(&RULE, format!(
             "{} on {base_label} was renamed: {} → {} ({how}); databases that applied version {} would run it again as {}",
             old.file_name, old.file_name, new.file_name, old.version, new.version
         ),

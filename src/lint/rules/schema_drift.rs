@@ -33,7 +33,7 @@ changed by hand, capture the change in a new migration.
 };
 
 /// `by`: the migration that created or last changed the object in the replay.
-pub fn check(drift: &Drift, by: Option<&str>, database: &str) -> Finding {
+pub fn finding(drift: &Drift, by: Option<&str>, database: &str) -> Finding {
     let o = drift.object();
     let label = o.label();
     let (msg, help) = match drift {
@@ -74,7 +74,7 @@ pub fn check(drift: &Drift, by: Option<&str>, database: &str) -> Finding {
             )
         }
     };
-    let mut f = Finding::new(RULE.id, RULE.default_severity, msg).help(help);
+    let mut f = Finding::of(&RULE, msg).help(help);
     if let Some(m) = by {
         f = f.path(m);
     }
@@ -94,7 +94,7 @@ mod tests {
             table: "audit_log".into(),
             lines: vec![],
         };
-        let f = check(
+        let f = finding(
             &Drift::Missing(o),
             Some("migrations/003_audit.sql"),
             "app.db",

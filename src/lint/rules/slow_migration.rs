@@ -33,10 +33,7 @@ pub const DEFAULT_THRESHOLD_MS: u64 = 5000;
 
 pub fn check(m: &Migration, duration_ms: f64, threshold_ms: u64) -> Option<Finding> {
     (duration_ms > threshold_ms as f64).then(|| {
-        Finding::new(
-            RULE.id,
-            RULE.default_severity,
-            format!(
+        Finding::of(&RULE, format!(
                 "{} took {:.0} ms in the dry run (threshold {threshold_ms} ms); the application cannot write while it runs",
                 m.file_name, duration_ms
             ),

@@ -40,10 +40,7 @@ pub fn check(plan: &Plan<'_>) -> Vec<Finding> {
                 .map(|c| format!("`{c}`"))
                 .unwrap_or_else(|| "NULL".into());
             Some(
-                Finding::new(
-                    RULE.id,
-                    RULE.default_severity,
-                    format!(
+                Finding::of(&RULE, format!(
                         "{} is recorded as applied with checksum {stored}, so its content cannot be verified",
                         m.path
                     ),

@@ -45,9 +45,8 @@ pub fn check(d: &Discovery, dir: &str, out: &mut Vec<Finding>) {
             None => "name it `NNN_description.sql` if it is a migration, or move it out of the migrations folder".to_string(),
         };
         out.push(
-            Finding::new(
-                RULE.id,
-                RULE.default_severity,
+            Finding::of(
+                &RULE,
                 format!("`{name}` is not named like a migration, so it is never applied"),
             )
             .path(join_display(dir, name))

@@ -74,10 +74,7 @@ pub fn check(d: &Discovery, out: &mut Vec<Finding>) {
             .unwrap_or_else(|| v.to_string());
         let renamed = format!("{padded}{}", &m.file_name[w..]);
         out.push(
-            Finding::new(
-                RULE.id,
-                RULE.default_severity,
-                format!(
+            Finding::of(&RULE, format!(
                     "version `{v}` has {w} digit(s) while the other migrations use {width}"
                 ),
             )
