@@ -73,7 +73,7 @@ pub struct Options {
 
 /// The result of a dry run.
 #[derive(Debug)]
-pub struct Outcome {
+pub struct DryRunResult {
     pub dry_run: DryRun,
     pub findings: Vec<Finding>,
     /// The scratch database, when kept (`--keep-scratch`).
@@ -179,7 +179,7 @@ pub fn run(
     steps: &[&Migration],
     opts: &Options,
     exec: &dyn Executor,
-) -> anyhow::Result<Outcome> {
+) -> anyhow::Result<DryRunResult> {
     let scratch = make_scratch(source, opts.busy_timeout)?;
     let conn = Connection::open(&scratch.path).context("cannot open the scratch database")?;
     // Configured as the executor's connection: the second run must behave as the first.
@@ -189,7 +189,7 @@ pub fn run(
         Source::Empty => "empty".to_string(),
         Source::Copy(p) => p.display().to_string(),
     };
-    let mut out = Outcome {
+    let mut out = DryRunResult {
         dry_run: DryRun {
             source: source_label.clone(),
             steps: Vec::new(),

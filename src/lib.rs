@@ -1,11 +1,26 @@
 //! schemagate: guards SQLite schema migrations in CI and at deploy time.
 //!
-//! The pure core (no file, database or network access): [`migration`] (names, versions,
-//! discovery), [`checksum`], [`sql`] (splitting and tokens), [`plan`], [`lint`] and
-//! [`report`] (model and renderers). The shell does the I/O: [`fsio`], the database
-//! ([`db`], [`history`], [`lock`], [`backup`], [`apply`]), Python, git and GitHub modules.
-//! [`cli`] and [`commands`] are a thin layer on top; [`auto_migrate`] is the one-call API
-//! for Rust applications.
+//! Three layers; each imports only from the ones below it (`layers.rs` tests the core).
+//!
+//! **Core** (pure: no file, database, process or network access):
+//! - [`name`]: versions, kinds, what a file name says; [`migration`]: migrations and
+//!   discovery over `(file name, bytes)`; [`checksum`]: legacy MD5, SHA-256, skeletons.
+//! - [`sql`]: splitting, tokens, statement kinds; [`schema`]: the normalised schema model,
+//!   its diff and comparison.
+//! - [`plan`]: files against history rows, the one plan every command reads.
+//! - [`config`]: the `schemagate.toml` model.
+//! - [`lint`]: the rules (one per file) and the engine; [`base`]: the base-branch
+//!   comparison; [`renumber`] and [`generate`]: plans for renaming and new files.
+//! - [`report`]: the report model and its renderers (text, json, sarif, github, comment).
+//!
+//! **Shell** (I/O): [`fsio`] (folder, config file, atomic writes), the database ([`db`],
+//! [`introspect`], [`history`], [`audit`], [`lock`], [`backup`]), applying ([`apply`]:
+//! the step executor and the `migrate` run; [`dryrun`]: scratch databases), Python
+//! ([`python`]), [`git`] and [`github`]. [`api`] is the one-call API for Rust
+//! applications ([`auto_migrate`]).
+//!
+//! **CLI**: [`cli`] resolves flags into one validated context; [`commands`] has one thin
+//! file per subcommand that parses, calls the library and renders.
 
 pub mod api;
 pub mod apply;
@@ -24,6 +39,8 @@ pub mod git;
 pub mod github;
 pub mod history;
 pub mod introspect;
+#[cfg(test)]
+mod layers;
 pub mod lint;
 pub mod lock;
 pub mod migration;
