@@ -2,12 +2,10 @@
 //! schema, and the sticky comment against a loopback server that answers like GitHub's
 //! REST API (wiremock), reached through the real octocrab client.
 
-mod common;
-
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use common::{copy_examples, schemagate};
+use crate::common::{copy_examples, schemagate};
 use schemagate::github::{self, GithubEnv, PublishOptions};
 use schemagate::report::github::RepoPaths;
 use schemagate::report::{DryRun, FailOn, Finding, Report, Severity, Step, StepStatus, comment};
@@ -249,7 +247,11 @@ fn an_unwritable_summary_file_is_an_error_that_names_it() {
 
 #[test]
 fn sarif_validates_against_the_official_schema() {
-    let schema: Value = serde_json::from_str(include_str!("data/sarif-schema-2.1.0.json")).unwrap();
+    let schema: Value = serde_json::from_str(include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/sarif-schema-2.1.0.json"
+    )))
+    .unwrap();
     assert_eq!(
         schema["id"],
         "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -786,7 +788,11 @@ fn check_sarif_file_validates_against_the_official_schema() {
         .args(["check", "--no-github", "--sarif-file", "out.sarif"])
         .output()
         .unwrap();
-    let schema: Value = serde_json::from_str(include_str!("data/sarif-schema-2.1.0.json")).unwrap();
+    let schema: Value = serde_json::from_str(include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/sarif-schema-2.1.0.json"
+    )))
+    .unwrap();
     let validator = jsonschema::options()
         .should_validate_formats(true)
         .build(&schema)

@@ -1,14 +1,12 @@
 //! Faults: concurrent migrators, `kill -9` at random moments and at fixed points, backups
 //! under a live WAL writer, and bad input (exit 2, a clear message, nothing modified).
 
-mod common;
-
 use std::fs;
 use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::{Duration, SystemTime};
 
-use common::{Project, integrity_ok, json, output};
+use crate::common::{self, Project, integrity_ok, json, output};
 use rusqlite::Connection;
 
 const BIG_ROWS: i64 = 300_000;

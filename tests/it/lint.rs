@@ -1,11 +1,9 @@
 //! `schemagate lint` and `schemagate rule`, run as the real binary on folders in temp dirs.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
+use crate::common::{self, git, schemagate};
 use assert_cmd::Command;
-use common::{git, schemagate};
 use serde_json::Value;
 
 /// The shared temp project with a by-value builder, as these tests chain it.

@@ -2,12 +2,10 @@
 //! and the audit trail. Real SQLite files, real python3, real git repositories in temp
 //! dirs, the real binary.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
+use crate::common::{self, git, query_strings, schemagate};
 use assert_cmd::Command;
-use common::{git, query_strings, schemagate};
 use rusqlite::Connection;
 use sha2::{Digest, Sha256};
 

@@ -1,6 +1,5 @@
 //! Shared helpers of the applier's integration tests: a temp project with a migrations
 //! folder, the real binary, the real database, and the legacy manager fixture.
-#![allow(dead_code)]
 
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -1,9 +1,7 @@
 //! `migrate` through the real binary: fresh databases, ordering, atomic failures, Python
 //! migrations, refusals and the JSON result.
 
-mod common;
-
-use common::{Project, integrity_ok, json, output};
+use crate::common::{self, Project, integrity_ok, json, output};
 use predicates::str::contains;
 
 fn is_sha256(s: &str) -> bool {

@@ -1,11 +1,9 @@
 //! `generate` and `init`, run through the real binary in temp dirs.
 
-mod common;
-
 use std::fs;
 use std::path::Path;
 
-use common::{Project, git, legacy_db, schemagate};
+use crate::common::{Project, git, legacy_db, schemagate};
 use predicates::str::contains;
 
 fn project(files: &[(&str, &str)]) -> Project {
