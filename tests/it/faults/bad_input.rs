@@ -72,11 +72,7 @@ fn an_unwritable_backup_folder_is_exit_2_applies_nothing_and_leaves_no_partial_f
     assert!(out.contains("backup"), "{out}");
     assert!(out.contains("nothing was applied"), "{out}");
     assert_eq!(p.versions(), ["001"]);
-    let names: Vec<String> = fs::read_dir(p.db().parent().unwrap())
-        .unwrap()
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
+    let names = p.data_dir_names();
     assert!(
         names
             .iter()

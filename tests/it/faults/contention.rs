@@ -8,7 +8,7 @@ use std::time::Duration;
 use rusqlite::Connection;
 
 use super::{assert_boundary, log_rows, slow_project, wait_for};
-use crate::common::{self, Project, integrity_ok, json, output};
+use crate::common::{self, Project, integrity_ok, json, output, stdout_and_stderr};
 
 #[test]
 fn six_migrators_started_together_apply_each_migration_exactly_once() {
@@ -24,12 +24,7 @@ fn six_migrators_started_together_apply_each_migration_exactly_once() {
         .collect();
     for c in children {
         let out = c.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.status.success(), "{}", stdout_and_stderr(&out));
     }
     assert_eq!(p.versions(), ["001", "002", "003", "004"]);
     assert_eq!(log_rows(&p.open()), ["001", "002", "003", "004"]);

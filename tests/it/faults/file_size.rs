@@ -2,31 +2,19 @@
 //! (an ignored signal stays ignored across exec), so writes past the limit fail cleanly.
 
 use std::fs;
+use std::process::Command;
 
 use super::no_panic;
-use crate::common::{self, Project, integrity_ok};
+use crate::common::{self, Project, bin, integrity_ok, stdout_and_stderr};
 
 /// `schemagate <args> --db data/app.db` under `ulimit -f <kib>`.
 fn run_with_file_limit(p: &Project, kib: u64, args: &[&str]) -> (Option<i32>, String) {
-    let out = std::process::Command::new("bash")
-        .arg("-c")
+    let mut bash = Command::new("bash");
+    bash.arg("-c")
         .arg(format!("trap '' XFSZ; ulimit -f {kib}; exec \"$0\" \"$@\""))
-        .arg(assert_cmd::cargo::cargo_bin("schemagate"))
-        .args(args)
-        .args(["--db", "data/app.db"])
-        .current_dir(p.path())
-        .env_remove("SCHEMAGATE_ENV")
-        .env_remove("SCHEMAGATE_PYTHON")
-        .env_remove("SCHEMAGATE_TEST_FAILPOINT")
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.code(), text)
+        .arg(bin());
+    let out = p.std_cmd_of(bash, args).output().unwrap();
+    (out.status.code(), stdout_and_stderr(&out))
 }
 
 /// A database of about 1 MiB at `001`.

@@ -8,7 +8,24 @@ use std::process::Stdio;
 use std::time::{Duration, SystemTime};
 
 use super::{assert_boundary, slow_project, wait_for};
-use crate::common::{self, Project, integrity_ok, output};
+use crate::common::{self, Project, integrity_ok, output, stdout_and_stderr};
+
+/// Runs `migrate` until it reaches `failpoint` (where the binary writes the marker file),
+/// then kills it with SIGKILL.
+fn kill_9_at(p: &Project, failpoint: &str) {
+    let marker = p.path().join("marker");
+    let mut child = p
+        .std_cmd(&["migrate"])
+        .env("SCHEMAGATE_TEST_FAILPOINT", failpoint)
+        .env("SCHEMAGATE_TEST_MARKER", &marker)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for(&marker, &mut child);
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
 
 #[test]
 fn kill_9_at_random_moments_leaves_a_migration_boundary_and_the_next_run_completes() {
@@ -42,18 +59,7 @@ fn kill_9_at_random_moments_leaves_a_migration_boundary_and_the_next_run_complet
 fn kill_9_at_fixed_points_leaves_a_migration_boundary() {
     for point in ["before_commit:002", "after_commit:002", "before_commit:004"] {
         let p = slow_project();
-        let marker = p.path().join("marker");
-        let mut child = p
-            .std_cmd(&["migrate"])
-            .env("SCHEMAGATE_TEST_FAILPOINT", point)
-            .env("SCHEMAGATE_TEST_MARKER", &marker)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        wait_for(&marker, &mut child);
-        child.kill().unwrap();
-        child.wait().unwrap();
+        kill_9_at(&p, point);
         if point == "before_commit:002" {
             // A hot journal: a read-only command cannot replay it and says so, touching nothing.
             let journal = p.path().join("data/app.db-journal");
@@ -81,27 +87,12 @@ fn kill_9_at_fixed_points_leaves_a_migration_boundary() {
 #[test]
 fn kill_9_while_creating_the_database_leaves_no_file_and_the_next_run_creates_it() {
     let p = slow_project();
-    let marker = p.path().join("marker");
-    let mut child = p
-        .std_cmd(&["migrate"])
-        .env("SCHEMAGATE_TEST_FAILPOINT", "creating_database")
-        .env("SCHEMAGATE_TEST_MARKER", &marker)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_for(&marker, &mut child);
-    child.kill().unwrap();
-    child.wait().unwrap();
+    kill_9_at(&p, "creating_database");
     assert!(!p.db().exists(), "no database file before it is complete");
     p.run(&["migrate", "--lock-timeout", "0"]).success();
     assert_boundary(&p);
     assert_eq!(p.versions(), ["001", "002", "003", "004"]);
-    let names: Vec<String> = fs::read_dir(p.db().parent().unwrap())
-        .unwrap()
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
+    let names = p.data_dir_names();
     assert!(
         names.iter().all(|n| !n.starts_with('.')),
         "the dead run's temporary file is cleaned up: {names:?}"
@@ -116,18 +107,7 @@ fn kill_9_during_the_backup_leaves_no_backup_and_nothing_applied() {
     p.remove("004_last.sql");
     p.run(&["migrate"]).success();
     p.file("002_next.sql", "INSERT INTO log VALUES ('002');\n");
-    let marker = p.path().join("marker");
-    let mut child = p
-        .std_cmd(&["migrate"])
-        .env("SCHEMAGATE_TEST_FAILPOINT", "backup_written")
-        .env("SCHEMAGATE_TEST_MARKER", &marker)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_for(&marker, &mut child);
-    child.kill().unwrap();
-    child.wait().unwrap();
+    kill_9_at(&p, "backup_written");
     assert!(p.backup_files().is_empty(), "{:?}", p.backup_files());
     assert_eq!(p.versions(), ["001"]);
     // The next run removes the dead run's temporary file and makes a real backup.
@@ -158,11 +138,7 @@ fn sigterm_stops_at_a_migration_boundary_and_says_so() {
     // SAFETY: signalling our own child by pid.
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
     let out = child.wait_with_output().unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = stdout_and_stderr(&out);
     assert_eq!(out.status.code(), Some(2), "{text}");
     assert!(text.contains("interrupted by a signal"), "{text}");
     assert_boundary(&p);

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::Stdio;
 
 use super::no_panic;
-use crate::common::Project;
+use crate::common::{Project, bin, stdout_and_stderr};
 
 fn set_mode(path: &Path, mode: u32) {
     use std::os::unix::fs::PermissionsExt;
@@ -18,8 +18,7 @@ fn set_mode(path: &Path, mode: u32) {
 fn unprivileged(p: &Project, args: &[&str]) -> (Option<i32>, String) {
     // SAFETY: geteuid has no preconditions.
     let root = unsafe { libc::geteuid() } == 0;
-    let bin = assert_cmd::cargo::cargo_bin("schemagate");
-    let mut cmd = if root {
+    let wrapper = if root {
         // Every folder above the project must be searchable by nobody.
         set_mode(p.path(), 0o755);
         for dir in p.path().ancestors().skip(1) {
@@ -33,26 +32,16 @@ fn unprivileged(p: &Project, args: &[&str]) -> (Option<i32>, String) {
         }
         let mut c = std::process::Command::new("setpriv");
         c.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"])
-            .arg(&bin);
+            .arg(bin());
         c
     } else {
-        std::process::Command::new(&bin)
+        std::process::Command::new(bin())
     };
-    cmd.current_dir(p.path())
-        .args(args)
-        .args(["--db", "data/app.db"])
-        .env_remove("SCHEMAGATE_ENV")
-        .env_remove("SCHEMAGATE_PYTHON")
-        .env_remove("SCHEMAGATE_TEST_FAILPOINT")
-        .env("NO_COLOR", "1");
-    let out = cmd
+    let out = p
+        .std_cmd_of(wrapper, args)
         .output()
         .expect("cannot run the binary (setpriv missing?)");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = stdout_and_stderr(&out);
     if root {
         assert!(
             !text.contains("setpriv:"),
@@ -98,16 +87,6 @@ fn project_for_permissions() -> (Project, Vec<u8>) {
     (p, bytes)
 }
 
-fn data_dir_names(p: &Project) -> Vec<String> {
-    let mut names: Vec<String> = fs::read_dir(p.path().join("data"))
-        .unwrap()
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
-}
-
 #[test]
 fn a_read_only_database_is_exit_2_with_no_backup_and_nothing_changed() {
     let (p, bytes) = project_for_permissions();
@@ -118,7 +97,7 @@ fn a_read_only_database_is_exit_2_with_no_backup_and_nothing_changed() {
     assert!(out.contains("read-only"), "{out}");
     assert!(out.contains("data/app.db"), "{out}");
     assert_eq!(fs::read(p.db()).unwrap(), bytes);
-    assert_eq!(data_dir_names(&p), ["app.db", "app.db.migrate.lock"]);
+    assert_eq!(p.data_dir_names(), ["app.db", "app.db.migrate.lock"]);
     set_mode(&p.db(), 0o644);
     assert_eq!(p.versions(), ["001"]);
 }
@@ -142,6 +121,6 @@ fn a_read_only_database_folder_is_exit_2_naming_the_journal_and_nothing_changed(
         assert!(!out.contains("backup folder"), "{out}");
     }
     assert_eq!(fs::read(p.db()).unwrap(), bytes);
-    assert_eq!(data_dir_names(&p), ["app.db", "app.db.migrate.lock"]);
+    assert_eq!(p.data_dir_names(), ["app.db", "app.db.migrate.lock"]);
     assert_eq!(p.versions(), ["001"]);
 }

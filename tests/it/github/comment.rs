@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate, matchers};
 
 use super::{TOKEN, env_in, project, report};
-use crate::common::schemagate;
+use crate::common::{schemagate, stdout_and_stderr};
 
 // ---------------------------------------------------------------------------------------
 // A loopback GitHub: issue comments kept in memory, listed with GitHub's pagination (Link
@@ -435,11 +435,7 @@ fn check_comment_creates_then_updates_one_comment() {
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(code), "{out:?}");
-        let all = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let all = stdout_and_stderr(&out);
         assert!(!all.contains(TOKEN));
     }
     let st = gh.state.lock().unwrap();

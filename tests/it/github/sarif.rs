@@ -8,8 +8,9 @@ use serde_json::{Value, json};
 use super::{project, report};
 use crate::common::schemagate;
 
-#[test]
-fn sarif_validates_against_the_official_schema() {
+/// A validator (formats included) of the official SARIF 2.1.0 schema, the OASIS errata 01
+/// copy kept in `tests/data`.
+fn official_validator() -> jsonschema::Validator {
     let schema: Value = serde_json::from_str(include_str!(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/data/sarif-schema-2.1.0.json"
@@ -19,10 +20,15 @@ fn sarif_validates_against_the_official_schema() {
         schema["id"],
         "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
     );
-    let validator = jsonschema::options()
+    jsonschema::options()
         .should_validate_formats(true)
         .build(&schema)
-        .unwrap();
+        .unwrap()
+}
+
+#[test]
+fn sarif_validates_against_the_official_schema() {
+    let validator = official_validator();
     let mut r = report();
     // A finding without a file, one whose file name needs percent-encoding, and a rule
     // that is not registered.
@@ -81,15 +87,7 @@ fn check_sarif_file_validates_against_the_official_schema() {
         .args(["check", "--no-github", "--sarif-file", "out.sarif"])
         .output()
         .unwrap();
-    let schema: Value = serde_json::from_str(include_str!(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/data/sarif-schema-2.1.0.json"
-    )))
-    .unwrap();
-    let validator = jsonschema::options()
-        .should_validate_formats(true)
-        .build(&schema)
-        .unwrap();
+    let validator = official_validator();
     let sarif: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("out.sarif")).unwrap()).unwrap();
     let errors: Vec<String> = validator
