@@ -4,8 +4,9 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::common::{LEGACY_HISTORY, Project, run_cmd, run_json, schemagate};
 use rusqlite::Connection;
+
+use crate::common::{LEGACY_HISTORY, Project, run_cmd, run_json, schemagate};
 
 /// A project with `migrations/` and an empty `data/`.
 fn project() -> Project {

@@ -3,8 +3,9 @@
 use std::fs;
 use std::path::Path;
 
-use crate::common::{Project, git, legacy_db, schemagate};
 use predicates::str::contains;
+
+use crate::common::{Project, git, legacy_db, schemagate};
 
 fn project(files: &[(&str, &str)]) -> Project {
     let p = Project::new();

@@ -6,10 +6,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::common::legacy_db;
 use rusqlite::Connection;
 use schemagate::migration::{Migration, parse_file_name};
 use schemagate::python::{self, Direction, Error, Job, Outcome, RecordStatement};
+
+use crate::common::legacy_db;
 
 /// The application's own table and row, created beside the legacy history table.
 const SCHEMA: &str = "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);

@@ -2,8 +2,9 @@
 
 use std::path::PathBuf;
 
-use crate::common::{Project, findings, legacy_db, run_json, schemagate};
 use rusqlite::Connection;
+
+use crate::common::{Project, findings, legacy_db, run_json, schemagate};
 
 const FILES: &[(&str, &str)] = &[
     (

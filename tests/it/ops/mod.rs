@@ -10,10 +10,11 @@ mod rollback;
 
 use std::path::{Path, PathBuf};
 
-use crate::common::{self, git, query_strings, schemagate};
 use assert_cmd::Command;
 use rusqlite::Connection;
 use sha2::{Digest, Sha256};
+
+use crate::common::{self, git, query_strings, schemagate};
 
 /// The shared temp project, with the operations' own fixtures on top.
 struct Project(common::Project);
