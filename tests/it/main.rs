@@ -1,11 +1,13 @@
-//! The integration tests, in one binary: each module was a test binary of its own, and
-//! each of those linked the whole crate graph (octocrab and tokio included) again.
+//! The integration tests, in one binary (the way ripgrep keeps them): there were fourteen,
+//! and each linked the whole crate graph (octocrab, tokio, wiremock) again.
 //!
-//! Every test runs the real binary, real SQLite files in a fresh temp dir
-//! ([`common::Project`] or a `tempfile::tempdir()`), real `python3` and real `git`.
-//! A test that pins a bug that once happened says so in its doc comment.
+//! Every test starts from a fresh temp dir ([`common::Project`], or a `tempfile::tempdir()`
+//! with [`common::schemagate`]) and runs the real binary on real SQLite files, with real
+//! `python3` and real `git`. A test that pins a bug that once happened says what happened
+//! in its doc comment.
 //!
-//! One module a topic; `cargo test --test it <module>::` runs one of them.
+//! One module a topic, with submodules where a topic holds more than one idea;
+//! `cargo test --test it faults::` runs one of them.
 
 mod common;
 
