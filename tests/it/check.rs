@@ -1,9 +1,7 @@
 //! `schemagate check`: lint + base comparison + replay from empty + dry run on a copy, in
 //! one report and one exit code.
 
-mod common;
-
-use common::{Project, findings, run_json, schemagate};
+use crate::common::{Project, findings, run_json, schemagate};
 
 fn check(p: &Project, args: &[&str]) -> (i32, serde_json::Value, String) {
     run_json(

@@ -4,11 +4,9 @@
 //! Regenerate after changing the report model:
 //! `SCHEMAGATE_UPDATE_SCHEMA=1 cargo test --test report_schema`
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
-use common::{Project, run_json, schemagate};
+use crate::common::{Project, run_json, schemagate};
 
 fn schema_path() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/report-v1.json")

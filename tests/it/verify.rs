@@ -1,11 +1,10 @@
 //! `schemagate verify`: the real schema against a replay of the recorded migrations.
 
-mod common;
-
 use std::path::PathBuf;
 
-use common::{Project, findings, legacy_db, run_json, schemagate};
 use rusqlite::Connection;
+
+use crate::common::{Project, findings, legacy_db, run_json, schemagate};
 
 const FILES: &[(&str, &str)] = &[
     (

@@ -1,10 +1,9 @@
 //! `migrate` through the real binary: fresh databases, ordering, atomic failures, Python
 //! migrations, refusals and the JSON result.
 
-mod common;
-
-use common::{Project, integrity_ok, json, output};
 use predicates::str::contains;
+
+use crate::common::{self, Project, integrity_ok, json, output};
 
 fn is_sha256(s: &str) -> bool {
     s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())

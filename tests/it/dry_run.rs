@@ -1,13 +1,12 @@
 //! `schemagate dry-run`: scratch copies, step reports, failures, and a source that never
 //! changes.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use common::{LEGACY_HISTORY, Project, run_cmd, run_json, schemagate};
 use rusqlite::Connection;
+
+use crate::common::{LEGACY_HISTORY, Project, run_cmd, run_json, schemagate};
 
 /// A project with `migrations/` and an empty `data/`.
 fn project() -> Project {

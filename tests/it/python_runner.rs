@@ -2,16 +2,15 @@
 //! parent, crashes, output handling and locks. The migrate command is not in this file's
 //! scope; where a parent process is needed, this test binary re-invokes itself.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::legacy_db;
 use rusqlite::Connection;
 use schemagate::migration::{Migration, parse_file_name};
 use schemagate::python::{self, Direction, Error, Job, Outcome, RecordStatement};
+
+use crate::common::legacy_db;
 
 /// The application's own table and row, created beside the legacy history table.
 const SCHEMA: &str = "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);
@@ -256,8 +255,11 @@ fn parent_process_for_kill_test() {
 #[test]
 fn killed_parent_takes_the_runner_down_and_nothing_is_committed() {
     let f = Fixture::new();
+    // The harness knows the test by its path below the crate root (`it::`).
+    let (_, module) = module_path!().split_once("::").unwrap();
+    let test = format!("{module}::parent_process_for_kill_test");
     let mut parent = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "parent_process_for_kill_test", "--nocapture"])
+        .args(["--exact", &test, "--nocapture"])
         .env(PARENT_DIR_VAR, &f.dir)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())

@@ -1,6 +1,6 @@
-//! Shared helpers of the applier's integration tests: a temp project with a migrations
-//! folder, the real binary, the real database, and the legacy manager fixture.
-#![allow(dead_code)]
+//! Shared helpers of the integration tests: a fresh temp project with a migrations folder
+//! ([`Project`]), the real binary with a clean environment ([`schemagate`]), the real
+//! database, real `git`, and the legacy manager fixture.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -33,12 +33,7 @@ impl Project {
     /// A project holding a copy of the repository's example migrations.
     pub fn with_examples() -> Project {
         let p = Project::new();
-        for entry in fs::read_dir(examples_dir()).unwrap() {
-            let entry = entry.unwrap();
-            if entry.path().is_file() {
-                fs::copy(entry.path(), p.migrations().join(entry.file_name())).unwrap();
-            }
-        }
+        copy_examples(&p.migrations());
         p
     }
 
@@ -76,14 +71,7 @@ impl Project {
 
     /// `schemagate` run in the project folder, with a clean environment.
     pub fn cmd(&self) -> Command {
-        let mut cmd = Command::cargo_bin("schemagate").unwrap();
-        cmd.current_dir(self.path())
-            .env_remove("SCHEMAGATE_ENV")
-            .env_remove("SCHEMAGATE_PYTHON")
-            .env_remove("SCHEMAGATE_TEST_FAILPOINT")
-            .env_remove("GITHUB_ACTIONS")
-            .env("NO_COLOR", "1");
-        cmd
+        schemagate(self.path())
     }
 
     /// `schemagate <args> --db data/app.db`.
@@ -93,15 +81,18 @@ impl Project {
 
     /// The same as a plain `std::process::Command`, for tests that spawn and kill.
     pub fn std_cmd(&self, args: &[&str]) -> StdCommand {
-        let mut cmd = StdCommand::new(assert_cmd::cargo::cargo_bin("schemagate"));
-        cmd.current_dir(self.path())
+        self.std_cmd_of(StdCommand::new(bin()), args)
+    }
+
+    /// `program` (a wrapper that runs the binary, such as `setpriv` or `bash -c`) set up as
+    /// [`Project::std_cmd`] sets up the binary: clean environment, project folder,
+    /// `<args> --db data/app.db`.
+    pub fn std_cmd_of(&self, mut program: StdCommand, args: &[&str]) -> StdCommand {
+        clean_env(&mut program)
+            .current_dir(self.path())
             .args(args)
-            .args(["--db", "data/app.db"])
-            .env_remove("SCHEMAGATE_ENV")
-            .env_remove("SCHEMAGATE_PYTHON")
-            .env_remove("SCHEMAGATE_TEST_FAILPOINT")
-            .env("NO_COLOR", "1");
-        cmd
+            .args(["--db", "data/app.db"]);
+        program
     }
 
     /// A connection that waits out another process's commit (a reader without a busy
@@ -151,6 +142,17 @@ impl Project {
         );
     }
 
+    /// The names in the database's folder, sorted.
+    pub fn data_dir_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(self.db().parent().unwrap())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
     /// Backup files (not temporaries) in the default backup folder.
     pub fn backup_files(&self) -> Vec<PathBuf> {
         let Ok(entries) = fs::read_dir(self.backups()) else {
@@ -185,11 +187,15 @@ pub fn integrity_ok(conn: &Connection) -> bool {
 
 /// stdout and stderr of an assert, as one string (for message checks).
 pub fn output(a: &assert_cmd::assert::Assert) -> String {
-    let o = a.get_output();
+    stdout_and_stderr(a.get_output())
+}
+
+/// stdout and stderr of a finished command, as one string (for message checks).
+pub fn stdout_and_stderr(out: &std::process::Output) -> String {
     format!(
         "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
     )
 }
 
@@ -203,21 +209,31 @@ pub fn json(a: &assert_cmd::assert::Assert) -> serde_json::Value {
 }
 
 // ---------------------------------------------------------------------------------------
-// Helpers shared by the other integration-test files (each had its own copy before).
+// Helpers for tests that do not need a whole `Project`.
 
-/// `schemagate` run in `dir` with a clean environment: nothing from the `GITHUB_*`,
-/// `SCHEMAGATE_*` or `RUNNER_TEMP` of the machine running the tests reaches the binary
-/// (a CI runner sets them, and they change defaults), and no colour.
-pub fn schemagate(dir: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("schemagate").unwrap();
+/// The `schemagate` binary cargo built for these tests.
+pub fn bin() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_schemagate"))
+}
+
+/// A clean environment for the binary: nothing from the `GITHUB_*`, `SCHEMAGATE_*` or
+/// `RUNNER_TEMP` of the machine running the tests reaches it (a CI runner sets them, and
+/// they change defaults), and no colour.
+pub fn clean_env(cmd: &mut StdCommand) -> &mut StdCommand {
     for (k, _) in std::env::vars_os() {
         let k = k.to_string_lossy().into_owned();
         if k.starts_with("GITHUB_") || k.starts_with("SCHEMAGATE_") || k == "RUNNER_TEMP" {
             cmd.env_remove(k);
         }
     }
-    cmd.current_dir(dir).env("NO_COLOR", "1");
-    cmd
+    cmd.env("NO_COLOR", "1")
+}
+
+/// `schemagate` run in `dir` with a clean environment ([`clean_env`]).
+pub fn schemagate(dir: &Path) -> Command {
+    let mut cmd = StdCommand::new(bin());
+    clean_env(&mut cmd).current_dir(dir);
+    Command::from_std(cmd)
 }
 
 /// `(exit code, stdout, stderr)` of a finished command (-1 when killed by a signal).

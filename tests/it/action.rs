@@ -3,12 +3,10 @@
 //! inputs reach the shell only through `env:`, and actionlint on `action.yml` and the
 //! workflows.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::copy_examples;
+use crate::common::copy_examples;
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -1,10 +1,8 @@
 //! The base-branch comparison against real git repositories: `check --base REF`.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
-use common::{code_out_err, git, schemagate};
+use crate::common::{code_out_err, git, schemagate};
 
 struct Repo {
     _tmp: tempfile::TempDir,

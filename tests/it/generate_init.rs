@@ -1,12 +1,11 @@
 //! `generate` and `init`, run through the real binary in temp dirs.
 
-mod common;
-
 use std::fs;
 use std::path::Path;
 
-use common::{Project, git, legacy_db, schemagate};
 use predicates::str::contains;
+
+use crate::common::{Project, git, legacy_db, schemagate};
 
 fn project(files: &[(&str, &str)]) -> Project {
     let p = Project::new();

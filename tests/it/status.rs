@@ -1,9 +1,7 @@
 //! `status` and `pending` through the real binary, on databases written by the legacy
 //! manager and by schemagate, on missing databases and on several at once.
 
-mod common;
-
-use common::{Project, json, output};
+use crate::common::{Project, json, output};
 
 fn states(report: &serde_json::Value) -> Vec<(String, String)> {
     report["migrations"]

@@ -1,0 +1,27 @@
+//! The integration tests, in one binary (the way ripgrep keeps them): there were fourteen,
+//! and each linked the whole crate graph (octocrab, tokio, wiremock) again.
+//!
+//! Every test starts from a fresh temp dir ([`common::Project`], or a `tempfile::tempdir()`
+//! with [`common::schemagate`]) and runs the real binary on real SQLite files, with real
+//! `python3` and real `git`. A test that pins a bug that once happened says what happened
+//! in its doc comment.
+//!
+//! One module a topic, with submodules where a topic holds more than one idea;
+//! `cargo test --test it faults::` runs one of them.
+
+mod common;
+
+mod action;
+mod base;
+mod check;
+mod dry_run;
+mod faults;
+mod generate_init;
+mod github;
+mod lint;
+mod migrate;
+mod ops;
+mod python_runner;
+mod report_schema;
+mod status;
+mod verify;
