@@ -27,7 +27,7 @@ pub mod lint;
 pub mod lock;
 pub mod migration;
 pub mod plan;
-pub mod python;
+pub mod pyrunner;
 pub mod renumber;
 pub mod report;
 pub mod schema;

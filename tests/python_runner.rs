@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use common::legacy_db;
 use rusqlite::Connection;
 use schemagate::migration::{Migration, parse_file_name};
-use schemagate::python::{self, Direction, Error, Job, Outcome, RecordStatement};
+use schemagate::pyrunner::{self, Direction, Error, Job, Outcome, RecordStatement};
 
 /// The application's own table and row, created beside the legacy history table.
 const SCHEMA: &str = "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);
@@ -82,7 +82,7 @@ impl Fixture {
         let record = [record_row(&m)];
         let db = self.db();
         let env = [("MARKER".to_string(), self.marker().display().to_string())];
-        python::run(&Job {
+        pyrunner::run(&Job {
             python: &python(),
             db_path: &db,
             migration: &m,
