@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use common::legacy_db;
 use rusqlite::Connection;
 use schemagate::migration::{Migration, parse_file_name};
-use schemagate::pyrunner::{self, Direction, Error, Job, Outcome, RecordStatement};
+use schemagate::pyrunner::{self, Direction, Error, Job, RecordStatement, RunOutput};
 
 /// The application's own table and row, created beside the legacy history table.
 const SCHEMA: &str = "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);
@@ -77,7 +77,7 @@ impl Fixture {
         text: &str,
         timeout: Option<Duration>,
         busy: Duration,
-    ) -> Result<Outcome, Error> {
+    ) -> Result<RunOutput, Error> {
         let (m, path) = self.migration(name, text);
         let record = [record_row(&m)];
         let db = self.db();

@@ -12,7 +12,7 @@
 //! COMMIT). The runner's stdout carries JSON lines: `{"phase": "commit"}` just before
 //! COMMIT (a timeout then waits for the COMMIT rather than leave its outcome unknown) and
 //! the result, written last. The runner points the migration's own fd 1 and `sys.stdout`
-//! at stderr, which comes back here as [`Outcome::output`].
+//! at stderr, which comes back here as [`RunOutput::output`].
 //!
 //! The runner is started in its own process group so that a timeout kills it together with
 //! anything the migration spawned; the killed transaction is rolled back by SQLite (hot
@@ -94,8 +94,9 @@ pub struct Job<'a> {
     pub timeout: Option<Duration>,
 }
 
+/// What a successful run reports (the migration was committed when `job.commit`).
 #[derive(Clone, Debug)]
-pub struct Outcome {
+pub struct RunOutput {
     /// The module's `DESCRIPTION`, or "Python Migration NNN".
     pub description: String,
     pub duration: Duration,
@@ -215,12 +216,12 @@ struct RunnerResult {
 
 /// Runs the migration's `upgrade(conn)` or `downgrade(conn)` and the record statements in
 /// one transaction, committed only when all succeeded (and `job.commit`).
-pub fn run(job: &Job) -> Result<Outcome, Error> {
+pub fn run(job: &Job) -> Result<RunOutput, Error> {
     let started = Instant::now();
     let request = request_json(job)?;
     let grace = job.busy_timeout + Duration::from_secs(10);
     let (result, output) = execute(job.python, job.env, &request, job.timeout, grace)?;
-    Ok(Outcome {
+    Ok(RunOutput {
         description: result.description,
         duration: started.elapsed(),
         warnings: result.warnings,
@@ -587,7 +588,7 @@ mod tests {
             direction: Direction,
             commit: bool,
             env: &[(String, String)],
-        ) -> Result<Outcome, Error> {
+        ) -> Result<RunOutput, Error> {
             let (m, path) = self.write(name, text);
             let record = [record_row(&m)];
             run(&Job {
@@ -604,7 +605,7 @@ mod tests {
             })
         }
 
-        fn run(&self, name: &str, text: &str) -> Result<Outcome, Error> {
+        fn run(&self, name: &str, text: &str) -> Result<RunOutput, Error> {
             self.run_with(name, text, Direction::Upgrade, true, &[])
         }
 
@@ -642,7 +643,7 @@ mod tests {
         }
     }
 
-    fn failed(result: Result<Outcome, Error>) -> (String, Option<usize>, String) {
+    fn failed(result: Result<RunOutput, Error>) -> (String, Option<usize>, String) {
         match result {
             Err(Error::Failed {
                 message,
