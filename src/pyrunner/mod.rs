@@ -3,6 +3,7 @@
 //! ([`scan`]), both on one child-process [`supervisor`].
 
 pub mod runner;
+pub mod scan;
 pub mod supervisor;
 
 pub use runner::{
