@@ -3,7 +3,8 @@
 //! The pure core (no file, database or network access): [`migration`] (names, versions,
 //! discovery), [`checksum`], [`sql`] (splitting and tokens), [`plan`], [`lint`] and
 //! [`report`] (model and renderers). The shell does the I/O: [`fsio`], the database
-//! ([`db`], [`history`], [`lock`], [`backup`], [`apply`]), Python, git and GitHub modules.
+//! ([`db`], [`history`], [`lock`], [`backup`], [`apply`]), child interpreters ([`pyrunner`]:
+//! Python migrations, and the AST scan whose results [`lint`] reads), git and GitHub modules.
 //! [`cli`] and [`commands`] are a thin layer on top; [`auto_migrate`] is the one-call API
 //! for Rust applications.
 
