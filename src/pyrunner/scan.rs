@@ -131,13 +131,14 @@ mod tests {
     use super::*;
     use crate::migration::discover;
 
-    fn folder(files: &[(&str, &str)]) -> Discovery {
-        discover("m", files.iter().map(|(n, t)| (*n, t.as_bytes())))
+    /// A folder `m` of files named and written as given.
+    fn folder<const N: usize>(files: [(&str, &str); N]) -> Discovery {
+        discover("m", files.map(|(name, text)| (name, text.as_bytes())))
     }
 
     #[test]
     fn reads_python_migrations_and_starts_nothing_without_them() {
-        let d = folder(&[
+        let d = folder([
             ("001_a.sql", "CREATE TABLE t (x);"),
             (
                 "002_b.py",
@@ -149,13 +150,13 @@ mod tests {
         assert_eq!(file.function("upgrade").map(|f| f.line), Some(1));
         assert_eq!(file.sql[0].value, "SELECT 1");
 
-        let d = folder(&[("001_a.sql", "CREATE TABLE t (x);")]);
+        let d = folder([("001_a.sql", "CREATE TABLE t (x);")]);
         assert_eq!(start("/nonexistent/python3", &d).finish(), Ok(None));
     }
 
     #[test]
     fn an_interpreter_that_cannot_scan_is_one_warning() {
-        let d = folder(&[("002_b.py", "X = 1\n")]);
+        let d = folder([("002_b.py", "X = 1\n")]);
         let missing = start("/nonexistent/python3", &d).finish().unwrap_err();
         assert_eq!(
             missing,
