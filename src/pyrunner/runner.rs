@@ -435,6 +435,23 @@ mod tests {
             self.run_with(name, text, Direction::Upgrade, true, &[])
         }
 
+        /// Runs an empty migration with `python`, recording nothing.
+        fn run_in(&self, python: &str, name: &str) -> Result<RunOutput, Error> {
+            let (m, path) = self.write(name, "def upgrade(conn):\n    pass\n");
+            run(&Job {
+                python,
+                db_path: &self.db,
+                migration: &m,
+                file: &path,
+                direction: Direction::Upgrade,
+                record: &[],
+                commit: true,
+                env: &[],
+                busy_timeout: Duration::from_secs(1),
+                timeout: None,
+            })
+        }
+
         fn query(&self, sql: &str) -> Vec<String> {
             let conn = Connection::open(&self.db).unwrap();
             let mut stmt = conn.prepare(sql).unwrap();
@@ -765,21 +782,9 @@ mod tests {
 
     #[test]
     fn missing_interpreter_is_not_found_with_a_hint() {
-        let f = Fixture::new();
-        let (m, path) = f.write("020_x.py", "def upgrade(conn):\n    pass\n");
-        let err = run(&Job {
-            python: "/nonexistent/python3",
-            db_path: &f.db,
-            migration: &m,
-            file: &path,
-            direction: Direction::Upgrade,
-            record: &[],
-            commit: true,
-            env: &[],
-            busy_timeout: Duration::from_secs(1),
-            timeout: None,
-        })
-        .unwrap_err();
+        let err = Fixture::new()
+            .run_in("/nonexistent/python3", "020_x.py")
+            .unwrap_err();
         assert!(matches!(err, Error::NotFound { .. }), "{err:?}");
         let text = err.to_string();
         assert!(text.contains("/nonexistent/python3: not found"), "{text}");
@@ -810,21 +815,7 @@ mod tests {
         }
         let err = check_available(&python2).unwrap_err();
         assert!(err.to_string().contains("3.6 or newer is needed"), "{err}");
-        let f = Fixture::new();
-        let (m, path) = f.write("021_x.py", "def upgrade(conn):\n    pass\n");
-        let err = run(&Job {
-            python: &python2,
-            db_path: &f.db,
-            migration: &m,
-            file: &path,
-            direction: Direction::Upgrade,
-            record: &[],
-            commit: true,
-            env: &[],
-            busy_timeout: Duration::from_secs(1),
-            timeout: None,
-        })
-        .unwrap_err();
+        let err = Fixture::new().run_in(&python2, "021_x.py").unwrap_err();
         assert!(matches!(err, Error::NotFound { .. }), "{err:?}");
         let text = err.to_string();
         assert!(
