@@ -21,7 +21,7 @@ use crate::config::RuleLevel;
 use crate::history;
 use crate::migration::{Discovery, Kind, Migration};
 use crate::plan::Plan;
-use crate::python;
+use crate::pyrunner;
 use crate::report::{Finding, Location, Severity};
 use crate::sql::{self, LineIndex, StatementKind};
 
@@ -721,19 +721,19 @@ fn apply_python(
     } else {
         Vec::new()
     };
-    let job = python::Job {
+    let job = pyrunner::Job {
         python: opts.python,
         db_path,
         migration: m,
         file,
-        direction: python::Direction::Upgrade,
+        direction: pyrunner::Direction::Upgrade,
         record: &record,
         commit: opts.commit,
         env: opts.env,
         busy_timeout: opts.busy_timeout,
         timeout: opts.migration_timeout,
     };
-    match python::run(&job) {
+    match pyrunner::run(&job) {
         Ok(out) => Ok(StepResult {
             duration: out.duration,
             statements: 0,
@@ -746,11 +746,11 @@ fn apply_python(
     }
 }
 
-fn python_failure(m: &Migration, e: python::Error) -> StepError {
+fn python_failure(m: &Migration, e: pyrunner::Error) -> StepError {
     let message = e.to_string();
     match e {
-        python::Error::NotFound { .. } => StepError::new(StepErrorKind::Environment, m, message),
-        python::Error::Failed {
+        pyrunner::Error::NotFound { .. } => StepError::new(StepErrorKind::Environment, m, message),
+        pyrunner::Error::Failed {
             message,
             line,
             traceback,
@@ -761,8 +761,8 @@ fn python_failure(m: &Migration, e: python::Error) -> StepError {
             s.detail = (!traceback.trim().is_empty()).then_some(traceback);
             s
         }
-        python::Error::Timeout(_) => StepError::new(StepErrorKind::Failed, m, message),
-        python::Error::Crashed { .. } => StepError::new(StepErrorKind::Unknown, m, message),
+        pyrunner::Error::Timeout(_) => StepError::new(StepErrorKind::Failed, m, message),
+        pyrunner::Error::Crashed { .. } => StepError::new(StepErrorKind::Unknown, m, message),
     }
 }
 
@@ -1003,7 +1003,7 @@ pub fn migrate(
         return Ok(result);
     }
     if pending.iter().any(|m| m.kind == Kind::Python)
-        && let Err(e) = python::check_available(&opts.python)
+        && let Err(e) = pyrunner::check_available(&opts.python)
     {
         discard_new(conn);
         anyhow::bail!("{e} (a Python migration is pending; nothing was applied)");
@@ -1012,11 +1012,11 @@ pub fn migrate(
     // applied, not half-way through the chain.
     for m in pending.iter().filter(|m| m.kind == Kind::Python) {
         let file = migrations_dir.join(&m.file_name);
-        let checked = python::validate(
+        let checked = pyrunner::validate(
             &opts.python,
             m,
             &file,
-            python::Direction::Upgrade,
+            pyrunner::Direction::Upgrade,
             &opts.env,
             opts.migration_timeout,
         );

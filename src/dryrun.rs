@@ -453,28 +453,28 @@ fn second_run_python(
     let mut params = serde_json::Map::new();
     params.insert("before".into(), serde_json::Value::from(cookie));
     // json() of a non-JSON string raises "malformed JSON": a conditional error in plain SQL.
-    let record = [crate::python::RecordStatement {
+    let record = [crate::pyrunner::RecordStatement {
         sql: format!(
             "SELECT CASE WHEN (SELECT schema_version FROM pragma_schema_version()) <> :before THEN json('{MARK}') END"
         ),
         params,
     }];
     let env = scratch_env(&opts.env, db);
-    let job = crate::python::Job {
+    let job = crate::pyrunner::Job {
         python: &opts.python,
         db_path: db,
         migration: m,
         file,
-        direction: crate::python::Direction::Upgrade,
+        direction: crate::pyrunner::Direction::Upgrade,
         record: &record,
         commit: false,
         env: &env,
         busy_timeout: opts.busy_timeout,
         timeout: opts.migration_timeout,
     };
-    Ok(match crate::python::run(&job) {
+    Ok(match crate::pyrunner::run(&job) {
         Ok(_) => None,
-        Err(crate::python::Error::Failed { message, line, .. }) => {
+        Err(crate::pyrunner::Error::Failed { message, line, .. }) => {
             let reason = if message.contains("malformed JSON") {
                 "the second run changes the schema again".to_string()
             } else {

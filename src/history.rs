@@ -52,7 +52,7 @@ pub const CREATE_STATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schemagate_stat
 /// runner can run exactly the statements the Rust side runs, in its own transaction.
 /// Keys are bare names (`version` for `:version`, as Python's sqlite3 takes them);
 /// `description` is not in `params`: the runner binds it to the module's `DESCRIPTION`.
-pub use crate::python::RecordStatement;
+pub use crate::pyrunner::RecordStatement;
 
 /// The statements that record `m` as applied: create the tables if needed, insert the
 /// `schema_versions` row and the side-table row. Run inside the migration's transaction,

@@ -15,8 +15,9 @@
 //!
 //! **Shell** (I/O): [`fsio`] (folder, config file, atomic writes), the database ([`db`],
 //! [`introspect`], [`history`], [`audit`], [`lock`], [`backup`]), applying ([`apply`]:
-//! the step executor and the `migrate` run; [`dryrun`]: scratch databases), Python
-//! ([`python`]), [`git`] and [`github`]. [`api`] is the one-call API for Rust
+//! the step executor and the `migrate` run; [`dryrun`]: scratch databases), child
+//! interpreters ([`pyrunner`]: Python migrations, and the AST scan whose results [`lint`]
+//! reads), [`git`] and [`github`]. [`api`] is the one-call API for Rust
 //! applications ([`auto_migrate`]).
 //!
 //! **CLI**: [`cli`] resolves flags into one validated context; [`commands`] has one thin
@@ -46,7 +47,7 @@ pub mod lock;
 pub mod migration;
 pub mod name;
 pub mod plan;
-pub mod python;
+pub mod pyrunner;
 pub mod renumber;
 pub mod report;
 pub mod schema;

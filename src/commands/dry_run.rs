@@ -51,7 +51,7 @@ pub(crate) fn database_info(t: &crate::cli::Target) -> DatabaseInfo {
 /// Dry-run settings from the config file and flags.
 pub(crate) fn options(ctx: &Context, keep_scratch: bool, replay: bool) -> Options {
     let env = match ctx.env_names.as_slice() {
-        [one] => crate::python::env_for(one),
+        [one] => crate::pyrunner::env_for(one),
         _ => Vec::new(),
     };
     Options {

@@ -1,7 +1,7 @@
 //! `schemagate lint`: static checks of the migrations folder.
 
 use crate::cli::{Context, LintArgs, Outcome, Target};
-use crate::lint::{self, LintInputs, pyast};
+use crate::lint::{self, LintInputs};
 use crate::migration::Discovery;
 use crate::plan::{HistoryRow, Plan};
 use crate::report::{DatabaseInfo, Finding, Report, text};
@@ -69,9 +69,9 @@ pub fn collect_raw(ctx: &Context, d: &Discovery) -> anyhow::Result<(Vec<Finding>
     let mut inputs = LintInputs::from_config(&ctx.config)?;
     inputs.dir = ctx.dir_display.clone();
     // python3 reads the .py files while we lint the .sql files.
-    let job = pyast::start(&ctx.python, d);
+    let scan = crate::pyrunner::scan::start(&ctx.python, d);
     let mut findings = lint::lint_sql_files(d, &inputs);
-    match job.finish() {
+    match scan.finish() {
         Ok(ast) => inputs.python = ast,
         Err(warning) => ctx.log(format!(
             "{}: {warning}",

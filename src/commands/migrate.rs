@@ -47,7 +47,7 @@ pub fn run(ctx: &Context, args: &MigrateArgs) -> anyhow::Result<Outcome> {
         env: target
             .env
             .as_deref()
-            .map(crate::python::env_for)
+            .map(crate::pyrunner::env_for)
             .unwrap_or_default(),
         rules: ctx.config.rules.clone(),
         accepted: ctx.config.accept_checksum.clone(),

@@ -14,7 +14,7 @@ use crate::audit;
 use crate::cli::{Context, Format, Outcome, RollbackArgs};
 use crate::migration::{Kind, Migration, Version};
 use crate::plan::{Plan, State};
-use crate::python::{self, Direction, Job, RecordStatement};
+use crate::pyrunner::{self, Direction, Job, RecordStatement};
 
 use super::repair::{open_existing, parse_version, read_history, timeouts};
 
@@ -103,7 +103,7 @@ pub fn run(ctx: &Context, args: &RollbackArgs) -> anyhow::Result<Outcome> {
     let env: Vec<(String, String)> = target
         .env
         .as_deref()
-        .map(python::env_for)
+        .map(pyrunner::env_for)
         .unwrap_or_default();
     let migration_timeout = ctx
         .config
@@ -131,7 +131,7 @@ pub fn run(ctx: &Context, args: &RollbackArgs) -> anyhow::Result<Outcome> {
             )),
             (Some(m), _) => {
                 let file = ctx.migrations_dir.join(&m.file_name);
-                if let Err(err) = python::validate(
+                if let Err(err) = pyrunner::validate(
                     &ctx.python,
                     m,
                     &file,
@@ -180,7 +180,7 @@ pub fn run(ctx: &Context, args: &RollbackArgs) -> anyhow::Result<Outcome> {
             busy_timeout: busy,
             timeout: migration_timeout,
         };
-        match python::run(&job) {
+        match pyrunner::run(&job) {
             Ok(outcome) => {
                 for w in &outcome.warnings {
                     ctx.log(format!("warning: {w}"));
@@ -190,7 +190,7 @@ pub fn run(ctx: &Context, args: &RollbackArgs) -> anyhow::Result<Outcome> {
             }
             Err(err) => {
                 let (message, line) = match &err {
-                    python::Error::Failed { message, line, .. } => (message.clone(), *line),
+                    pyrunner::Error::Failed { message, line, .. } => (message.clone(), *line),
                     other => (other.to_string(), None),
                 };
                 error = Some(json!({

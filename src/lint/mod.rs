@@ -1,12 +1,12 @@
-//! Lint rules and the engine that runs them (pure, except [`pyast`], the shell step that
-//! reads Python migrations through `python3`).
+//! Lint rules and the engine that runs them (pure: Python migrations are read through
+//! `python3` by the shell, `pyrunner::scan`, and arrive here as a [`PythonAst`]).
 //!
 //! Every rule lives in its own file under `rules/` with its documentation (what it flags,
 //! why it matters on SQLite, an example, what to write instead) and its tests; the docs
 //! are what `schemagate rule NAME` prints.
 //!
 //! The pipeline, for any command that lints:
-//! 1. [`pyast::start`] / [`pyast::Job::finish`] (shell): Python AST data for `.py` files;
+//! 1. `pyrunner::scan` (shell): Python AST data for `.py` files, a [`PythonAst`];
 //! 2. [`lint_folder`]: every folder, statement and Python rule, at default severities;
 //! 3. other findings are appended by the commands: [`history_findings`] over the plan
 //!    (`--db`), `crate::git::compare_with_base` (`--base`), the dry run;
@@ -14,8 +14,7 @@
 //! 5. [`apply_severities`]: `[rules]` from `schemagate.toml` (validated first with
 //!    [`check_rule_config`]).
 
-pub mod pyast;
-pub mod python;
+pub mod py_scan;
 pub mod rules;
 pub mod suppress;
 mod unit;
@@ -24,7 +23,7 @@ use std::collections::BTreeMap;
 
 use sqlite3_parser::Bump;
 
-pub use python::PythonAst;
+pub use py_scan::PythonAst;
 pub use rules::sqlite_version::SqliteVersion;
 pub use unit::{Origin, SqlUnit, StatementCtx, SyntaxError, ident};
 
@@ -100,7 +99,7 @@ pub fn lint_python_files(d: &Discovery, inputs: &LintInputs) -> Vec<Finding> {
     out
 }
 
-fn lint_python(m: &Migration, py: &python::PyFile, inputs: &LintInputs, out: &mut Vec<Finding>) {
+fn lint_python(m: &Migration, py: &py_scan::PyFile, inputs: &LintInputs, out: &mut Vec<Finding>) {
     if rules::python_syntax_error::check(m, py, out) {
         return;
     }
@@ -272,7 +271,7 @@ pub(crate) mod testing {
     /// Python AST data as the real `python3` would return it (tests use the real one).
     pub fn python_ast(files: &[(&str, &str)]) -> PythonAst {
         let d = discover("m", files.iter().map(|(n, t)| (*n, t.as_bytes())));
-        pyast::start("python3", &d)
+        crate::pyrunner::scan::start("python3", &d)
             .finish()
             .expect("python3 is installed on the test machine")
             .unwrap_or_default()

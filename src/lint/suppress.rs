@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 
-use super::python::{PyFile, PythonAst};
+use super::py_scan::{PyFile, PythonAst};
 use crate::migration::{Discovery, Kind, Migration};
 use crate::report::Finding;
 use crate::sql::{self, LineIndex};

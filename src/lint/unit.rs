@@ -9,7 +9,7 @@ use sqlite3_parser::lexer::sql::{Error as ParseError, Parser};
 use sqlite3_parser::{Bump, FallibleIterator};
 
 use super::RuleDoc;
-use super::python::PySql;
+use super::py_scan::PySql;
 use super::rules::sqlite_version::SqliteVersion;
 use crate::migration::Migration;
 use crate::report::Finding;

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 use schemagate::migration::{Migration, parse_file_name};
-use schemagate::python::{self, Direction, Error, Job, Outcome, RecordStatement};
+use schemagate::pyrunner::{self, Direction, Error, Job, RecordStatement, RunOutput};
 
 use crate::common::legacy_db;
 
@@ -76,12 +76,12 @@ impl Fixture {
         text: &str,
         timeout: Option<Duration>,
         busy: Duration,
-    ) -> Result<Outcome, Error> {
+    ) -> Result<RunOutput, Error> {
         let (m, path) = self.migration(name, text);
         let record = [record_row(&m)];
         let db = self.db();
         let env = [("MARKER".to_string(), self.marker().display().to_string())];
-        python::run(&Job {
+        pyrunner::run(&Job {
             python: &python(),
             db_path: &db,
             migration: &m,

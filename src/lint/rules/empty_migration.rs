@@ -1,6 +1,6 @@
 //! `empty-migration`: a migration that changes nothing.
 
-use crate::lint::python::PyFile;
+use crate::lint::py_scan::PyFile;
 use crate::lint::{RuleDoc, SqlUnit};
 use crate::migration::Migration;
 use crate::report::{Finding, Severity};

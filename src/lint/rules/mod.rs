@@ -2,7 +2,7 @@
 //!
 //! A rule file exports `pub const RULE: RuleDoc` and a pure check function over the
 //! engine's data: folder rules take the [`Discovery`], statement rules a
-//! [`StatementCtx`], Python rules the migration and its [`PyFile`](super::python::PyFile).
+//! [`StatementCtx`], Python rules the migration and its [`PyFile`](super::py_scan::PyFile).
 
 pub mod add_column_invalid;
 pub mod add_column_not_idempotent;

@@ -1,7 +1,7 @@
 //! `python-syntax-error`: a Python migration that does not compile.
 
 use crate::lint::RuleDoc;
-use crate::lint::python::PyFile;
+use crate::lint::py_scan::PyFile;
 use crate::migration::Migration;
 use crate::report::{Finding, Severity};
 

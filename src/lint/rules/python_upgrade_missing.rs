@@ -1,7 +1,7 @@
 //! `python-upgrade-missing`: a Python migration without `upgrade(conn)`.
 
 use crate::lint::RuleDoc;
-use crate::lint::python::PyFile;
+use crate::lint::py_scan::PyFile;
 use crate::migration::Migration;
 use crate::report::{Finding, Severity};
 

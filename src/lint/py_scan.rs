@@ -1,5 +1,6 @@
-//! What `python_ast.py` tells us about Python migrations (pure data; the runner that
-//! produces it is the shell module [`super::pyast`]).
+//! What the Python AST scan tells us about Python migrations: the model the Python rules
+//! read, and the JSON it arrives in. Pure; the shell (`pyrunner::scan`) runs the scan
+//! (`scan.py`, through Python's own `ast`) and hands its output to [`from_json`].
 
 use std::collections::HashMap;
 
@@ -7,6 +8,12 @@ use serde::Deserialize;
 
 /// Python AST data per migration path (`Migration::path`).
 pub type PythonAst = HashMap<String, PyFile>;
+
+/// Reads the scan's output: a JSON array with one [`PyFile`] per migration.
+pub fn from_json(json: &str) -> serde_json::Result<PythonAst> {
+    let files: Vec<PyFile> = serde_json::from_str(json)?;
+    Ok(files.into_iter().map(|f| (f.path.clone(), f)).collect())
+}
 
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 pub struct PyFile {

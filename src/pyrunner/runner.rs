@@ -12,21 +12,19 @@
 //! COMMIT). The runner's stdout carries JSON lines: `{"phase": "commit"}` just before
 //! COMMIT (a timeout then waits for the COMMIT rather than leave its outcome unknown) and
 //! the result, written last. The runner points the migration's own fd 1 and `sys.stdout`
-//! at stderr, which comes back here as [`Outcome::output`].
+//! at stderr, which comes back here as [`RunOutput::output`].
 //!
 //! The runner is started in its own process group so that a timeout kills it together with
 //! anything the migration spawned; the killed transaction is rolled back by SQLite (hot
 //! journal or WAL) the next time the database is opened.
 
-use std::io::{Read, Write};
 use std::path::Path;
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::{Arc, Mutex, mpsc};
-use std::thread;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
+use super::supervisor::{self, Grace, Output, Process, Stopped};
 use crate::migration::Migration;
 
 const RUNNER: &str = include_str!("runner.py");
@@ -94,8 +92,9 @@ pub struct Job<'a> {
     pub timeout: Option<Duration>,
 }
 
+/// What a successful run reports (the migration was committed when `job.commit`).
 #[derive(Clone, Debug)]
-pub struct Outcome {
+pub struct RunOutput {
     /// The module's `DESCRIPTION`, or "Python Migration NNN".
     pub description: String,
     pub duration: Duration,
@@ -158,7 +157,7 @@ pub fn env_for(name: &str) -> Vec<(String, String)> {
     ]
 }
 
-fn not_found(python: &str, why: &str) -> Error {
+fn not_found(python: &str, why: impl std::fmt::Display) -> Error {
     Error::NotFound {
         python: python.to_string(),
         message: format!(
@@ -167,35 +166,33 @@ fn not_found(python: &str, why: &str) -> Error {
     }
 }
 
-fn spawn_error(python: &str, err: &std::io::Error) -> Error {
-    match err.kind() {
-        std::io::ErrorKind::NotFound => not_found(python, "not found"),
-        std::io::ErrorKind::PermissionDenied => not_found(python, "not executable"),
-        _ => not_found(python, &err.to_string()),
-    }
-}
-
 /// Checks that `python` runs and has `sqlite3`; returns e.g. "Python 3.11.7, SQLite 3.40.1".
 pub fn check_available(python: &str) -> Result<String, Error> {
-    let output = Command::new(python)
-        .args([
-            "-c",
-            "import sys, sqlite3; print('Python %s, SQLite %s' % (sys.version.split()[0], sqlite3.sqlite_version)) if sys.version_info >= (3, 6) else sys.exit('Python 3.6 or newer is needed, this is ' + sys.version.split()[0])",
-        ])
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| spawn_error(python, &e))?;
-    if !output.status.success() {
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        let why = stderr.trim().lines().last().unwrap_or("").to_string();
+    let mut command = Command::new(python);
+    command.args([
+        "-c",
+        "import sys, sqlite3; print('Python %s, SQLite %s' % (sys.version.split()[0], sqlite3.sqlite_version)) if sys.version_info >= (3, 6) else sys.exit('Python 3.6 or newer is needed, this is ' + sys.version.split()[0])",
+    ]);
+    let mut child = supervisor::spawn(command, OUTPUT_LIMIT).map_err(|e| not_found(python, e))?;
+    child.send_and_close(Vec::new());
+    let status = child.wait(None, None).map_err(|e| not_found(python, e))?;
+    let output = child.finish();
+    if !status.success() {
+        let why = output
+            .stderr
+            .trim()
+            .lines()
+            .last()
+            .unwrap_or("")
+            .to_string();
         let why = if why.is_empty() {
-            format!("not a working Python 3 with sqlite3 ({})", output.status)
+            format!("not a working Python 3 with sqlite3 ({status})")
         } else {
             format!("not a working Python 3 with sqlite3 ({why})")
         };
-        return Err(not_found(python, &why));
+        return Err(not_found(python, why));
     }
-    Ok(String::from_utf8_lossy(&output.stdout).trim().to_string())
+    Ok(output.stdout.trim().to_string())
 }
 
 #[derive(Deserialize)]
@@ -215,12 +212,12 @@ struct RunnerResult {
 
 /// Runs the migration's `upgrade(conn)` or `downgrade(conn)` and the record statements in
 /// one transaction, committed only when all succeeded (and `job.commit`).
-pub fn run(job: &Job) -> Result<Outcome, Error> {
+pub fn run(job: &Job) -> Result<RunOutput, Error> {
     let started = Instant::now();
     let request = request_json(job)?;
     let grace = job.busy_timeout + Duration::from_secs(10);
-    let (result, output) = execute(job.python, job.env, &request, job.timeout, grace)?;
-    Ok(Outcome {
+    let (result, output) = execute(job.python, job.env, &request, job.timeout, Some(grace))?;
+    Ok(RunOutput {
         description: result.description,
         duration: started.elapsed(),
         warnings: result.warnings,
@@ -251,70 +248,57 @@ pub fn validate(
     request.insert("busy_timeout".into(), 0.into());
     request.insert("parent_pid".into(), std::process::id().into());
     let request = format!("{}\n", serde_json::Value::Object(request));
-    let (result, _) = execute(python, env, &request, timeout, Duration::ZERO)?;
+    let (result, _) = execute(python, env, &request, timeout, None)?;
     Ok(result.description)
 }
 
 /// Starts the runner with `request`, waits for it and reads its result: `Ok` only for a
-/// runner that reported success.
+/// runner that reported success. A runner still committing at the timeout gets
+/// `commit_grace` more.
 fn execute(
     python: &str,
     env: &[(String, String)],
     request: &str,
     timeout: Option<Duration>,
-    commit_grace: Duration,
+    commit_grace: Option<Duration>,
 ) -> Result<(RunnerResult, String), Error> {
     let mut command = Command::new(python);
     // -B: importing the migration must not leave __pycache__ in the migrations folder.
     command
         .args(["-B", "-c", BOOTSTRAP])
         .env(RUNNER_VAR, RUNNER)
-        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    #[cfg(unix)]
-    {
-        use std::os::unix::process::CommandExt;
-        command.process_group(0);
-    }
-    let child = command.spawn().map_err(|e| spawn_error(python, &e))?;
-    let mut child = ChildGuard(Some(child));
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let mut runner = supervisor::spawn(command, OUTPUT_LIMIT).map_err(|e| not_found(python, &e))?;
+    // A write error means the runner is already gone; its exit status tells why. Stdin
+    // then stays open until the runner exits: its EOF is the runner's "parent died".
+    let _ = runner.send(request.as_bytes());
 
-    let stdout = collect(child.inner().stdout.take());
-    let stderr = collect(child.inner().stderr.take());
-    // Keep stdin open until the runner exits: its EOF is the runner's "parent died".
-    let mut stdin = child.inner().stdin.take();
-    if let Some(pipe) = stdin.as_mut() {
-        // A write error means the runner is already gone; its exit status tells why.
-        let _ = pipe
-            .write_all(request.as_bytes())
-            .and_then(|()| pipe.flush());
-    }
-
-    let committing = || stdout.contains(COMMITTING);
-    let status = match wait(&mut child, timeout, committing, commit_grace) {
-        Waited::Exited(status) => status,
-        Waited::TimedOut => {
-            drop(stdin);
-            return Err(Error::Timeout(timeout.unwrap_or_default()));
-        }
-        Waited::KilledWhileCommitting => {
+    let committing = |p: &Process| p.stdout().contains(COMMITTING);
+    let grace = commit_grace.map(|extra| Grace {
+        extra,
+        applies: &committing,
+    });
+    let status = match runner.wait(timeout, grace) {
+        Ok(status) => status,
+        Err(Stopped::TimedOut) => return Err(Error::Timeout(timeout.unwrap_or_default())),
+        Err(Stopped::KilledInGrace) => {
             return Err(Error::Crashed {
                 status: "killed after the timeout while it was committing".to_string(),
-                stderr: stderr.finish(),
+                stderr: runner.finish().stderr,
             });
         }
-        Waited::Failed(err) => {
+        Err(Stopped::Failed(err)) => {
             return Err(Error::Crashed {
                 status: format!("cannot wait for the runner: {err}"),
                 stderr: String::new(),
             });
         }
     };
-    drop(stdin);
-    let stdout = stdout.finish();
-    let output = stderr.finish();
+    let Output {
+        stdout,
+        stderr: output,
+        ..
+    } = runner.finish();
 
     let result = stdout
         .lines()
@@ -336,7 +320,7 @@ fn execute(
             Err(not_found(python, why))
         }
         None => Err(Error::Crashed {
-            status: describe_status(status),
+            status: supervisor::describe(status),
             stderr: output,
         }),
     }
@@ -378,163 +362,6 @@ fn request_json(job: &Job) -> Result<String, Error> {
     put("busy_timeout", job.busy_timeout.as_secs_f64().into());
     put("parent_pid", std::process::id().into());
     Ok(format!("{}\n", serde_json::Value::Object(request)))
-}
-
-fn describe_status(status: ExitStatus) -> String {
-    #[cfg(unix)]
-    {
-        use std::os::unix::process::ExitStatusExt;
-        if let Some(signal) = status.signal() {
-            return format!("killed by signal {signal}");
-        }
-    }
-    status.to_string()
-}
-
-/// Kills the runner's process group unless it was waited for: no return path (an error,
-/// a panic in the caller's thread) leaves a runner holding the write lock.
-struct ChildGuard(Option<Child>);
-
-impl ChildGuard {
-    fn inner(&mut self) -> &mut Child {
-        self.0.as_mut().expect("child present until dropped")
-    }
-
-    fn kill(&mut self) {
-        if let Some(child) = self.0.as_mut() {
-            #[cfg(unix)]
-            if let Ok(pid) = i32::try_from(child.id()) {
-                // SAFETY: kill(2) with a negative pid signals the process group we created
-                // for this child (process_group(0) made its pid the group id).
-                unsafe {
-                    libc::kill(-pid, libc::SIGKILL);
-                }
-            }
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        self.0 = None;
-    }
-}
-
-impl Drop for ChildGuard {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
-enum Waited {
-    Exited(ExitStatus),
-    TimedOut,
-    KilledWhileCommitting,
-    Failed(std::io::Error),
-}
-
-/// Waits for the runner, killing it after `timeout`, except that a runner already
-/// committing gets `grace` more (its COMMIT waits at most the busy timeout): killing it
-/// there would leave us not knowing whether the migration was recorded.
-fn wait(
-    child: &mut ChildGuard,
-    timeout: Option<Duration>,
-    committing: impl Fn() -> bool,
-    grace: Duration,
-) -> Waited {
-    let started = Instant::now();
-    // Short polls first so that quick migrations return quickly; std has no wait with a
-    // timeout.
-    let mut pause = Duration::from_millis(1);
-    loop {
-        match child.inner().try_wait() {
-            Ok(Some(status)) => {
-                child.0 = None;
-                return Waited::Exited(status);
-            }
-            Ok(None) => {}
-            Err(err) => return Waited::Failed(err),
-        }
-        if let Some(mut limit) = timeout {
-            let late = started.elapsed() >= limit;
-            let committing = late && committing();
-            if committing {
-                limit += grace;
-            }
-            let elapsed = started.elapsed();
-            if elapsed >= limit {
-                child.kill();
-                return if committing {
-                    Waited::KilledWhileCommitting
-                } else {
-                    Waited::TimedOut
-                };
-            }
-            pause = pause.min(limit - elapsed);
-        }
-        thread::sleep(pause);
-        pause = (pause * 2).min(Duration::from_millis(50));
-    }
-}
-
-/// Reads a pipe on its own thread (stdout and stderr must drain concurrently or a chatty
-/// migration blocks on a full pipe).
-struct Collector {
-    buffer: Arc<Mutex<Vec<u8>>>,
-    done: Option<mpsc::Receiver<()>>,
-}
-
-fn collect<R: Read + Send + 'static>(pipe: Option<R>) -> Collector {
-    let buffer = Arc::new(Mutex::new(Vec::new()));
-    let Some(mut pipe) = pipe else {
-        return Collector { buffer, done: None };
-    };
-    let (tx, rx) = mpsc::channel();
-    let shared = Arc::clone(&buffer);
-    thread::spawn(move || {
-        let mut dropped = 0usize;
-        let mut chunk = [0u8; 8192];
-        loop {
-            match pipe.read(&mut chunk) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => {
-                    let mut kept = shared.lock().unwrap_or_else(|e| e.into_inner());
-                    if kept.len() < OUTPUT_LIMIT {
-                        kept.extend_from_slice(&chunk[..n]);
-                    } else {
-                        dropped += n;
-                    }
-                }
-            }
-        }
-        if dropped > 0 {
-            let note = format!("\n[... {dropped} more bytes not kept ...]\n");
-            shared
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .extend_from_slice(note.as_bytes());
-        }
-        let _ = tx.send(());
-    });
-    Collector {
-        buffer,
-        done: Some(rx),
-    }
-}
-
-impl Collector {
-    fn contains(&self, needle: &str) -> bool {
-        let bytes = self.buffer.lock().unwrap_or_else(|e| e.into_inner());
-        bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
-    }
-
-    /// The text read once the pipe closed. A process the migration started (or forked)
-    /// may keep the pipe open after the runner exited, so this waits only briefly and then
-    /// takes what was read: the runner writes its result before it exits.
-    fn finish(self) -> String {
-        if let Some(done) = self.done {
-            let _ = done.recv_timeout(Duration::from_secs(2));
-        }
-        let bytes = self.buffer.lock().unwrap_or_else(|e| e.into_inner());
-        String::from_utf8_lossy(&bytes).into_owned()
-    }
 }
 
 #[cfg(test)]
@@ -587,7 +414,7 @@ mod tests {
             direction: Direction,
             commit: bool,
             env: &[(String, String)],
-        ) -> Result<Outcome, Error> {
+        ) -> Result<RunOutput, Error> {
             let (m, path) = self.write(name, text);
             let record = [record_row(&m)];
             run(&Job {
@@ -604,8 +431,25 @@ mod tests {
             })
         }
 
-        fn run(&self, name: &str, text: &str) -> Result<Outcome, Error> {
+        fn run(&self, name: &str, text: &str) -> Result<RunOutput, Error> {
             self.run_with(name, text, Direction::Upgrade, true, &[])
+        }
+
+        /// Runs an empty migration with `python`, recording nothing.
+        fn run_in(&self, python: &str, name: &str) -> Result<RunOutput, Error> {
+            let (m, path) = self.write(name, "def upgrade(conn):\n    pass\n");
+            run(&Job {
+                python,
+                db_path: &self.db,
+                migration: &m,
+                file: &path,
+                direction: Direction::Upgrade,
+                record: &[],
+                commit: true,
+                env: &[],
+                busy_timeout: Duration::from_secs(1),
+                timeout: None,
+            })
         }
 
         fn query(&self, sql: &str) -> Vec<String> {
@@ -642,7 +486,7 @@ mod tests {
         }
     }
 
-    fn failed(result: Result<Outcome, Error>) -> (String, Option<usize>, String) {
+    fn failed(result: Result<RunOutput, Error>) -> (String, Option<usize>, String) {
         match result {
             Err(Error::Failed {
                 message,
@@ -938,21 +782,9 @@ mod tests {
 
     #[test]
     fn missing_interpreter_is_not_found_with_a_hint() {
-        let f = Fixture::new();
-        let (m, path) = f.write("020_x.py", "def upgrade(conn):\n    pass\n");
-        let err = run(&Job {
-            python: "/nonexistent/python3",
-            db_path: &f.db,
-            migration: &m,
-            file: &path,
-            direction: Direction::Upgrade,
-            record: &[],
-            commit: true,
-            env: &[],
-            busy_timeout: Duration::from_secs(1),
-            timeout: None,
-        })
-        .unwrap_err();
+        let err = Fixture::new()
+            .run_in("/nonexistent/python3", "020_x.py")
+            .unwrap_err();
         assert!(matches!(err, Error::NotFound { .. }), "{err:?}");
         let text = err.to_string();
         assert!(text.contains("/nonexistent/python3: not found"), "{text}");
@@ -983,21 +815,7 @@ mod tests {
         }
         let err = check_available(&python2).unwrap_err();
         assert!(err.to_string().contains("3.6 or newer is needed"), "{err}");
-        let f = Fixture::new();
-        let (m, path) = f.write("021_x.py", "def upgrade(conn):\n    pass\n");
-        let err = run(&Job {
-            python: &python2,
-            db_path: &f.db,
-            migration: &m,
-            file: &path,
-            direction: Direction::Upgrade,
-            record: &[],
-            commit: true,
-            env: &[],
-            busy_timeout: Duration::from_secs(1),
-            timeout: None,
-        })
-        .unwrap_err();
+        let err = Fixture::new().run_in(&python2, "021_x.py").unwrap_err();
         assert!(matches!(err, Error::NotFound { .. }), "{err:?}");
         let text = err.to_string();
         assert!(

@@ -1,6 +1,6 @@
-"""schemagate's Python migration runner (embedded in the binary; see BOOTSTRAP in mod.rs).
+"""schemagate's Python migration runner (embedded in the binary; see BOOTSTRAP in runner.rs).
 
-Protocol with the Rust side (src/python/mod.rs):
+Protocol with the Rust side (src/pyrunner/runner.rs):
 * stdin: the job, one JSON line. The Rust side then keeps the pipe open until this process
   exits, so EOF on stdin means the parent died: the watchdog thread exits at once, before
   anything can be committed.
@@ -8,7 +8,7 @@ Protocol with the Rust side (src/python/mod.rs):
   last. Before the migration is imported, fd 1 is moved to a private descriptor and fd 1
   (and `sys.stdout`) point to stderr, so whatever the migration or its subprocesses print
   cannot be mistaken for the result.
-* stderr: the migration's output, returned to the caller as `Outcome.output`.
+* stderr: the migration's output, returned to the caller as `RunOutput.output`.
 
 Only the standard library is used: this runs on whatever interpreter the project uses.
 """

@@ -1,6 +1,6 @@
 # Reads Python migrations through Python's own `ast` for `schemagate lint`.
 #
-# stdin: [{"path": ..., "text": ...}, ...]; stdout: one object per file (see pyast.rs).
+# stdin: [{"path": ..., "text": ...}, ...]; stdout: one object per file (see src/lint/py_scan.rs).
 # One process for the whole folder: interpreter start-up dominates the cost of parsing.
 # The code never imports or runs the migrations.
 import ast
