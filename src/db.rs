@@ -100,7 +100,7 @@ pub fn open_read_only(path: &Path) -> anyhow::Result<Option<Connection>> {
             | OpenFlags::SQLITE_OPEN_URI,
     )
     .map_err(|e| explain(path, e))?;
-    conn.busy_timeout(Duration::from_secs(5))
+    conn.busy_timeout(crate::config::defaults::BUSY_TIMEOUT)
         .map_err(|e| explain(path, e))?;
     // Opening is lazy: the first read is what finds a corrupt header or a hot journal.
     conn.query_row("SELECT count(*) FROM sqlite_schema", [], |_| Ok(()))

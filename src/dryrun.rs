@@ -113,7 +113,7 @@ pub fn open_source(path: &Path) -> anyhow::Result<Connection> {
         Connection::open_with_flags(path, flags)
     }
     .map_err(|e| crate::db::explain(path, e))?;
-    conn.busy_timeout(Duration::from_secs(5))
+    conn.busy_timeout(crate::config::defaults::BUSY_TIMEOUT)
         .map_err(|e| crate::db::explain(path, e))?;
     // Opening is lazy: the first read finds a bad header or a hot journal.
     conn.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))

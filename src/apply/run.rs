@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::signal::interrupted;
 use super::step::{ApplyOptions, StepErrorKind, StepResult, apply_one, python_failure};
-use crate::config::RuleLevel;
+use crate::config::{RuleLevel, Timeouts};
 use crate::history;
 use crate::migration::{Discovery, Kind, Migration};
 use crate::plan::Plan;
@@ -38,9 +38,7 @@ pub enum BackupPolicy {
 pub struct MigrateOptions {
     /// Create the database when it does not exist (a new environment).
     pub create: bool,
-    pub lock_timeout: Duration,
-    pub busy_timeout: Duration,
-    pub migration_timeout: Option<Duration>,
+    pub timeouts: Timeouts,
     pub backup: BackupPolicy,
     pub overrides: Overrides,
     pub python: String,
@@ -55,12 +53,10 @@ impl Default for MigrateOptions {
     fn default() -> Self {
         MigrateOptions {
             create: true,
-            lock_timeout: Duration::from_secs(60),
-            busy_timeout: Duration::from_secs(10),
-            migration_timeout: None,
+            timeouts: Timeouts::default(),
             backup: BackupPolicy::Skip,
             overrides: Overrides::default(),
-            python: "python3".into(),
+            python: crate::config::defaults::PYTHON.into(),
             env: Vec::new(),
             rules: Default::default(),
             accepted: Vec::new(),
@@ -173,11 +169,11 @@ pub fn migrate(
         Ok(l) => l,
         Err(crate::lock::LockError::Timeout { holder, .. }) => {
             on_event(Event::Waiting(&holder));
-            crate::lock::acquire(db_path, opts.lock_timeout)?
+            crate::lock::acquire(db_path, opts.timeouts.lock)?
         }
         Err(e) => return Err(e.into()),
     };
-    let opened = crate::db::open_for_write(db_path, opts.create, opts.busy_timeout)?;
+    let opened = crate::db::open_for_write(db_path, opts.create, opts.timeouts.busy)?;
     let mut conn = opened.conn;
     let created = opened.created;
     // Nothing may stay behind when a new database is refused before anything was applied.
@@ -266,7 +262,7 @@ pub fn migrate(
             &file,
             python::Direction::Upgrade,
             &opts.env,
-            opts.migration_timeout,
+            opts.timeouts.migration,
         );
         if let Err(e) = checked {
             let e = python_failure(m, e);
@@ -296,8 +292,11 @@ pub fn migrate(
     if let BackupPolicy::Into { dir, keep } = &opts.backup
         && !created
     {
-        let path =
-            crate::backup::create(db_path, dir, opts.busy_timeout.max(Duration::from_secs(30)))?;
+        let path = crate::backup::create(
+            db_path,
+            dir,
+            opts.timeouts.busy.max(Duration::from_secs(30)),
+        )?;
         on_event(Event::BackedUp(&path));
         result.backup = Some(path.display().to_string());
         crate::db::failpoint("after_backup");
@@ -311,8 +310,8 @@ pub fn migrate(
     let apply_opts = ApplyOptions {
         record_history: true,
         commit: true,
-        busy_timeout: opts.busy_timeout,
-        migration_timeout: opts.migration_timeout,
+        busy_timeout: opts.timeouts.busy,
+        migration_timeout: opts.timeouts.migration,
         python: &opts.python,
         env: &opts.env,
     };

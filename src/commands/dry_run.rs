@@ -2,11 +2,11 @@
 //! empty database) and report each step.
 
 use std::path::Path;
-use std::time::Duration;
 
 use anyhow::Context as _;
 
 use crate::cli::{Context, DryRunArgs, Outcome};
+use crate::config::TimeoutFlags;
 use crate::dryrun::{self, ApplyExecutor, Options, Source};
 use crate::migration::Migration;
 use crate::plan::{HistoryRow, Plan};
@@ -50,6 +50,7 @@ pub(crate) fn database_info(t: &crate::cli::Target) -> DatabaseInfo {
 
 /// Dry-run settings from the config file and flags.
 pub(crate) fn options(ctx: &Context, keep_scratch: bool, replay: bool) -> Options {
+    let timeouts = ctx.timeouts(TimeoutFlags::default());
     let env = match ctx.env_names.as_slice() {
         [one] => crate::python::env_for(one),
         _ => Vec::new(),
@@ -58,13 +59,13 @@ pub(crate) fn options(ctx: &Context, keep_scratch: bool, replay: bool) -> Option
         migrations_dir: ctx.migrations_dir.clone(),
         python: ctx.python.clone(),
         env,
-        busy_timeout: Duration::from_secs(ctx.config.apply.busy_timeout.unwrap_or(5)),
-        migration_timeout: ctx.config.apply.migration_timeout.map(Duration::from_secs),
+        busy_timeout: timeouts.busy,
+        migration_timeout: timeouts.migration,
         slow_ms: ctx
             .config
             .lint
             .slow_migration_ms
-            .unwrap_or(crate::lint::rules::slow_migration::DEFAULT_THRESHOLD_MS),
+            .unwrap_or(crate::config::defaults::SLOW_MIGRATION_MS),
         idempotency: true,
         keep_scratch,
         replay,

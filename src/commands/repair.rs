@@ -13,24 +13,18 @@ use serde_json::json;
 use crate::audit;
 use crate::checksum::{self, Stored, Verdict};
 use crate::cli::{Context, Format, Outcome, RekeyArgs, RepairArgs, Target};
+use crate::config::TimeoutFlags;
 use crate::migration::{Discovery, Migration, Version};
 use crate::plan::HistoryRow;
 
-/// Lock and busy timeouts of an operation: the flag, else `[apply]` in the config.
+/// Lock and busy timeouts of an operation (it has only `--lock-timeout`).
 pub(crate) fn timeouts(ctx: &Context, lock_timeout: Option<u64>) -> (Duration, Duration) {
-    let lock = lock_timeout
-        .or(ctx.config.apply.lock_timeout)
-        .unwrap_or(DEFAULT_LOCK_TIMEOUT);
-    let busy = ctx
-        .config
-        .apply
-        .busy_timeout
-        .unwrap_or(DEFAULT_BUSY_TIMEOUT);
-    (Duration::from_secs(lock), Duration::from_secs(busy))
+    let t = ctx.timeouts(TimeoutFlags {
+        lock: lock_timeout,
+        ..TimeoutFlags::default()
+    });
+    (t.lock, t.busy)
 }
-
-const DEFAULT_LOCK_TIMEOUT: u64 = 60;
-const DEFAULT_BUSY_TIMEOUT: u64 = 10;
 
 /// An existing database, opened for writing under the migrator lock (held until drop).
 pub(crate) struct Session {

@@ -12,6 +12,7 @@ use serde_json::{Map, Value, json};
 
 use crate::audit;
 use crate::cli::{Context, Format, Outcome, RollbackArgs};
+use crate::config::TimeoutFlags;
 use crate::migration::{Kind, Migration, Version};
 use crate::plan::{Plan, State};
 use crate::python::{self, Direction, Job, RecordStatement};
@@ -105,11 +106,7 @@ pub fn run(ctx: &Context, args: &RollbackArgs) -> anyhow::Result<Outcome> {
         .as_deref()
         .map(python::env_for)
         .unwrap_or_default();
-    let migration_timeout = ctx
-        .config
-        .apply
-        .migration_timeout
-        .map(std::time::Duration::from_secs);
+    let migration_timeout = ctx.timeouts(TimeoutFlags::default()).migration;
 
     // Refuse the whole range before changing anything.
     let mut steps = Vec::new();
