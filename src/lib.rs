@@ -26,6 +26,7 @@ pub mod history;
 pub mod lint;
 pub mod lock;
 pub mod migration;
+pub mod ops;
 pub mod plan;
 pub mod python;
 pub mod renumber;

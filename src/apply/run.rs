@@ -6,7 +6,6 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
 use super::signal::interrupted;
@@ -14,6 +13,7 @@ use super::step::{ApplyOptions, StepErrorKind, StepResult, apply_one, python_fai
 use crate::config::{RuleLevel, Timeouts};
 use crate::history;
 use crate::migration::{Discovery, Kind, Migration};
+use crate::ops::Locked;
 use crate::plan::Plan;
 use crate::python;
 use crate::report::{Finding, Location, Severity};
@@ -165,33 +165,22 @@ pub fn migrate(
                 .with_context(|| format!("cannot create the folder {}", dir.display()))?;
         }
     }
-    let lock = match crate::lock::acquire(db_path, Duration::ZERO) {
-        Ok(l) => l,
-        Err(crate::lock::LockError::Timeout { holder, .. }) => {
-            on_event(Event::Waiting(&holder));
-            crate::lock::acquire(db_path, opts.timeouts.lock)?
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let opened = crate::db::open_for_write(db_path, opts.create, opts.timeouts.busy)?;
-    let mut conn = opened.conn;
-    let created = opened.created;
-    // Nothing may stay behind when a new database is refused before anything was applied.
-    let discard_new = |conn: Connection| {
-        if created {
-            drop(conn);
-            let _ = std::fs::remove_file(db_path);
-        }
-    };
+    let mut session = Locked::acquire(db_path, &opts.timeouts, &mut |holder| {
+        on_event(Event::Waiting(holder))
+    })?
+    .open(opts.create)?;
+    let created = session.created;
     if created {
         // A database file SQLite created but never wrote is 0 bytes, which the next run
         // would refuse as "truncated"; the history table makes it a real, new database.
-        conn.execute_batch(history::CREATE_TABLE)
-            .map_err(|e| crate::db::explain(db_path, e))?;
+        session
+            .conn
+            .execute_batch(history::CREATE_TABLE)
+            .map_err(|e| session.explain(e))?;
         on_event(Event::Created(db_path));
     }
 
-    let dirty = history::dirty(&conn).map_err(|e| crate::db::explain(db_path, e))?;
+    let dirty = history::dirty(&session.conn).map_err(|e| session.explain(e))?;
     if let Some(d) = dirty.first() {
         anyhow::bail!(
             "database {} is in an unknown state: {d}. Check the database by hand; when it is consistent, record the migration (`schemagate mark-applied {}`) or remove the marker: DELETE FROM schemagate_state WHERE version = '{}'",
@@ -201,7 +190,7 @@ pub fn migrate(
         );
     }
     // Re-read under the lock: what another migrator applied while we waited is not pending.
-    let rows = history::read(&conn).map_err(|e| crate::db::explain(db_path, e))?;
+    let rows = session.history()?;
     let plan = Plan::new(discovery, &rows);
     let display = db_path.display().to_string();
     let findings =
@@ -222,7 +211,7 @@ pub fn migrate(
         .cloned()
         .collect();
     if !blocking.is_empty() {
-        discard_new(conn);
+        session.discard();
         result.status = MigrateStatus::Error;
         result.created = false;
         result.error = Some(Location {
@@ -237,7 +226,6 @@ pub fn migrate(
         });
         result.findings = findings;
         result.failure = Some(StepErrorKind::Refused);
-        drop(lock);
         return Ok(result);
     }
     result.findings = findings;
@@ -249,7 +237,7 @@ pub fn migrate(
     if pending.iter().any(|m| m.kind == Kind::Python)
         && let Err(e) = python::check_available(&opts.python)
     {
-        discard_new(conn);
+        session.discard();
         anyhow::bail!("{e} (a Python migration is pending; nothing was applied)");
     }
     // Import errors and a missing upgrade() are found before anything is backed up or
@@ -267,10 +255,10 @@ pub fn migrate(
         if let Err(e) = checked {
             let e = python_failure(m, e);
             if e.kind == StepErrorKind::Environment {
-                discard_new(conn);
+                session.discard();
                 anyhow::bail!("{e}");
             }
-            discard_new(conn);
+            session.discard();
             result.status = MigrateStatus::Error;
             result.created = false;
             let mut loc: Location = (&e).into();
@@ -286,7 +274,7 @@ pub fn migrate(
 
     if !created {
         // A damaged b-tree must stop us before we back it up or add to it.
-        crate::db::quick_check(&conn)
+        crate::db::quick_check(&session.conn)
             .map_err(|e| e.context(format!("database {}", db_path.display())))?;
     }
     if let BackupPolicy::Into { dir, keep } = &opts.backup
@@ -345,7 +333,7 @@ pub fn migrate(
         }
         on_event(Event::Applying(m));
         let file = migrations_dir.join(&m.file_name);
-        match apply_one(&mut conn, db_path, &file, m, &apply_opts) {
+        match apply_one(&mut session.conn, db_path, &file, m, &apply_opts) {
             Ok(step) => {
                 crate::db::failpoint(&format!("applied:{}", m.version));
                 if step.already_applied {
@@ -373,6 +361,6 @@ pub fn migrate(
     if result.count > 0 {
         result.status = MigrateStatus::Migrated;
     }
-    drop(lock);
+    drop(session);
     Ok(result)
 }

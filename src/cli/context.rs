@@ -24,6 +24,14 @@ pub struct Target {
 }
 
 impl Target {
+    /// The database as the library's operations take it.
+    pub fn database(&self) -> crate::ops::Database<'_> {
+        crate::ops::Database {
+            path: &self.path,
+            display: &self.display,
+        }
+    }
+
     fn new(
         path: PathBuf,
         env: Option<String>,
