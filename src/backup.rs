@@ -134,6 +134,17 @@ fn sort_key(p: &Path) -> (String, u64) {
     }
 }
 
+/// The newest version in a backup's `schema_versions` (what `restore` would bring back);
+/// `None` when it has no history.
+pub fn newest_version(path: &Path) -> anyhow::Result<Option<String>> {
+    let rows = crate::history::read_database(path)?.rows;
+    Ok(rows
+        .iter()
+        .filter_map(|r| r.parsed_version().map(|v| (v, r.version.clone())))
+        .max()
+        .map(|(_, s)| s))
+}
+
 /// Deletes the oldest backups of `db` so that `keep` remain. Returns what was deleted.
 pub fn prune(db: &Path, dir: &Path, keep: usize) -> anyhow::Result<Vec<PathBuf>> {
     let all = list_backups(db, dir)?;

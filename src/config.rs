@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::bail;
 use serde::{Deserialize, Serialize};
@@ -76,21 +77,105 @@ pub struct LintConfig {
     /// Oldest SQLite version the application reads the database with ("3.31" or "3.31.1");
     /// enables the `sqlite-version` rule.
     pub target_sqlite: Option<String>,
-    /// Steps slower than this (milliseconds) get `slow-migration`.
+    /// Steps slower than this (milliseconds) get `slow-migration` (default
+    /// [`defaults::SLOW_MIGRATION_MS`]).
     pub slow_migration_ms: Option<u64>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ApplyConfig {
-    /// Python interpreter for `.py` migrations (default `python3`).
+    /// Python interpreter for `.py` migrations (default [`defaults::PYTHON`]).
     pub python: Option<String>,
-    /// Seconds a second migrator waits for the lock.
+    /// Seconds a second migrator waits for the lock (default [`defaults::LOCK_TIMEOUT`]).
     pub lock_timeout: Option<u64>,
-    /// Seconds each statement waits for a busy database.
+    /// Seconds each statement waits for a busy database (default
+    /// [`defaults::BUSY_TIMEOUT`]).
     pub busy_timeout: Option<u64>,
-    /// Seconds one migration may run before it is killed and rolled back.
+    /// Seconds one migration may run before it is killed and rolled back (default: no
+    /// limit; 0 means none too).
     pub migration_timeout: Option<u64>,
+}
+
+/// The default of every setting that has a flag or a key in `[apply]` / `[lint]`, in one
+/// place: the CLI, the `ops` and `apply` modules and [`crate::auto_migrate`] all take them
+/// from here (through [`Timeouts::resolve`] where a flag or the file can override them).
+pub mod defaults {
+    use std::time::Duration;
+
+    /// How long a second migrator waits for the migrator lock (`--lock-timeout`,
+    /// `[apply] lock_timeout`).
+    pub const LOCK_TIMEOUT: Duration = Duration::from_secs(60);
+
+    /// How long a statement waits while another connection holds the database
+    /// (`--busy-timeout`, `[apply] busy_timeout`), for every command that opens it.
+    ///
+    /// Decision: 10 s everywhere. `migrate` and the repairs always used 10 s; `dry-run`
+    /// (and the read-only opens of `status`, `lint`) used 5 s and README's sample said 5.
+    /// The longer of the two wins: an application's write transactions normally take
+    /// milliseconds, 10 s rides out a slow batch job or a WAL checkpoint, and a deploy that
+    /// cannot get in still fails soon enough to be retried. One number is easier to explain
+    /// than a reader that gives up before the writer would.
+    pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+    /// How long one migration may run before it is interrupted and rolled back
+    /// (`--migration-timeout`, `[apply] migration_timeout`): no limit. 0 also means none.
+    pub const MIGRATION_TIMEOUT: Option<Duration> = None;
+
+    /// `slow-migration` reports dry-run steps slower than this (`[lint] slow_migration_ms`).
+    pub const SLOW_MIGRATION_MS: u64 = 5000;
+
+    /// Interpreter for `.py` migrations (`--python`, `SCHEMAGATE_PYTHON`, `[apply] python`).
+    pub const PYTHON: &str = "python3";
+}
+
+/// The timeouts a command runs with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timeouts {
+    /// Wait for another migrator's lock.
+    pub lock: Duration,
+    /// Wait for another connection's write lock, per statement.
+    pub busy: Duration,
+    /// Interrupt (and roll back) a migration that runs longer; `None`: no limit.
+    pub migration: Option<Duration>,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            lock: defaults::LOCK_TIMEOUT,
+            busy: defaults::BUSY_TIMEOUT,
+            migration: defaults::MIGRATION_TIMEOUT,
+        }
+    }
+}
+
+/// Timeout flags as given on the command line, in seconds (`None`: not given; not every
+/// command has every flag).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TimeoutFlags {
+    pub lock: Option<u64>,
+    pub busy: Option<u64>,
+    pub migration: Option<u64>,
+}
+
+impl Timeouts {
+    /// Each timeout from its flag, else `[apply]` in schemagate.toml, else [`defaults`].
+    /// A migration timeout of 0 means no limit.
+    pub fn resolve(flags: TimeoutFlags, apply: &ApplyConfig) -> Timeouts {
+        let secs = |flag: Option<u64>, key: Option<u64>, default: Duration| {
+            flag.or(key).map_or(default, Duration::from_secs)
+        };
+        Timeouts {
+            lock: secs(flags.lock, apply.lock_timeout, defaults::LOCK_TIMEOUT),
+            busy: secs(flags.busy, apply.busy_timeout, defaults::BUSY_TIMEOUT),
+            migration: match flags.migration.or(apply.migration_timeout) {
+                Some(0) => None,
+                Some(s) => Some(Duration::from_secs(s)),
+                None => defaults::MIGRATION_TIMEOUT,
+            },
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
@@ -184,6 +269,30 @@ reason = "comment typo fixed in PR #12"
         assert_eq!(c.environments["prod"].keep_backups, Some(20));
         assert_eq!(c.rules["destructive-change"], RuleLevel::Error);
         assert_eq!(c.accept_checksum[0].version, "004");
+    }
+
+    #[test]
+    fn timeouts_come_from_the_flag_then_the_file_then_the_defaults() {
+        let apply = ApplyConfig {
+            lock_timeout: Some(5),
+            busy_timeout: Some(3),
+            migration_timeout: Some(0),
+            ..ApplyConfig::default()
+        };
+        let t = Timeouts::resolve(
+            TimeoutFlags {
+                lock: Some(7),
+                ..TimeoutFlags::default()
+            },
+            &apply,
+        );
+        assert_eq!(t.lock, std::time::Duration::from_secs(7));
+        assert_eq!(t.busy, std::time::Duration::from_secs(3));
+        assert_eq!(t.migration, None, "0 is no limit");
+        assert_eq!(
+            Timeouts::resolve(TimeoutFlags::default(), &ApplyConfig::default()),
+            Timeouts::default()
+        );
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! Opening the user's database (shell): the checks that keep a typo, a truncated file or a
 //! read-only mount from turning into "migrate an empty database from scratch".
 //!
-//! - Read-only commands open with `SQLITE_OPEN_READ_ONLY` and never create anything: a
-//!   missing file is [`FileState::Missing`], reported as a new database.
+//! - Read-only commands open with `SQLITE_OPEN_READ_ONLY` ([`open_read_only`]) and never
+//!   create anything; a missing file is [`FileState::Missing`], and what that means (a new
+//!   database or an error) is the command's policy.
 //! - `migrate` creates a missing file on purpose (a new environment), and refuses a
 //!   zero-length or non-SQLite file, a read-only database, and one that fails `quick_check`.
 //! - The write connection runs with `synchronous=FULL` and a busy timeout, so "applied"
@@ -86,26 +87,62 @@ pub fn refuse(path: &Path, state: FileState) -> anyhow::Error {
 }
 
 /// Opens an existing database without write access. `None` when the file does not exist
-/// (a new environment: everything is pending). Never creates a file.
+/// (what that means is the caller's choice). Never creates a file: not the database, and
+/// not the `-wal`/`-shm` files a read-only connection to a WAL database would otherwise
+/// create and leave behind when nobody else has it open (it is opened `immutable=1` then).
 pub fn open_read_only(path: &Path) -> anyhow::Result<Option<Connection>> {
     match probe(path)? {
         FileState::Missing => return Ok(None),
         FileState::Sqlite => {}
         other => return Err(refuse(path, other)),
     }
-    let conn = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_ONLY
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX
-            | OpenFlags::SQLITE_OPEN_URI,
-    )
+    let side = |ext: &str| {
+        let mut p = path.as_os_str().to_owned();
+        p.push(ext);
+        std::path::PathBuf::from(p).exists()
+    };
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_URI;
+    let conn = if is_wal(path) && !side("-wal") && !side("-shm") {
+        let uri = format!("file:{}?immutable=1", uri_path(path)?);
+        Connection::open_with_flags(uri, flags)
+    } else {
+        Connection::open_with_flags(path, flags)
+    }
     .map_err(|e| explain(path, e))?;
-    conn.busy_timeout(Duration::from_secs(5))
+    conn.busy_timeout(crate::config::defaults::BUSY_TIMEOUT)
         .map_err(|e| explain(path, e))?;
     // Opening is lazy: the first read is what finds a corrupt header or a hot journal.
     conn.query_row("SELECT count(*) FROM sqlite_schema", [], |_| Ok(()))
         .map_err(|e| explain(path, e))?;
     Ok(Some(conn))
+}
+
+/// The file header says WAL (bytes 18 and 19 are 2).
+fn is_wal(path: &Path) -> bool {
+    let mut header = [0u8; 20];
+    fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut header))
+        .is_ok_and(|()| header[18] == 2 && header[19] == 2)
+}
+
+/// An absolute path for a `file:` URI, with the characters URIs reserve escaped.
+fn uri_path(path: &Path) -> anyhow::Result<String> {
+    let abs =
+        std::path::absolute(path).with_context(|| format!("cannot resolve {}", path.display()))?;
+    let raw = abs
+        .to_str()
+        .with_context(|| format!("{} is not valid UTF-8", abs.display()))?;
+    let mut out = String::new();
+    for b in raw.bytes() {
+        if b.is_ascii_alphanumeric() || b"/-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    Ok(out)
 }
 
 /// How `open_for_write` found the file.
@@ -379,6 +416,12 @@ mod tests {
         let p = dir.path().join("nope.db");
         assert!(open_read_only(&p).unwrap().is_none());
         assert!(!p.exists());
+    }
+
+    #[test]
+    fn uri_paths_escape_reserved_characters() {
+        let p = uri_path(Path::new("/tmp/a b?#%.db")).unwrap();
+        assert_eq!(p, "/tmp/a%20b%3F%23%25.db");
     }
 
     #[test]

@@ -7,17 +7,15 @@
 //! second time in a transaction that is always rolled back, to prove it can run twice.
 //! After the last step, `foreign_key_check` and `integrity_check` run on the copy.
 //!
-//! The source is opened with `SQLITE_OPEN_READ_ONLY`: no byte of it changes and no file
-//! appears beside it. A WAL database with no `-wal`/`-shm` files (nobody has it open) is
-//! opened `immutable=1`, because even a read-only connection would otherwise create those
-//! two files and leave them behind.
+//! The source is opened with [`crate::db::open_read_only`]: no byte of it changes and no
+//! file appears beside it.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::{Context as _, bail};
-use rusqlite::{Connection, OpenFlags};
+use anyhow::Context as _;
+use rusqlite::Connection;
 
 use crate::lint::rules::{migration_failed, not_idempotent, slow_migration};
 use crate::migration::{Kind, Migration};
@@ -86,66 +84,11 @@ pub struct DryRunResult {
     pub failed: bool,
 }
 
-/// Opens the source database without any chance of writing to it or beside it.
-pub fn open_source(path: &Path) -> anyhow::Result<Connection> {
-    use crate::db::FileState;
-    // A typo must not read as "a new, empty database", nor a truncated file as one.
-    match crate::db::probe(path)? {
-        FileState::Sqlite => {}
-        FileState::Missing => bail!(
-            "database {} does not exist (check --db, or leave it out to dry-run on an empty database)",
-            path.display()
-        ),
-        other => return Err(crate::db::refuse(path, other)),
-    }
-    let side = |ext: &str| {
-        let mut p = path.as_os_str().to_owned();
-        p.push(ext);
-        PathBuf::from(p).exists()
-    };
-    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
-        | OpenFlags::SQLITE_OPEN_NO_MUTEX
-        | OpenFlags::SQLITE_OPEN_URI;
-    let conn = if is_wal(path) && !side("-wal") && !side("-shm") {
-        let uri = format!("file:{}?immutable=1", uri_path(path)?);
-        Connection::open_with_flags(uri, flags)
-    } else {
-        Connection::open_with_flags(path, flags)
-    }
-    .map_err(|e| crate::db::explain(path, e))?;
-    conn.busy_timeout(Duration::from_secs(5))
-        .map_err(|e| crate::db::explain(path, e))?;
-    // Opening is lazy: the first read finds a bad header or a hot journal.
-    conn.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))
-        .map_err(|e| crate::db::explain(path, e))?;
-    Ok(conn)
-}
-
-/// The file header says WAL (bytes 18 and 19 are 2).
-fn is_wal(path: &Path) -> bool {
-    use std::io::Read;
-    let mut header = [0u8; 20];
-    std::fs::File::open(path)
-        .and_then(|mut f| f.read_exact(&mut header))
-        .is_ok_and(|()| header[18] == 2 && header[19] == 2)
-}
-
-/// An absolute path for a `file:` URI, with the characters URIs reserve escaped.
-fn uri_path(path: &Path) -> anyhow::Result<String> {
-    let abs =
-        std::path::absolute(path).with_context(|| format!("cannot resolve {}", path.display()))?;
-    let raw = abs
-        .to_str()
-        .with_context(|| format!("{} is not valid UTF-8", abs.display()))?;
-    let mut out = String::new();
-    for b in raw.bytes() {
-        if b.is_ascii_alphanumeric() || b"/-_.~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    Ok(out)
+/// Opens the source database without any chance of writing to it or beside it. The
+/// commands decide what a missing database means before they ask for a copy of it.
+fn open_source(path: &Path) -> anyhow::Result<Connection> {
+    crate::db::open_read_only(path)?
+        .ok_or_else(|| crate::db::refuse(path, crate::db::FileState::Missing))
 }
 
 /// The scratch database: a temporary folder holding `scratch.db`.
@@ -488,15 +431,4 @@ fn second_run_python(
             None,
         )),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn uri_paths_escape_reserved_characters() {
-        let p = uri_path(Path::new("/tmp/a b?#%.db")).unwrap();
-        assert_eq!(p, "/tmp/a%20b%3F%23%25.db");
-    }
 }

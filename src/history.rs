@@ -9,6 +9,12 @@
 //!   skeleton hash, duration, tool version), keyed by version.
 //! - `schemagate_state` holds the "running" marker of a migration that runs without a
 //!   wrapping transaction; a marker left behind means the database is in an unknown state.
+//!
+//! Reading: [`read_database`] is the one read-only reader of a database's history (`lint`,
+//! `status`, `pending`, `dry-run`, `check`, `verify`, `renumber`, `backups`); the locked
+//! read of the commands that write is [`crate::ops::Session::history`].
+
+use std::path::Path;
 
 use rusqlite::{Connection, named_params};
 use serde_json::{Map, Value};
@@ -170,6 +176,43 @@ pub fn read(conn: &Connection) -> rusqlite::Result<Vec<HistoryRow>> {
         })
     })?;
     rows.collect()
+}
+
+/// A database's history, read without changing anything.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DatabaseHistory {
+    /// Whether the file exists. A missing file reads as a new database (no rows, no
+    /// markers); whether that is what the caller wants is the caller's policy.
+    pub exists: bool,
+    pub rows: Vec<HistoryRow>,
+    /// Markers of non-transactional migrations that did not finish.
+    pub dirty: Vec<DirtyMarker>,
+}
+
+/// Reads the history of the database at `path` through a read-only connection
+/// ([`crate::db::open_read_only`]): never creates or modifies a file, not even a `-wal`
+/// or `-shm` beside it.
+pub fn read_database(path: &Path) -> anyhow::Result<DatabaseHistory> {
+    Ok(read_database_and(path, |_| Ok(()))?.0)
+}
+
+/// [`read_database`], plus what `also` reads through the same connection (`verify`: the
+/// schema); `None` when the file does not exist.
+pub fn read_database_and<T>(
+    path: &Path,
+    also: impl FnOnce(&Connection) -> anyhow::Result<T>,
+) -> anyhow::Result<(DatabaseHistory, Option<T>)> {
+    let Some(conn) = crate::db::open_read_only(path)? else {
+        return Ok((DatabaseHistory::default(), None));
+    };
+    let explain = |e| crate::db::explain(path, e);
+    let history = DatabaseHistory {
+        exists: true,
+        rows: read(&conn).map_err(explain)?,
+        dirty: dirty(&conn).map_err(explain)?,
+    };
+    let extra = also(&conn)?;
+    Ok((history, Some(extra)))
 }
 
 /// Whether `version` already has a row (re-checked inside the migration's transaction).
@@ -349,6 +392,23 @@ mod tests {
         assert_eq!(rows[0].checksum, None);
         assert_eq!(rows[1].checksum.as_deref(), Some("manual"));
         assert_eq!(rows[1].file_name, None);
+    }
+
+    #[test]
+    fn reading_a_missing_database_creates_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("nope.db");
+        let h = read_database(&p).unwrap();
+        assert!(!h.exists && h.rows.is_empty() && h.dirty.is_empty());
+        assert!(!p.exists());
+        let d = discover("m", [("001_a.sql", b"CREATE TABLE a(x);".as_slice())]);
+        let conn = Connection::open(&p).unwrap();
+        let m = &d.migrations[0];
+        execute_record(&conn, &record_statements(m, None), &m.description).unwrap();
+        drop(conn);
+        let h = read_database(&p).unwrap();
+        assert!(h.exists);
+        assert_eq!(h.rows.len(), 1);
     }
 
     #[test]

@@ -8,14 +8,18 @@
 //! - [`sql`]: splitting, tokens, statement kinds; [`schema`]: the normalised schema model,
 //!   its diff and comparison.
 //! - [`plan`]: files against history rows, the one plan every command reads.
-//! - [`config`]: the `schemagate.toml` model.
+//! - [`config`]: the `schemagate.toml` model and every default ([`config::defaults`],
+//!   [`config::Timeouts`]).
 //! - [`lint`]: the rules (one per file) and the engine; [`base`]: the base-branch
 //!   comparison; [`renumber`] and [`generate`]: plans for renaming and new files.
 //! - [`report`]: the report model and its renderers (text, json, sarif, github, comment).
 //!
-//! **Shell** (I/O): [`fsio`] (folder, config file, atomic writes), the database ([`db`],
-//! [`introspect`], [`history`], [`audit`], [`lock`], [`backup`]), applying ([`apply`]:
-//! the step executor and the `migrate` run; [`dryrun`]: scratch databases), child
+//! **Shell** (I/O): [`fsio`] (folder, config file, atomic writes), the database ([`db`]
+//! opening, [`introspect`], [`history`] tables and the one read-only history reader,
+//! [`audit`], [`lock`], [`backup`]), applying ([`apply`]: [`apply::step`] one migration,
+//! [`apply::run`] the whole `migrate` run), [`ops`] (the other operations that change a
+//! database: repairs, restore, rollback, each in a locked [`ops::Session`] with a typed
+//! result and progress events), [`dryrun`] (scratch databases), child
 //! interpreters ([`pyrunner`]: Python migrations, and the AST scan whose results [`lint`]
 //! reads), [`git`] and [`github`]. [`api`] is the one-call API for Rust
 //! applications ([`auto_migrate`]).
@@ -46,6 +50,7 @@ pub mod lint;
 pub mod lock;
 pub mod migration;
 pub mod name;
+pub mod ops;
 pub mod plan;
 pub mod pyrunner;
 pub mod renumber;

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, bail};
 
 use super::{Format, GlobalArgs};
-use crate::config::Config;
+use crate::config::{Config, TimeoutFlags, Timeouts};
 use crate::migration::Discovery;
 use crate::report::FailOn;
 
@@ -24,6 +24,14 @@ pub struct Target {
 }
 
 impl Target {
+    /// The database as the library's operations take it.
+    pub fn database(&self) -> crate::ops::Database<'_> {
+        crate::ops::Database {
+            path: &self.path,
+            display: &self.display,
+        }
+    }
+
     fn new(
         path: PathBuf,
         env: Option<String>,
@@ -116,7 +124,7 @@ impl Context {
                 .python
                 .clone()
                 .or_else(|| config.apply.python.clone())
-                .unwrap_or_else(|| "python3".to_string()),
+                .unwrap_or_else(|| crate::config::defaults::PYTHON.to_string()),
             fail_on: args.fail_on.unwrap_or_default(),
             format: args.format.unwrap_or(Format::Text),
             output: args.output.clone(),
@@ -150,6 +158,11 @@ impl Context {
                 )
             })
             .collect()
+    }
+
+    /// The command's timeouts: its flags, else `[apply]`, else the defaults.
+    pub fn timeouts(&self, flags: TimeoutFlags) -> Timeouts {
+        Timeouts::resolve(flags, &self.config.apply)
     }
 
     /// At most one database; `None` when neither --db nor --env was given.

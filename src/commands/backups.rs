@@ -26,7 +26,7 @@ pub fn run(ctx: &Context) -> anyhow::Result<Outcome> {
     let listed: Vec<Listed> = files
         .iter()
         .map(|b| {
-            let (newest_version, problem) = match newest_version(&b.path) {
+            let (newest_version, problem) = match crate::backup::newest_version(&b.path) {
                 Ok(v) => (v, None),
                 Err(e) => (None, Some(format!("{e:#}"))),
             };
@@ -59,18 +59,6 @@ pub fn run(ctx: &Context) -> anyhow::Result<Outcome> {
         ))?,
     }
     Ok(Outcome::Clean)
-}
-
-fn newest_version(path: &std::path::Path) -> anyhow::Result<Option<String>> {
-    let Some(conn) = crate::db::open_read_only(path)? else {
-        return Ok(None);
-    };
-    let rows = crate::history::read(&conn)?;
-    Ok(rows
-        .iter()
-        .filter_map(|r| r.parsed_version().map(|v| (v, r.version.clone())))
-        .max()
-        .map(|(_, s)| s))
 }
 
 fn render_text(db: &str, dir: &str, times: Vec<Option<SystemTime>>, listed: &[Listed]) -> String {

@@ -28,10 +28,7 @@ pub fn run(ctx: &Context, args: &CheckArgs) -> anyhow::Result<Outcome> {
         )?);
     }
 
-    let rows = match target {
-        Some(t) => super::dry_run::history_of(&t.path)?,
-        None => Vec::new(),
-    };
+    let (rows, source) = super::dry_run::source_of(target)?;
     let plan = Plan::new(&d, &rows);
 
     let all: Vec<&Migration> = d.migrations.iter().collect();
@@ -43,7 +40,7 @@ pub fn run(ctx: &Context, args: &CheckArgs) -> anyhow::Result<Outcome> {
     }
 
     let mut report = Report::new("check", &ctx.dir_display);
-    report.database = target.map(super::dry_run::database_info);
+    report.database = target.map(super::database_info);
     report.set_migrations(&plan);
     match target {
         Some(t) => {
@@ -55,7 +52,7 @@ pub fn run(ctx: &Context, args: &CheckArgs) -> anyhow::Result<Outcome> {
             ));
             let pending: Vec<&Migration> = plan.pending().collect();
             let opts = super::dry_run::options(ctx, args.keep_scratch, false);
-            let run = dryrun::run(Source::Copy(&t.path), &pending, &opts, &exec)?;
+            let run = dryrun::run(source, &pending, &opts, &exec)?;
             if let Some(kept) = &run.kept {
                 ctx.log(format!(
                     "scratch copy of {} kept at {}",

@@ -1,37 +1,26 @@
 //! `schemagate dry-run`: apply what is pending to a scratch copy of the database (or to an
 //! empty database) and report each step.
 
-use std::path::Path;
-use std::time::Duration;
-
-use anyhow::Context as _;
-
-use crate::cli::{Context, DryRunArgs, Outcome};
+use crate::cli::{Context, DryRunArgs, Outcome, Target};
+use crate::config::TimeoutFlags;
 use crate::dryrun::{self, ApplyExecutor, Options, Source};
 use crate::migration::Migration;
 use crate::plan::{HistoryRow, Plan};
-use crate::report::{DatabaseInfo, Report};
+use crate::report::Report;
 
 pub fn run(ctx: &Context, args: &DryRunArgs) -> anyhow::Result<Outcome> {
     let d = ctx.read_migrations()?;
     let target = ctx.database()?;
-    let rows = match target {
-        Some(t) => history_of(&t.path)?,
-        None => Vec::new(),
-    };
+    let (rows, source) = source_of(target)?;
     let plan = Plan::new(&d, &rows);
     let pending: Vec<&Migration> = plan.pending().collect();
-    let source = match target {
-        Some(t) => Source::Copy(&t.path),
-        None => Source::Empty,
-    };
     let opts = options(ctx, args.keep_scratch, false);
     let out = dryrun::run(source, &pending, &opts, &executor(ctx, &opts))?;
     if let Some(kept) = &out.kept {
         ctx.log(format!("scratch database kept at {}", kept.display()));
     }
     let mut report = Report::new("dry-run", &ctx.dir_display);
-    report.database = target.map(database_info);
+    report.database = target.map(super::database_info);
     report.set_migrations(&plan);
     report.findings = crate::lint::apply_severities(out.findings, &ctx.config.rules);
     report.dry_run = Some(out.dry_run);
@@ -40,16 +29,9 @@ pub fn run(ctx: &Context, args: &DryRunArgs) -> anyhow::Result<Outcome> {
     Ok(Outcome::from_ok(report.summary.ok))
 }
 
-pub(crate) fn database_info(t: &crate::cli::Target) -> DatabaseInfo {
-    DatabaseInfo {
-        path: t.display.clone(),
-        exists: t.path.exists(),
-        env: t.env.clone(),
-    }
-}
-
 /// Dry-run settings from the config file and flags.
 pub(crate) fn options(ctx: &Context, keep_scratch: bool, replay: bool) -> Options {
+    let timeouts = ctx.timeouts(TimeoutFlags::default());
     let env = match ctx.env_names.as_slice() {
         [one] => crate::pyrunner::env_for(one),
         _ => Vec::new(),
@@ -58,13 +40,13 @@ pub(crate) fn options(ctx: &Context, keep_scratch: bool, replay: bool) -> Option
         migrations_dir: ctx.migrations_dir.clone(),
         python: ctx.python.clone(),
         env,
-        busy_timeout: Duration::from_secs(ctx.config.apply.busy_timeout.unwrap_or(5)),
-        migration_timeout: ctx.config.apply.migration_timeout.map(Duration::from_secs),
+        busy_timeout: timeouts.busy,
+        migration_timeout: timeouts.migration,
         slow_ms: ctx
             .config
             .lint
             .slow_migration_ms
-            .unwrap_or(crate::lint::rules::slow_migration::DEFAULT_THRESHOLD_MS),
+            .unwrap_or(crate::config::defaults::SLOW_MIGRATION_MS),
         idempotency: true,
         keep_scratch,
         replay,
@@ -80,9 +62,17 @@ pub(crate) fn executor(_ctx: &Context, opts: &Options) -> ApplyExecutor {
     }
 }
 
-/// The history rows of an existing database, read through a read-only connection.
-pub(crate) fn history_of(path: &Path) -> anyhow::Result<Vec<HistoryRow>> {
-    let conn = dryrun::open_source(path)?;
-    crate::history::read(&conn)
-        .with_context(|| format!("cannot read the history table of {}", path.display()))
+/// The history of the database to dry-run on (none without one) and where its scratch copy
+/// comes from. A missing database is [`super::REPLAYING`]'s call.
+pub(crate) fn source_of(target: Option<&Target>) -> anyhow::Result<(Vec<HistoryRow>, Source<'_>)> {
+    let Some(t) = target else {
+        return Ok((Vec::new(), Source::Empty));
+    };
+    let history = super::read_history(t, super::REPLAYING)?;
+    let source = if history.exists {
+        Source::Copy(&t.path)
+    } else {
+        Source::Empty
+    };
+    Ok((history.rows, source))
 }

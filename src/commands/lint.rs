@@ -1,10 +1,10 @@
 //! `schemagate lint`: static checks of the migrations folder.
 
-use crate::cli::{Context, LintArgs, Outcome, Target};
+use crate::cli::{Context, LintArgs, Outcome};
 use crate::lint::{self, LintInputs};
 use crate::migration::Discovery;
-use crate::plan::{HistoryRow, Plan};
-use crate::report::{DatabaseInfo, Finding, Report, text};
+use crate::plan::Plan;
+use crate::report::{Finding, Report, text};
 
 pub fn run(ctx: &Context, args: &LintArgs) -> anyhow::Result<Outcome> {
     let d = ctx.read_migrations()?;
@@ -20,12 +20,8 @@ pub fn run(ctx: &Context, args: &LintArgs) -> anyhow::Result<Outcome> {
     let mut report = Report::new("lint", &ctx.dir_display);
     let rows = match ctx.database()? {
         Some(target) => {
-            let rows = read_history(target)?;
-            report.database = Some(DatabaseInfo {
-                path: target.display.clone(),
-                exists: target.path.exists(),
-                env: target.env.clone(),
-            });
+            let rows = super::read_history(target, super::INSPECTING)?.rows;
+            report.database = Some(super::database_info(target));
             Some((rows, target.display.clone()))
         }
         None => None,
@@ -43,15 +39,6 @@ pub fn run(ctx: &Context, args: &LintArgs) -> anyhow::Result<Outcome> {
     report.finish(ctx.fail_on);
     emit(ctx, &report, &d)?;
     Ok(Outcome::from_ok(report.summary.ok))
-}
-
-/// The history of the database, read without modifying it; a database that does not exist
-/// yet has none (everything is pending). Never creates the file.
-fn read_history(target: &Target) -> anyhow::Result<Vec<HistoryRow>> {
-    match crate::db::open_read_only(&target.path)? {
-        Some(conn) => crate::history::read(&conn).map_err(|e| crate::db::explain(&target.path, e)),
-        None => Ok(Vec::new()),
-    }
 }
 
 /// Everything `lint` reports for the folder: Python AST data gathered with `ctx.python`

@@ -1,10 +1,10 @@
 //! `schemagate migrate`: the deploy step (see `crate::apply::migrate`).
 
 use std::fmt::Write as _;
-use std::time::Duration;
 
 use crate::apply::{self, BackupPolicy, Event, MigrateOptions, MigrateResult, MigrateStatus};
 use crate::cli::{Allow, Context, Format, MigrateArgs, Outcome};
+use crate::config::TimeoutFlags;
 use crate::lint::rules::migration_failed;
 use crate::migration::Discovery;
 use crate::report::Finding;
@@ -16,20 +16,13 @@ pub fn run(ctx: &Context, args: &MigrateArgs) -> anyhow::Result<Outcome> {
         Ok(d) => d,
         Err(e) => return fail(ctx, json, e),
     };
-    let apply_cfg = &ctx.config.apply;
     let opts = MigrateOptions {
         create: true,
-        lock_timeout: Duration::from_secs(
-            args.lock_timeout.or(apply_cfg.lock_timeout).unwrap_or(60),
-        ),
-        busy_timeout: Duration::from_secs(
-            args.busy_timeout.or(apply_cfg.busy_timeout).unwrap_or(10),
-        ),
-        migration_timeout: args
-            .migration_timeout
-            .or(apply_cfg.migration_timeout)
-            .filter(|s| *s > 0)
-            .map(Duration::from_secs),
+        timeouts: ctx.timeouts(TimeoutFlags {
+            lock: args.lock_timeout,
+            busy: args.busy_timeout,
+            migration: args.migration_timeout,
+        }),
         backup: if args.no_backup {
             BackupPolicy::Skip
         } else {

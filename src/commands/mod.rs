@@ -1,4 +1,8 @@
-//! One file per subcommand; each is a thin layer over the library.
+//! One file per subcommand; each is a thin layer over the library: it parses its
+//! arguments, calls the library and renders the result.
+//!
+//! Shared here: the one policy for a `--db` path with no file behind it, and the one way
+//! the read-only commands read a database's history.
 
 pub mod backups;
 pub mod check;
@@ -15,3 +19,63 @@ pub mod rollback;
 pub mod rule;
 pub mod status;
 pub mod verify;
+
+use crate::cli::Target;
+use crate::history::DatabaseHistory;
+use crate::report::DatabaseInfo;
+
+/// What a command that reads a database without changing it makes of a `--db` path with
+/// no file behind it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WhenMissing {
+    /// A new environment: no history, everything pending.
+    New,
+    /// An error (exit 2): a typo'd `--db` must not pass for an empty database.
+    Refuse,
+}
+
+/// `lint`, `status` and `pending` report the state of the database: a missing one is new.
+pub const INSPECTING: WhenMissing = WhenMissing::New;
+
+/// `dry-run`, `check --db` and `verify` act on the database's content (a copy of it, or
+/// its schema against a replay): a missing one is refused. Setting this to
+/// [`WhenMissing::New`] makes "missing = new" the rule for every reading command; they
+/// then dry-run on an empty database and verify an empty schema against no history.
+/// (`renumber --db` refuses a missing database for its own reason: it keeps applied files
+/// in place, and a typo would let it rename them.)
+pub const REPLAYING: WhenMissing = WhenMissing::Refuse;
+
+/// The history of `target`, read without creating or changing anything
+/// ([`crate::history::read_database`]), with `when_missing` applied.
+pub(crate) fn read_history(
+    target: &Target,
+    when_missing: WhenMissing,
+) -> anyhow::Result<DatabaseHistory> {
+    Ok(read_history_and(target, when_missing, |_| Ok(()))?.0)
+}
+
+/// [`read_history`], plus what `also` reads through the same connection (`None` for a
+/// missing database that `when_missing` lets through).
+pub(crate) fn read_history_and<T>(
+    target: &Target,
+    when_missing: WhenMissing,
+    also: impl FnOnce(&rusqlite::Connection) -> anyhow::Result<T>,
+) -> anyhow::Result<(DatabaseHistory, Option<T>)> {
+    let read = crate::history::read_database_and(&target.path, also)?;
+    if !read.0.exists && when_missing == WhenMissing::Refuse {
+        anyhow::bail!(
+            "database {} does not exist (check --db, or leave it out to dry-run on an empty database)",
+            target.display
+        );
+    }
+    Ok(read)
+}
+
+/// The database as a report names it.
+pub(crate) fn database_info(t: &Target) -> DatabaseInfo {
+    DatabaseInfo {
+        path: t.display.clone(),
+        exists: t.path.exists(),
+        env: t.env.clone(),
+    }
+}

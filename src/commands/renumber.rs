@@ -24,13 +24,14 @@ pub fn run(ctx: &Context, args: &RenumberArgs) -> anyhow::Result<Outcome> {
         ..Facts::default()
     };
     if let Some(target) = ctx.database()? {
-        let Some(conn) = crate::db::open_read_only(&target.path)? else {
+        let history = crate::history::read_database(&target.path)?;
+        if !history.exists {
             bail!(
                 "database {} does not exist; check the --db path (renumber reads it to keep applied files in place)",
                 target.display
             );
-        };
-        let rows = crate::history::read(&conn).map_err(|e| crate::db::explain(&target.path, e))?;
+        }
+        let rows = history.rows;
         let plan = crate::plan::Plan::new(&discovery, &rows);
         for e in &plan.entries {
             if let (Some(m), Some(_)) = (e.migration, e.row) {

@@ -6,7 +6,7 @@ use crate::audit::{self, AuditRow};
 use crate::cli::{Context, Format, Outcome, StatusArgs, Target};
 use crate::migration::Discovery;
 use crate::plan::{Plan, State};
-use crate::report::{DatabaseInfo, Report};
+use crate::report::Report;
 
 pub fn run(ctx: &Context, args: &StatusArgs) -> anyhow::Result<Outcome> {
     let mut targets: Vec<Target> = ctx.targets.clone();
@@ -58,34 +58,19 @@ pub struct DatabaseReport {
     pub dirty: Vec<String>,
 }
 
-/// Reads one database without modifying it (a missing one is new: everything pending) and
-/// builds the status report from the one plan.
+/// Reads one database without modifying it (a missing one is new: everything pending,
+/// [`super::INSPECTING`]) and builds the status report from the one plan.
 pub fn database_report(
     ctx: &Context,
     discovery: &Discovery,
     t: &Target,
     command: &str,
 ) -> anyhow::Result<DatabaseReport> {
-    let conn = crate::db::open_read_only(&t.path)?;
-    let (rows, dirty) = match &conn {
-        Some(c) => (
-            crate::history::read(c).map_err(|e| crate::db::explain(&t.path, e))?,
-            crate::history::dirty(c)
-                .map_err(|e| crate::db::explain(&t.path, e))?
-                .iter()
-                .map(ToString::to_string)
-                .collect(),
-        ),
-        None => (Vec::new(), Vec::new()),
-    };
-    drop(conn);
+    let history = super::read_history(t, super::INSPECTING)?;
+    let rows = history.rows;
     let plan = Plan::new(discovery, &rows);
     let mut report = Report::new(command, &ctx.dir_display);
-    report.database = Some(DatabaseInfo {
-        path: t.display.clone(),
-        exists: t.path.exists(),
-        env: t.env.clone(),
-    });
+    report.database = Some(super::database_info(t));
     report.set_migrations(&plan);
     report.findings = crate::lint::deploy_findings(
         discovery,
@@ -99,12 +84,12 @@ pub fn database_report(
         .last_recorded()
         .map(|r| (r.version.clone(), r.applied_at.clone()));
     Ok(DatabaseReport {
-        exists: t.path.exists(),
+        exists: history.exists,
         report,
         display: t.display.clone(),
         env: t.env.clone(),
         last,
-        dirty,
+        dirty: history.dirty.iter().map(ToString::to_string).collect(),
     })
 }
 

@@ -13,12 +13,13 @@ use crate::schema;
 pub fn run(ctx: &Context) -> anyhow::Result<Outcome> {
     let d = ctx.read_migrations()?;
     let target = ctx.require_database()?;
-    let conn = dryrun::open_source(&target.path)?;
-    let rows = crate::history::read(&conn)
-        .map_err(|e| anyhow::anyhow!("cannot read the history table of {}: {e}", target.display))?;
-    let actual = crate::introspect::read_schema(&conn)
-        .map_err(|e| anyhow::anyhow!("cannot read the schema of {}: {e}", target.display))?;
-    drop(conn);
+    let (history, schema) = super::read_history_and(target, super::REPLAYING, |conn| {
+        crate::introspect::read_schema(conn)
+            .map_err(|e| anyhow::anyhow!("cannot read the schema of {}: {e}", target.display))
+    })?;
+    let rows = history.rows;
+    // A database that does not exist has no schema (when REPLAYING lets it through).
+    let actual = schema.unwrap_or_default();
 
     let plan = Plan::new(&d, &rows);
     // Recorded migrations whose file we have, in apply order (a recorded row without a
@@ -39,7 +40,7 @@ pub fn run(ctx: &Context) -> anyhow::Result<Outcome> {
     )?;
 
     let mut report = Report::new("verify", &ctx.dir_display);
-    report.database = Some(super::dry_run::database_info(target));
+    report.database = Some(super::database_info(target));
     report.set_migrations(&plan);
     let mut findings = replay.findings;
     if !replay.failed {

@@ -29,8 +29,6 @@ application, keeping the schema change itself small.
 "#,
 };
 
-pub const DEFAULT_THRESHOLD_MS: u64 = 5000;
-
 pub fn check(m: &Migration, duration_ms: f64, threshold_ms: u64) -> Option<Finding> {
     (duration_ms > threshold_ms as f64).then(|| {
         Finding::of(&RULE, format!(

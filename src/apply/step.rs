@@ -1,29 +1,24 @@
-//! The executor (shell): applies one migration on an open connection ([`apply_one`]), and
-//! the whole `migrate` run ([`migrate`]): lock, re-read history under the lock, refuse on
-//! drift and friends, back up, apply each pending migration atomically with its history
-//! row, stop at the first failure.
-//!
-//! Each transactional migration runs in `BEGIN IMMEDIATE` (never a deferred transaction that
-//! fails with SQLITE_BUSY_SNAPSHOT when it first writes), statement by statement so that a
-//! failure names `file:line:column`, with an authorizer that denies transaction control, and
-//! its `schema_versions` row is inserted before the one COMMIT. A failure or a `kill -9`
-//! therefore leaves the database exactly at the previous migration boundary.
+//! Applying one migration on an open connection: the SQL path (one `BEGIN IMMEDIATE`
+//! transaction with its history row, COMMIT retried on BUSY), the `no-transaction` path
+//! (bracketed by a committed marker), and the Python path (the runner in its own process).
+//! The checks made before COMMIT live in [`super::schema_checks`].
 
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 use rusqlite::hooks::{AuthAction, AuthContext, Authorization};
 use serde::{Deserialize, Serialize};
 
-use crate::config::RuleLevel;
+use super::schema_checks::{
+    check_schema_after, foreign_key_violations, no_foreign_keys_known, remember_no_foreign_keys,
+};
+use super::signal::interrupted;
 use crate::history;
-use crate::migration::{Discovery, Kind, Migration};
-use crate::plan::Plan;
+use crate::migration::{Kind, Migration};
 use crate::pyrunner;
-use crate::report::{Finding, Location, Severity};
-use crate::sql::{self, LineIndex, StatementKind};
+use crate::report::Location;
+use crate::sql::{self, LineIndex};
 
 /// How to apply one migration.
 #[derive(Clone, Debug)]
@@ -92,7 +87,7 @@ pub struct StepError {
 }
 
 impl StepError {
-    fn new(kind: StepErrorKind, m: &Migration, message: impl Into<String>) -> StepError {
+    pub(super) fn new(kind: StepErrorKind, m: &Migration, message: impl Into<String>) -> StepError {
         StepError {
             kind,
             message: message.into(),
@@ -154,7 +149,7 @@ fn rollback(conn: &Connection) {
     }
 }
 
-fn sqlite_message(e: &rusqlite::Error) -> String {
+pub(super) fn sqlite_message(e: &rusqlite::Error) -> String {
     match e {
         rusqlite::Error::SqliteFailure(f, Some(msg)) => {
             if f.code == rusqlite::ErrorCode::OperationInterrupted {
@@ -240,30 +235,6 @@ fn clear_authorizer(conn: &mut Connection) {
     let _ = conn.authorizer(None::<fn(AuthContext<'_>) -> Authorization>);
 }
 
-static INTERRUPTED: AtomicBool = AtomicBool::new(false);
-
-extern "C" fn on_signal(_: libc::c_int) {
-    INTERRUPTED.store(true, Ordering::SeqCst);
-}
-
-/// Makes SIGINT and SIGTERM stop a run at the next safe point instead of killing it: the
-/// running SQL migration is interrupted and rolled back (a Python migration is let finish),
-/// nothing further starts, the lock is released and the report says where the database is.
-/// For the CLI; a library caller keeps its own signal handling.
-pub fn stop_on_signals() {
-    let handler = on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
-    // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
-    unsafe {
-        libc::signal(libc::SIGINT, handler);
-        libc::signal(libc::SIGTERM, handler);
-    }
-}
-
-/// Whether SIGINT or SIGTERM arrived since [`stop_on_signals`].
-pub fn interrupted() -> bool {
-    INTERRUPTED.load(Ordering::SeqCst)
-}
-
 /// Interrupts statements once the deadline passes or a stop signal arrived (SQLite calls
 /// the handler every N VM steps); `None` removes it.
 fn set_deadline(conn: &mut Connection, timeout: Option<Option<Duration>>) {
@@ -336,7 +307,7 @@ pub fn run_statements(
     Ok(count)
 }
 
-fn step_failure(m: &Migration, e: &rusqlite::Error) -> StepError {
+pub(super) fn step_failure(m: &Migration, e: &rusqlite::Error) -> StepError {
     let msg = sqlite_message(e);
     if e.sqlite_error_code() == Some(rusqlite::ErrorCode::OperationInterrupted) && interrupted() {
         return StepError::new(
@@ -510,125 +481,6 @@ fn sql_in_transaction(
     Ok((result, no_foreign_keys_after))
 }
 
-thread_local! {
-    /// A committed schema, as (database path, schema cookie), in which no table declares a
-    /// foreign key. Applying a long chain to such a database would otherwise scan the whole
-    /// schema before every migration. Only committed states are remembered, and the cookie
-    /// changes with every schema change, whoever makes it, so a match means the same schema.
-    static NO_FOREIGN_KEYS: std::cell::RefCell<Option<(String, i64)>> = const { std::cell::RefCell::new(None) };
-}
-
-fn schema_key(conn: &Connection) -> Option<(String, i64)> {
-    let path = conn.path().filter(|p| !p.is_empty())?.to_string();
-    let cookie = conn
-        .query_row("PRAGMA schema_version", [], |r| r.get(0))
-        .ok()?;
-    Some((path, cookie))
-}
-
-fn no_foreign_keys_known(conn: &Connection) -> bool {
-    let known = NO_FOREIGN_KEYS.with(|k| k.borrow().clone());
-    known.is_some() && known == schema_key(conn)
-}
-
-fn remember_no_foreign_keys(conn: &Connection) {
-    let key = schema_key(conn);
-    NO_FOREIGN_KEYS.with(|k| *k.borrow_mut() = key);
-}
-
-/// Rows that violate a foreign key, as `(table, rowid, parent, fk index)`.
-type FkViolations = std::collections::BTreeSet<(String, Option<i64>, String, i64)>;
-
-/// The rows that violate a foreign key now; `None` when no table declares one (nothing to
-/// scan, which keeps big databases without foreign keys from paying for the check).
-fn foreign_key_violations(conn: &Connection) -> rusqlite::Result<Option<FkViolations>> {
-    let declared: i64 = conn.query_row(
-        // instr(lower(..)) rather than LIKE '%..%': the same case-insensitive test, about ten
-        // times cheaper, and it runs twice per migration over the whole schema.
-        "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND instr(lower(sql), 'references') > 0",
-        [],
-        |r| r.get(0),
-    )?;
-    if declared == 0 {
-        return Ok(None);
-    }
-    let mut stmt = conn.prepare("PRAGMA foreign_key_check")?;
-    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
-    rows.collect::<rusqlite::Result<_>>().map(Some)
-}
-
-/// Checks run before COMMIT. Our connection has `foreign_keys` off (a table rebuild must
-/// not cascade deletes), so new violations are looked for explicitly, diffed against the
-/// ones that were already there. Every view is compiled, which catches a rebuild that
-/// renamed a table out from under it (modern `ALTER TABLE RENAME` rewrites references to
-/// follow the old table to its new name).
-fn check_schema_after(
-    conn: &Connection,
-    m: &Migration,
-    fk_before: &Option<FkViolations>,
-) -> Result<bool, StepError> {
-    // Both checks scan the whole schema, which dominates the cost of a small migration on a
-    // database with many tables; skip them when the migration cannot have changed the
-    // outcome: no foreign key existed and none is declared by the migration, or nothing
-    // was dropped, altered or (re)defined that an existing view could depend on.
-    let may_add_fk = m.text.to_ascii_lowercase().contains("references");
-    let after = if fk_before.is_none() && !may_add_fk {
-        None
-    } else {
-        foreign_key_violations(conn).map_err(|e| step_failure(m, &e))?
-    };
-    let no_foreign_keys_after = after.is_none();
-    let (after, before) = (
-        after.unwrap_or_default(),
-        fk_before.clone().unwrap_or_default(),
-    );
-    if let Some((table, rowid, parent, _)) = after.difference(&before).next() {
-        let n = after.difference(&before).count();
-        return Err(StepError::new(
-            StepErrorKind::Failed,
-            m,
-            format!(
-                "the migration leaves {n} new foreign key violation{} (first: {table} row {} references a missing row of {parent}); rolled back",
-                if n == 1 { "" } else { "s" },
-                rowid.map_or("?".to_string(), |r| r.to_string())
-            ),
-        ));
-    }
-    let may_break_views = crate::sql::split(&m.text).iter().any(|st| {
-        !matches!(
-            crate::sql::classify(st, &m.text),
-            StatementKind::CreateTable
-                | StatementKind::CreateIndex
-                | StatementKind::CreateTrigger
-                | StatementKind::Insert
-                | StatementKind::Update
-                | StatementKind::Delete
-                | StatementKind::Select
-        )
-    });
-    if !may_break_views {
-        return Ok(no_foreign_keys_after);
-    }
-    let views: Vec<String> = conn
-        .prepare("SELECT name FROM sqlite_schema WHERE type = 'view'")
-        .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
-        .map_err(|e| step_failure(m, &e))?;
-    for v in views {
-        let sql = format!("SELECT * FROM \"{}\" LIMIT 0", v.replace('"', "\"\""));
-        if let Err(e) = conn.prepare(&sql) {
-            return Err(StepError::new(
-                StepErrorKind::Failed,
-                m,
-                format!(
-                    "after this migration the view {v} no longer compiles ({}); rolled back. If a table was rebuilt by renaming the old one first, use SQLite's 12-step procedure (create the new table, copy, drop the old one, rename the new one)",
-                    sqlite_message(&e)
-                ),
-            ));
-        }
-    }
-    Ok(no_foreign_keys_after)
-}
-
 fn record_failure(m: &Migration, e: &rusqlite::Error) -> StepError {
     StepError::new(
         StepErrorKind::Failed,
@@ -746,7 +598,7 @@ fn apply_python(
     }
 }
 
-fn python_failure(m: &Migration, e: pyrunner::Error) -> StepError {
+pub(super) fn python_failure(m: &Migration, e: pyrunner::Error) -> StepError {
     let message = e.to_string();
     match e {
         pyrunner::Error::NotFound { .. } => StepError::new(StepErrorKind::Environment, m, message),
@@ -766,404 +618,10 @@ fn python_failure(m: &Migration, e: pyrunner::Error) -> StepError {
     }
 }
 
-// ---------------------------------------------------------------------------------------
-// The whole run
-// ---------------------------------------------------------------------------------------
-
-/// Checks `migrate` refuses on, unless overridden.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Overrides {
-    pub drift: bool,
-    pub duplicates: bool,
-    pub renamed_applied: bool,
-}
-
-/// Where and whether to back up.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum BackupPolicy {
-    Skip,
-    Into { dir: PathBuf, keep: Option<usize> },
-}
-
-/// Settings of a `migrate` run.
-#[derive(Clone, Debug)]
-pub struct MigrateOptions {
-    /// Create the database when it does not exist (a new environment).
-    pub create: bool,
-    pub lock_timeout: Duration,
-    pub busy_timeout: Duration,
-    pub migration_timeout: Option<Duration>,
-    pub backup: BackupPolicy,
-    pub overrides: Overrides,
-    pub python: String,
-    pub env: Vec<(String, String)>,
-    /// `[rules]` from schemagate.toml (severity overrides of the history rules).
-    pub rules: std::collections::BTreeMap<String, RuleLevel>,
-    /// `[[accept-checksum]]` from schemagate.toml: reviewed drift that does not block.
-    pub accepted: Vec<crate::config::AcceptedChecksum>,
-}
-
-impl Default for MigrateOptions {
-    fn default() -> Self {
-        MigrateOptions {
-            create: true,
-            lock_timeout: Duration::from_secs(60),
-            busy_timeout: Duration::from_secs(10),
-            migration_timeout: None,
-            backup: BackupPolicy::Skip,
-            overrides: Overrides::default(),
-            python: "python3".into(),
-            env: Vec::new(),
-            rules: Default::default(),
-            accepted: Vec::new(),
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum MigrateStatus {
-    /// Nothing was pending.
-    Current,
-    /// Everything pending was applied.
-    Migrated,
-    /// Refused, or a migration failed (what was applied before it stays applied).
-    Error,
-}
-
-/// The result of a run: the legacy `auto_migrate` keys (`status`, `applied`, `count`) plus
-/// `backup` and `error` (DESIGN §4), and a few more facts.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct MigrateResult {
-    pub status: MigrateStatus,
-    /// Versions applied by this run, in order.
-    pub applied: Vec<String>,
-    pub count: usize,
-    /// The backup made before applying, if any.
-    pub backup: Option<String>,
-    pub error: Option<Location>,
-    /// The database did not exist and was created by this run.
-    #[serde(default)]
-    pub created: bool,
-    /// Why the run refused to apply (drift, duplicates, renamed-applied), and other
-    /// history findings.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub findings: Vec<Finding>,
-    /// What kind of failure stopped the run (`environment`: the database stayed locked,
-    /// no Python; the CLI exits 2 for those, 1 for the rest).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub failure: Option<StepErrorKind>,
-}
-
-impl MigrateResult {
-    pub fn failed(message: impl Into<String>) -> MigrateResult {
-        MigrateResult {
-            status: MigrateStatus::Error,
-            applied: Vec::new(),
-            count: 0,
-            backup: None,
-            error: Some(Location {
-                message: message.into(),
-                path: None,
-                line: None,
-                column: None,
-            }),
-            created: false,
-            findings: Vec::new(),
-            failure: Some(StepErrorKind::Environment),
-        }
-    }
-}
-
-/// Progress of a run, for the CLI's log.
-#[derive(Debug)]
-pub enum Event<'a> {
-    Created(&'a Path),
-    Waiting(&'a str),
-    BackedUp(&'a Path),
-    Pruned(&'a Path),
-    Applying(&'a Migration),
-    Applied(&'a Migration, &'a StepResult),
-    Skipped(&'a Migration, &'a str),
-}
-
-/// Whether a finding stops `migrate` (error severity, not overridden).
-pub fn blocks(f: &Finding, o: &Overrides) -> bool {
-    f.severity == Severity::Error
-        && !match f.rule.as_str() {
-            "checksum-drift" => o.drift,
-            "duplicate-version" => o.duplicates,
-            "renamed-applied" => o.renamed_applied,
-            _ => false,
-        }
-}
-
-/// The deploy step. `Err` is an environment problem (exit 2: lock timeout, unusable
-/// database, backup failure, no Python); a refusal or a failed migration is an `Ok` result
-/// with status `error` (exit 1).
-pub fn migrate(
-    db_path: &Path,
-    migrations_dir: &Path,
-    discovery: &Discovery,
-    opts: &MigrateOptions,
-    on_event: &mut dyn FnMut(Event<'_>),
-) -> anyhow::Result<MigrateResult> {
-    use anyhow::Context as _;
-    let existed = crate::db::probe(db_path)? != crate::db::FileState::Missing;
-    if !existed {
-        if !opts.create {
-            anyhow::bail!("database {} does not exist", db_path.display());
-        }
-        if let Some(dir) = db_path.parent().filter(|d| !d.as_os_str().is_empty())
-            && !dir.exists()
-        {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("cannot create the folder {}", dir.display()))?;
-        }
-    }
-    let lock = match crate::lock::acquire(db_path, Duration::ZERO) {
-        Ok(l) => l,
-        Err(crate::lock::LockError::Timeout { holder, .. }) => {
-            on_event(Event::Waiting(&holder));
-            crate::lock::acquire(db_path, opts.lock_timeout)?
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let opened = crate::db::open_for_write(db_path, opts.create, opts.busy_timeout)?;
-    let mut conn = opened.conn;
-    let created = opened.created;
-    // Nothing may stay behind when a new database is refused before anything was applied.
-    let discard_new = |conn: Connection| {
-        if created {
-            drop(conn);
-            let _ = std::fs::remove_file(db_path);
-        }
-    };
-    if created {
-        // A database file SQLite created but never wrote is 0 bytes, which the next run
-        // would refuse as "truncated"; the history table makes it a real, new database.
-        conn.execute_batch(history::CREATE_TABLE)
-            .map_err(|e| crate::db::explain(db_path, e))?;
-        on_event(Event::Created(db_path));
-    }
-
-    let dirty = history::dirty(&conn).map_err(|e| crate::db::explain(db_path, e))?;
-    if let Some(d) = dirty.first() {
-        anyhow::bail!(
-            "database {} is in an unknown state: {d}. Check the database by hand; when it is consistent, record the migration (`schemagate mark-applied {}`) or remove the marker: DELETE FROM schemagate_state WHERE version = '{}'",
-            db_path.display(),
-            d.version,
-            d.version
-        );
-    }
-    // Re-read under the lock: what another migrator applied while we waited is not pending.
-    let rows = history::read(&conn).map_err(|e| crate::db::explain(db_path, e))?;
-    let plan = Plan::new(discovery, &rows);
-    let display = db_path.display().to_string();
-    let findings =
-        crate::lint::deploy_findings(discovery, &plan, &display, &opts.rules, &opts.accepted);
-    let mut result = MigrateResult {
-        status: MigrateStatus::Current,
-        applied: Vec::new(),
-        count: 0,
-        backup: None,
-        error: None,
-        created,
-        findings: Vec::new(),
-        failure: None,
-    };
-    let blocking: Vec<Finding> = findings
-        .iter()
-        .filter(|f| blocks(f, &opts.overrides))
-        .cloned()
-        .collect();
-    if !blocking.is_empty() {
-        discard_new(conn);
-        result.status = MigrateStatus::Error;
-        result.created = false;
-        result.error = Some(Location {
-            message: format!(
-                "refusing to apply: {} problem{} with the migrations or the history (see the findings); nothing was applied",
-                blocking.len(),
-                if blocking.len() == 1 { "" } else { "s" }
-            ),
-            path: None,
-            line: None,
-            column: None,
-        });
-        result.findings = findings;
-        result.failure = Some(StepErrorKind::Refused);
-        drop(lock);
-        return Ok(result);
-    }
-    result.findings = findings;
-
-    let pending: Vec<&Migration> = plan.pending().collect();
-    if pending.is_empty() {
-        return Ok(result);
-    }
-    if pending.iter().any(|m| m.kind == Kind::Python)
-        && let Err(e) = pyrunner::check_available(&opts.python)
-    {
-        discard_new(conn);
-        anyhow::bail!("{e} (a Python migration is pending; nothing was applied)");
-    }
-    // Import errors and a missing upgrade() are found before anything is backed up or
-    // applied, not half-way through the chain.
-    for m in pending.iter().filter(|m| m.kind == Kind::Python) {
-        let file = migrations_dir.join(&m.file_name);
-        let checked = pyrunner::validate(
-            &opts.python,
-            m,
-            &file,
-            pyrunner::Direction::Upgrade,
-            &opts.env,
-            opts.migration_timeout,
-        );
-        if let Err(e) = checked {
-            let e = python_failure(m, e);
-            if e.kind == StepErrorKind::Environment {
-                discard_new(conn);
-                anyhow::bail!("{e}");
-            }
-            discard_new(conn);
-            result.status = MigrateStatus::Error;
-            result.created = false;
-            let mut loc: Location = (&e).into();
-            loc.message = format!(
-                "{} (found before applying anything; nothing was applied)",
-                loc.message
-            );
-            result.error = Some(loc);
-            result.failure = Some(e.kind);
-            return Ok(result);
-        }
-    }
-
-    if !created {
-        // A damaged b-tree must stop us before we back it up or add to it.
-        crate::db::quick_check(&conn)
-            .map_err(|e| e.context(format!("database {}", db_path.display())))?;
-    }
-    if let BackupPolicy::Into { dir, keep } = &opts.backup
-        && !created
-    {
-        let path =
-            crate::backup::create(db_path, dir, opts.busy_timeout.max(Duration::from_secs(30)))?;
-        on_event(Event::BackedUp(&path));
-        result.backup = Some(path.display().to_string());
-        crate::db::failpoint("after_backup");
-        if let Some(keep) = keep {
-            for p in crate::backup::prune(db_path, dir, (*keep).max(1))? {
-                on_event(Event::Pruned(&p));
-            }
-        }
-    }
-
-    let apply_opts = ApplyOptions {
-        record_history: true,
-        commit: true,
-        busy_timeout: opts.busy_timeout,
-        migration_timeout: opts.migration_timeout,
-        python: &opts.python,
-        env: &opts.env,
-    };
-    let mut versions_done: Vec<&crate::migration::Version> = plan
-        .entries
-        .iter()
-        .filter(|e| e.state.is_recorded())
-        .map(|e| &e.version)
-        .collect();
-    for m in pending {
-        if interrupted() {
-            result.status = MigrateStatus::Error;
-            result.count = result.applied.len();
-            result.failure = Some(StepErrorKind::Interrupted);
-            result.error = Some(Location {
-                message: format!(
-                    "interrupted by a signal before {}; the database is intact at the last applied migration",
-                    m.path
-                ),
-                path: None,
-                line: None,
-                column: None,
-            });
-            return Ok(result);
-        }
-        if versions_done.contains(&&m.version) {
-            // Only reachable with --allow duplicates: the legacy manager also ran the first
-            // file of a version and skipped the rest.
-            on_event(Event::Skipped(m, "its version is already applied"));
-            continue;
-        }
-        on_event(Event::Applying(m));
-        let file = migrations_dir.join(&m.file_name);
-        match apply_one(&mut conn, db_path, &file, m, &apply_opts) {
-            Ok(step) => {
-                crate::db::failpoint(&format!("applied:{}", m.version));
-                if step.already_applied {
-                    on_event(Event::Skipped(m, "another process recorded it meanwhile"));
-                } else {
-                    on_event(Event::Applied(m, &step));
-                    result.applied.push(m.version.to_string());
-                }
-                versions_done.push(&m.version);
-            }
-            Err(e) => {
-                result.status = MigrateStatus::Error;
-                result.count = result.applied.len();
-                let mut loc: Location = (&e).into();
-                if let Some(d) = &e.detail {
-                    loc.message = format!("{}\n{}", loc.message, d.trim_end());
-                }
-                result.error = Some(loc);
-                result.failure = Some(e.kind);
-                return Ok(result);
-            }
-        }
-    }
-    result.count = result.applied.len();
-    if result.count > 0 {
-        result.status = MigrateStatus::Migrated;
-    }
-    drop(lock);
-    Ok(result)
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::test_support::{one, opts, run_in_memory, tables};
     use super::*;
-    use crate::migration::discover;
-
-    /// Applies `m` to an in-memory connection with the default test options.
-    fn run_in_memory(conn: &mut Connection, m: &Migration) -> Result<StepResult, StepError> {
-        apply_one(conn, Path::new(":memory:"), Path::new("x"), m, &opts())
-    }
-
-    fn opts() -> ApplyOptions<'static> {
-        ApplyOptions {
-            record_history: true,
-            commit: true,
-            busy_timeout: Duration::from_secs(1),
-            migration_timeout: None,
-            python: "python3",
-            env: &[],
-        }
-    }
-
-    fn one(name: &str, text: &str) -> Discovery {
-        discover("m", [(name, text.as_bytes())])
-    }
-
-    fn tables(conn: &Connection) -> Vec<String> {
-        let mut s = conn
-            .prepare("SELECT name FROM sqlite_schema WHERE type='table' ORDER BY name")
-            .unwrap();
-        s.query_map([], |r| r.get(0))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap()
-    }
 
     #[test]
     fn failure_at_the_third_statement_names_line_and_leaves_nothing() {
@@ -1295,81 +753,6 @@ mod tests {
     }
 
     #[test]
-    fn new_foreign_key_violations_roll_back_but_old_ones_do_not_block() {
-        let mut conn = Connection::open_in_memory().unwrap();
-        conn.execute_batch(
-            "PRAGMA foreign_keys = OFF;
-             CREATE TABLE parent(id INTEGER PRIMARY KEY);
-             CREATE TABLE child(id INTEGER PRIMARY KEY, p INTEGER REFERENCES parent(id));
-             INSERT INTO child VALUES (1, 99);
-             PRAGMA foreign_keys = ON;",
-        )
-        .unwrap();
-        let ok = one("001_x.sql", "CREATE TABLE other(x);\n");
-        run_in_memory(&mut conn, &ok.migrations[0]).unwrap();
-        let bad = one("002_x.sql", "INSERT INTO child VALUES (2, 77);\n");
-        let e = run_in_memory(&mut conn, &bad.migrations[0]).unwrap_err();
-        assert!(e.message.contains("foreign key"), "{e}");
-        let n: i64 = conn
-            .query_row("SELECT count(*) FROM child", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(n, 1);
-        let fk: i64 = conn
-            .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(fk, 1, "the setting is put back");
-    }
-
-    #[test]
-    fn the_first_foreign_key_of_a_database_is_checked_too() {
-        // No table declared a foreign key before: the check after the migration must still
-        // run because the migration itself declares one.
-        let mut conn = Connection::open_in_memory().unwrap();
-        let m = one(
-            "001_x.sql",
-            "CREATE TABLE parent(id INTEGER PRIMARY KEY);\nCREATE TABLE child(p INTEGER references parent(id));\nINSERT INTO child VALUES (5);\n",
-        );
-        let e = run_in_memory(&mut conn, &m.migrations[0]).unwrap_err();
-        assert!(e.message.contains("foreign key"), "{e}");
-        assert!(!crate::db::table_exists(&conn, "child").unwrap());
-    }
-
-    #[test]
-    fn a_foreign_key_added_by_someone_else_is_seen_by_the_next_migration() {
-        // The first migration leaves a schema without foreign keys (remembered by its schema
-        // cookie); another connection then adds one, which changes the cookie.
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("a.db");
-        let mut conn = Connection::open(&path).unwrap();
-        let first = one(
-            "001_x.sql",
-            "CREATE TABLE parent(id INTEGER PRIMARY KEY);\n",
-        );
-        apply_one(
-            &mut conn,
-            &path,
-            Path::new("x"),
-            &first.migrations[0],
-            &opts(),
-        )
-        .unwrap();
-        Connection::open(&path)
-            .unwrap()
-            .execute_batch("CREATE TABLE child(p INTEGER REFERENCES parent(id));")
-            .unwrap();
-        let bad = one("002_x.sql", "INSERT INTO child VALUES (5);\n");
-        let e = apply_one(
-            &mut conn,
-            &path,
-            Path::new("x"),
-            &bad.migrations[0],
-            &opts(),
-        )
-        .unwrap_err();
-        assert!(e.message.contains("foreign key"), "{e}");
-    }
-
-    #[test]
     fn table_rebuild_does_not_cascade_into_child_rows() {
         let mut conn = Connection::open_in_memory().unwrap();
         conn.execute_batch(
@@ -1389,23 +772,5 @@ mod tests {
             .query_row("SELECT count(*) FROM child", [], |r| r.get(0))
             .unwrap();
         assert_eq!(n, 2, "children survive the rebuild");
-    }
-
-    #[test]
-    fn rename_old_first_rebuild_that_breaks_a_view_is_rolled_back() {
-        let mut conn = Connection::open_in_memory().unwrap();
-        conn.execute_batch(
-            "CREATE TABLE parent(id INTEGER PRIMARY KEY, name TEXT);
-             CREATE VIEW names AS SELECT name FROM parent;",
-        )
-        .unwrap();
-        let d = one(
-            "003_rebuild.sql",
-            "ALTER TABLE parent RENAME TO parent_old;\nCREATE TABLE parent(id INTEGER PRIMARY KEY, name TEXT, extra TEXT);\nINSERT INTO parent(id, name) SELECT id, name FROM parent_old;\nDROP TABLE parent_old;\n",
-        );
-        let e = run_in_memory(&mut conn, &d.migrations[0]).unwrap_err();
-        assert!(e.message.contains("12-step"), "{e}");
-        assert!(tables(&conn).contains(&"parent".to_string()));
-        assert!(!tables(&conn).contains(&"parent_old".to_string()));
     }
 }

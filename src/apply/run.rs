@@ -1,0 +1,368 @@
+//! The whole `migrate` run, in the shape of sqlx's `migrator.rs`: lock, re-read history
+//! under the lock, refuse on the history findings ([`crate::lint::deploy_findings`]),
+//! validate pending Python migrations, `quick_check`, back up, apply each pending migration
+//! with [`super::apply_one`], stop at the first failure, report progress as [`Event`]s.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::signal::interrupted;
+use super::step::{ApplyOptions, StepErrorKind, StepResult, apply_one, python_failure};
+use crate::config::{RuleLevel, Timeouts};
+use crate::history;
+use crate::migration::{Discovery, Kind, Migration};
+use crate::ops::Locked;
+use crate::plan::Plan;
+use crate::pyrunner;
+use crate::report::{Finding, Location, Severity};
+
+/// Checks `migrate` refuses on, unless overridden.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Overrides {
+    pub drift: bool,
+    pub duplicates: bool,
+    pub renamed_applied: bool,
+}
+
+/// Where and whether to back up.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BackupPolicy {
+    Skip,
+    Into { dir: PathBuf, keep: Option<usize> },
+}
+
+/// Settings of a `migrate` run.
+#[derive(Clone, Debug)]
+pub struct MigrateOptions {
+    /// Create the database when it does not exist (a new environment).
+    pub create: bool,
+    pub timeouts: Timeouts,
+    pub backup: BackupPolicy,
+    pub overrides: Overrides,
+    pub python: String,
+    pub env: Vec<(String, String)>,
+    /// `[rules]` from schemagate.toml (severity overrides of the history rules).
+    pub rules: std::collections::BTreeMap<String, RuleLevel>,
+    /// `[[accept-checksum]]` from schemagate.toml: reviewed drift that does not block.
+    pub accepted: Vec<crate::config::AcceptedChecksum>,
+}
+
+impl Default for MigrateOptions {
+    fn default() -> Self {
+        MigrateOptions {
+            create: true,
+            timeouts: Timeouts::default(),
+            backup: BackupPolicy::Skip,
+            overrides: Overrides::default(),
+            python: crate::config::defaults::PYTHON.into(),
+            env: Vec::new(),
+            rules: Default::default(),
+            accepted: Vec::new(),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum MigrateStatus {
+    /// Nothing was pending.
+    Current,
+    /// Everything pending was applied.
+    Migrated,
+    /// Refused, or a migration failed (what was applied before it stays applied).
+    Error,
+}
+
+/// The result of a run: the legacy `auto_migrate` keys (`status`, `applied`, `count`) plus
+/// `backup` and `error` (DESIGN §4), and a few more facts.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct MigrateResult {
+    pub status: MigrateStatus,
+    /// Versions applied by this run, in order.
+    pub applied: Vec<String>,
+    pub count: usize,
+    /// The backup made before applying, if any.
+    pub backup: Option<String>,
+    pub error: Option<Location>,
+    /// The database did not exist and was created by this run.
+    #[serde(default)]
+    pub created: bool,
+    /// Why the run refused to apply (drift, duplicates, renamed-applied), and other
+    /// history findings.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<Finding>,
+    /// What kind of failure stopped the run (`environment`: the database stayed locked,
+    /// no Python; the CLI exits 2 for those, 1 for the rest).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<StepErrorKind>,
+}
+
+impl MigrateResult {
+    pub fn failed(message: impl Into<String>) -> MigrateResult {
+        MigrateResult {
+            status: MigrateStatus::Error,
+            applied: Vec::new(),
+            count: 0,
+            backup: None,
+            error: Some(Location {
+                message: message.into(),
+                path: None,
+                line: None,
+                column: None,
+            }),
+            created: false,
+            findings: Vec::new(),
+            failure: Some(StepErrorKind::Environment),
+        }
+    }
+}
+
+/// Progress of a run, for the CLI's log.
+#[derive(Debug)]
+pub enum Event<'a> {
+    Created(&'a Path),
+    Waiting(&'a str),
+    BackedUp(&'a Path),
+    Pruned(&'a Path),
+    Applying(&'a Migration),
+    Applied(&'a Migration, &'a StepResult),
+    Skipped(&'a Migration, &'a str),
+}
+
+/// Whether a finding stops `migrate` (error severity, not overridden).
+pub fn blocks(f: &Finding, o: &Overrides) -> bool {
+    use crate::lint::rules::{checksum_drift, duplicate_version, renamed_applied};
+    let overridden = [
+        (checksum_drift::RULE.id, o.drift),
+        (duplicate_version::RULE.id, o.duplicates),
+        (renamed_applied::RULE.id, o.renamed_applied),
+    ]
+    .iter()
+    .any(|(id, allowed)| *allowed && f.rule == *id);
+    f.severity == Severity::Error && !overridden
+}
+
+/// The deploy step. `Err` is an environment problem (exit 2: lock timeout, unusable
+/// database, backup failure, no Python); a refusal or a failed migration is an `Ok` result
+/// with status `error` (exit 1).
+pub fn migrate(
+    db_path: &Path,
+    migrations_dir: &Path,
+    discovery: &Discovery,
+    opts: &MigrateOptions,
+    on_event: &mut dyn FnMut(Event<'_>),
+) -> anyhow::Result<MigrateResult> {
+    use anyhow::Context as _;
+    let existed = crate::db::probe(db_path)? != crate::db::FileState::Missing;
+    if !existed {
+        if !opts.create {
+            anyhow::bail!("database {} does not exist", db_path.display());
+        }
+        if let Some(dir) = db_path.parent().filter(|d| !d.as_os_str().is_empty())
+            && !dir.exists()
+        {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create the folder {}", dir.display()))?;
+        }
+    }
+    let mut session = Locked::acquire(db_path, &opts.timeouts, &mut |holder| {
+        on_event(Event::Waiting(holder))
+    })?
+    .open(opts.create)?;
+    let created = session.created;
+    if created {
+        // A database file SQLite created but never wrote is 0 bytes, which the next run
+        // would refuse as "truncated"; the history table makes it a real, new database.
+        session
+            .conn
+            .execute_batch(history::CREATE_TABLE)
+            .map_err(|e| session.explain(e))?;
+        on_event(Event::Created(db_path));
+    }
+
+    let dirty = history::dirty(&session.conn).map_err(|e| session.explain(e))?;
+    if let Some(d) = dirty.first() {
+        anyhow::bail!(
+            "database {} is in an unknown state: {d}. Check the database by hand; when it is consistent, record the migration (`schemagate mark-applied {}`) or remove the marker: DELETE FROM schemagate_state WHERE version = '{}'",
+            db_path.display(),
+            d.version,
+            d.version
+        );
+    }
+    // Re-read under the lock: what another migrator applied while we waited is not pending.
+    let rows = session.history()?;
+    let plan = Plan::new(discovery, &rows);
+    let display = db_path.display().to_string();
+    let findings =
+        crate::lint::deploy_findings(discovery, &plan, &display, &opts.rules, &opts.accepted);
+    let mut result = MigrateResult {
+        status: MigrateStatus::Current,
+        applied: Vec::new(),
+        count: 0,
+        backup: None,
+        error: None,
+        created,
+        findings: Vec::new(),
+        failure: None,
+    };
+    let blocking: Vec<Finding> = findings
+        .iter()
+        .filter(|f| blocks(f, &opts.overrides))
+        .cloned()
+        .collect();
+    if !blocking.is_empty() {
+        session.discard();
+        result.status = MigrateStatus::Error;
+        result.created = false;
+        result.error = Some(Location {
+            message: format!(
+                "refusing to apply: {} problem{} with the migrations or the history (see the findings); nothing was applied",
+                blocking.len(),
+                if blocking.len() == 1 { "" } else { "s" }
+            ),
+            path: None,
+            line: None,
+            column: None,
+        });
+        result.findings = findings;
+        result.failure = Some(StepErrorKind::Refused);
+        return Ok(result);
+    }
+    result.findings = findings;
+
+    let pending: Vec<&Migration> = plan.pending().collect();
+    if pending.is_empty() {
+        return Ok(result);
+    }
+    if pending.iter().any(|m| m.kind == Kind::Python)
+        && let Err(e) = pyrunner::check_available(&opts.python)
+    {
+        session.discard();
+        anyhow::bail!("{e} (a Python migration is pending; nothing was applied)");
+    }
+    // Import errors and a missing upgrade() are found before anything is backed up or
+    // applied, not half-way through the chain.
+    for m in pending.iter().filter(|m| m.kind == Kind::Python) {
+        let file = migrations_dir.join(&m.file_name);
+        let checked = pyrunner::validate(
+            &opts.python,
+            m,
+            &file,
+            pyrunner::Direction::Upgrade,
+            &opts.env,
+            opts.timeouts.migration,
+        );
+        if let Err(e) = checked {
+            let e = python_failure(m, e);
+            if e.kind == StepErrorKind::Environment {
+                session.discard();
+                anyhow::bail!("{e}");
+            }
+            session.discard();
+            result.status = MigrateStatus::Error;
+            result.created = false;
+            let mut loc: Location = (&e).into();
+            loc.message = format!(
+                "{} (found before applying anything; nothing was applied)",
+                loc.message
+            );
+            result.error = Some(loc);
+            result.failure = Some(e.kind);
+            return Ok(result);
+        }
+    }
+
+    if !created {
+        // A damaged b-tree must stop us before we back it up or add to it.
+        crate::db::quick_check(&session.conn)
+            .map_err(|e| e.context(format!("database {}", db_path.display())))?;
+    }
+    if let BackupPolicy::Into { dir, keep } = &opts.backup
+        && !created
+    {
+        let path = crate::backup::create(
+            db_path,
+            dir,
+            opts.timeouts.busy.max(Duration::from_secs(30)),
+        )?;
+        on_event(Event::BackedUp(&path));
+        result.backup = Some(path.display().to_string());
+        crate::db::failpoint("after_backup");
+        if let Some(keep) = keep {
+            for p in crate::backup::prune(db_path, dir, (*keep).max(1))? {
+                on_event(Event::Pruned(&p));
+            }
+        }
+    }
+
+    let apply_opts = ApplyOptions {
+        record_history: true,
+        commit: true,
+        busy_timeout: opts.timeouts.busy,
+        migration_timeout: opts.timeouts.migration,
+        python: &opts.python,
+        env: &opts.env,
+    };
+    let mut versions_done: Vec<&crate::migration::Version> = plan
+        .entries
+        .iter()
+        .filter(|e| e.state.is_recorded())
+        .map(|e| &e.version)
+        .collect();
+    for m in pending {
+        if interrupted() {
+            result.status = MigrateStatus::Error;
+            result.count = result.applied.len();
+            result.failure = Some(StepErrorKind::Interrupted);
+            result.error = Some(Location {
+                message: format!(
+                    "interrupted by a signal before {}; the database is intact at the last applied migration",
+                    m.path
+                ),
+                path: None,
+                line: None,
+                column: None,
+            });
+            return Ok(result);
+        }
+        if versions_done.contains(&&m.version) {
+            // Only reachable with --allow duplicates: the legacy manager also ran the first
+            // file of a version and skipped the rest.
+            on_event(Event::Skipped(m, "its version is already applied"));
+            continue;
+        }
+        on_event(Event::Applying(m));
+        let file = migrations_dir.join(&m.file_name);
+        match apply_one(&mut session.conn, db_path, &file, m, &apply_opts) {
+            Ok(step) => {
+                crate::db::failpoint(&format!("applied:{}", m.version));
+                if step.already_applied {
+                    on_event(Event::Skipped(m, "another process recorded it meanwhile"));
+                } else {
+                    on_event(Event::Applied(m, &step));
+                    result.applied.push(m.version.to_string());
+                }
+                versions_done.push(&m.version);
+            }
+            Err(e) => {
+                result.status = MigrateStatus::Error;
+                result.count = result.applied.len();
+                let mut loc: Location = (&e).into();
+                if let Some(d) = &e.detail {
+                    loc.message = format!("{}\n{}", loc.message, d.trim_end());
+                }
+                result.error = Some(loc);
+                result.failure = Some(e.kind);
+                return Ok(result);
+            }
+        }
+    }
+    result.count = result.applied.len();
+    if result.count > 0 {
+        result.status = MigrateStatus::Migrated;
+    }
+    drop(session);
+    Ok(result)
+}

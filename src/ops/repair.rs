@@ -1,0 +1,411 @@
+//! `mark-applied`, `forget`, `rekey`: the repairs the legacy documentation did by hand with
+//! `sqlite3 ... INSERT/DELETE`. Each checks its input against the folder and the history
+//! read under the migrator lock (pure functions below), then changes the history and writes
+//! its audit row in one transaction.
+
+use anyhow::{Context as _, bail};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use rusqlite::Transaction;
+
+use super::{Database, Session, parse_version};
+use crate::audit;
+use crate::checksum::{Stored, Verdict};
+use crate::config::Timeouts;
+use crate::migration::{Discovery, Migration, Version};
+use crate::plan::HistoryRow;
+
+/// Why a repair was made: required, and kept in the audit table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reason(String);
+
+impl Reason {
+    /// Refuses an empty reason; `command` names the repair in the message.
+    pub fn required(text: &str, command: &str) -> anyhow::Result<Reason> {
+        if text.trim().is_empty() {
+            bail!("`{command}` needs a reason: pass --reason TEXT (it is kept in the audit table)");
+        }
+        Ok(Reason(text.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// What a repair changed, for the caller's message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Change {
+    /// `file` (with `checksum`) was recorded as applied without running it.
+    MarkedApplied { file: String, checksum: String },
+    /// The history row of `version` was removed.
+    Forgotten { version: String },
+    /// The history row of `from` now says `to`; `file` has the recorded content.
+    Rekeyed {
+        from: String,
+        to: String,
+        file: String,
+    },
+}
+
+/// What a repair did: its audit row, as `--format json` prints it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Repaired {
+    #[serde(skip)]
+    pub change: Change,
+    // Alphabetical: the order the JSON has always had.
+    /// An audit row was written (always: a repair without one does not happen).
+    pub audit: bool,
+    pub command: String,
+    pub database: String,
+    pub details: Option<Value>,
+    pub reason: Option<String>,
+    pub versions: Vec<String>,
+}
+
+impl Repaired {
+    fn new(change: Change, db: &Database<'_>, entry: audit::Entry) -> Repaired {
+        Repaired {
+            change,
+            audit: true,
+            command: entry.command,
+            database: db.display.to_string(),
+            details: entry.details,
+            reason: entry.reason,
+            versions: entry.versions,
+        }
+    }
+}
+
+/// The frame of every repair: under the lock, in one write transaction with the history
+/// read inside it (nobody can change it meanwhile), `change` makes its change and says
+/// what it did; its audit row commits with it.
+fn in_one_transaction(
+    db: Database<'_>,
+    timeouts: &Timeouts,
+    change: impl FnOnce(&Transaction<'_>, &[HistoryRow]) -> anyhow::Result<(Change, audit::Entry)>,
+) -> anyhow::Result<Repaired> {
+    let mut session = Session::open_existing(db.path, db.display, timeouts)?;
+    let (tx, rows) = session.write_transaction()?;
+    let (done, entry) = change(&tx, &rows)?;
+    audit::record(&tx, &entry)?;
+    tx.commit().map_err(|e| crate::db::explain(db.path, e))?;
+    Ok(Repaired::new(done, &db, entry))
+}
+
+/// Runs `sql` on `schemagate_history` too when the database has it (a legacy one does not).
+fn also_on_side_table(
+    tx: &Transaction<'_>,
+    db: &Database<'_>,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> anyhow::Result<()> {
+    if crate::db::table_exists(tx, crate::history::SIDE_TABLE)? {
+        tx.execute(sql, params)
+            .map_err(|e| crate::db::explain(db.path, e))?;
+    }
+    Ok(())
+}
+
+/// `mark-applied VERSION`: records the one file of `version` (in the folder shown as `dir`)
+/// as applied, with its real checksum, without running it.
+pub fn mark_applied(
+    db: Database<'_>,
+    timeouts: &Timeouts,
+    discovery: &Discovery,
+    dir: &str,
+    version: &str,
+    reason: &Reason,
+) -> anyhow::Result<Repaired> {
+    in_one_transaction(db, timeouts, |tx, rows| {
+        let m = check_mark_applied(discovery, rows, version, dir)?;
+        let statements = crate::history::record_statements(m, None);
+        crate::history::execute_record(tx, &statements, &m.description)
+            .map_err(|e| crate::db::explain(db.path, e))
+            .context("cannot record the migration")?;
+        let entry = audit::Entry::new("mark-applied")
+            .versions([m.version.as_str()])
+            .reason(Some(reason.as_str()))
+            .details(json!({"file": m.path, "checksum": m.checksum}));
+        let change = Change::MarkedApplied {
+            file: m.path.clone(),
+            checksum: m.checksum.clone(),
+        };
+        Ok((change, entry))
+    })
+}
+
+/// `forget VERSION`: removes the history row of `version` (and its side-table row); the
+/// removed row goes into the audit details, so the step can be undone.
+pub fn forget(
+    db: Database<'_>,
+    timeouts: &Timeouts,
+    version: &str,
+    reason: &Reason,
+) -> anyhow::Result<Repaired> {
+    in_one_transaction(db, timeouts, |tx, rows| {
+        let row = check_forget(rows, version)?;
+        tx.execute("DELETE FROM schema_versions WHERE id = ?1", [row.id])
+            .map_err(|e| crate::db::explain(db.path, e))?;
+        also_on_side_table(
+            tx,
+            &db,
+            "DELETE FROM schemagate_history WHERE version = ?1",
+            [&row.version],
+        )?;
+        let entry = audit::Entry::new("forget")
+            .versions([row.version.as_str()])
+            .reason(Some(reason.as_str()))
+            .details(json!({
+                "id": row.id,
+                "applied_at": row.applied_at,
+                "description": row.description,
+                "checksum": row.checksum,
+            }));
+        let change = Change::Forgotten {
+            version: row.version.clone(),
+        };
+        Ok((change, entry))
+    })
+}
+
+/// `rekey OLD NEW`: moves the history row of `old` to `new` after a renumbering; the file
+/// now at `new` must hold exactly the recorded content.
+pub fn rekey(
+    db: Database<'_>,
+    timeouts: &Timeouts,
+    discovery: &Discovery,
+    dir: &str,
+    old: &str,
+    new: &str,
+    reason: Option<&str>,
+) -> anyhow::Result<Repaired> {
+    in_one_transaction(db, timeouts, |tx, rows| {
+        let (row, m) = check_rekey(discovery, rows, old, new, dir)?;
+        tx.execute(
+            "UPDATE schema_versions SET version = ?1 WHERE id = ?2",
+            rusqlite::params![m.version.as_str(), row.id],
+        )
+        .map_err(|e| crate::db::explain(db.path, e))?;
+        also_on_side_table(
+            tx,
+            &db,
+            "UPDATE schemagate_history SET version = ?1, file_name = ?2 WHERE version = ?3",
+            rusqlite::params![m.version.as_str(), m.file_name, row.version],
+        )?;
+        let entry = audit::Entry::new("rekey")
+            .versions([row.version.as_str(), m.version.as_str()])
+            .reason(reason)
+            .details(json!({
+                "from": row.version,
+                "to": m.version.as_str(),
+                "file": m.path,
+                "checksum": row.checksum,
+            }));
+        let change = Change::Rekeyed {
+            from: row.version.clone(),
+            to: m.version.to_string(),
+            file: m.path.clone(),
+        };
+        Ok((change, entry))
+    })
+}
+
+/// The history row of `version` (numerically: "4" finds "004").
+pub(crate) fn row_of<'a>(rows: &'a [HistoryRow], version: &Version) -> Option<&'a HistoryRow> {
+    rows.iter()
+        .find(|r| r.parsed_version().as_ref() == Some(version))
+}
+
+/// The one file with `version`; none or several is an error that says what to do.
+fn file_of<'a>(
+    discovery: &'a Discovery,
+    version: &Version,
+    dir: &str,
+) -> anyhow::Result<&'a Migration> {
+    let files: Vec<&Migration> = discovery.by_version(version).collect();
+    match files.as_slice() {
+        [one] => Ok(one),
+        [] => bail!(
+            "no migration file in {dir} has version {version}; check the version (`schemagate status` lists them)"
+        ),
+        many => bail!(
+            "version {version} has several files ({}); resolve the duplicate first with `schemagate renumber`",
+            many.iter()
+                .map(|m| m.file_name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// `mark-applied VERSION`: the file to record. Refuses a version without a file, with
+/// several files, or already recorded.
+pub(crate) fn check_mark_applied<'a>(
+    discovery: &'a Discovery,
+    rows: &[HistoryRow],
+    version: &str,
+    dir: &str,
+) -> anyhow::Result<&'a Migration> {
+    let version = parse_version(version)?;
+    let m = file_of(discovery, &version, dir)?;
+    if let Some(row) = row_of(rows, &version) {
+        bail!(
+            "version {} is already recorded as applied (row {}, applied at {}); nothing to mark",
+            row.version,
+            row.id,
+            row.applied_at.as_deref().unwrap_or("unknown time")
+        );
+    }
+    Ok(m)
+}
+
+/// `forget VERSION`: the row to remove.
+pub(crate) fn check_forget<'a>(
+    rows: &'a [HistoryRow],
+    version: &str,
+) -> anyhow::Result<&'a HistoryRow> {
+    let v = parse_version(version)?;
+    row_of(rows, &v).ok_or_else(|| {
+        anyhow::anyhow!(
+            "version {version} is not recorded in schema_versions; nothing to forget (`schemagate status` lists the applied versions)"
+        )
+    })
+}
+
+/// `rekey OLD NEW`: the row to move and the file now at NEW, which must hold exactly the
+/// content recorded for OLD. Anything else would mark a different migration as applied.
+pub(crate) fn check_rekey<'a, 'r>(
+    discovery: &'a Discovery,
+    rows: &'r [HistoryRow],
+    old: &str,
+    new: &str,
+    dir: &str,
+) -> anyhow::Result<(&'r HistoryRow, &'a Migration)> {
+    let old_v = parse_version(old)?;
+    let new_v = parse_version(new)?;
+    if old_v == new_v {
+        bail!("OLD and NEW are the same version ({old}); nothing to rekey");
+    }
+    let row = row_of(rows, &old_v).ok_or_else(|| {
+        anyhow::anyhow!("version {old} is not recorded in schema_versions; nothing to rekey")
+    })?;
+    if let Some(taken) = row_of(rows, &new_v) {
+        bail!(
+            "version {new} is already recorded (row {}); `schemagate forget {new}` first if that row is wrong",
+            taken.id
+        );
+    }
+    let target = file_of(discovery, &new_v, dir)?;
+    let stored = row.stored();
+    if matches!(stored, Stored::Unverified(_)) {
+        bail!(
+            "the row of version {old} has no real checksum ({:?}), so it cannot be proved that {} is the migration it records; use `schemagate forget {old}` and `schemagate mark-applied {new}` with a reason instead",
+            row.checksum.as_deref().unwrap_or("NULL"),
+            target.path
+        );
+    }
+    if target.verify(&stored) != Verdict::Match {
+        bail!(
+            "{} does not have the content recorded for version {old} (checksum {}); rekey only moves a row to the same migration under a new number",
+            target.path,
+            row.checksum.as_deref().unwrap_or("NULL")
+        );
+    }
+    // If OLD still has a file with the recorded content, moving the row would make that
+    // file pending and run the migration a second time.
+    if let Some(still) = discovery
+        .by_version(&old_v)
+        .find(|m| m.verify(&stored) == Verdict::Match)
+    {
+        bail!(
+            "{} still has the content recorded for version {old}; remove or renumber that file before moving its row",
+            still.path
+        );
+    }
+    Ok((row, target))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::migration::discover;
+
+    fn folder(files: &[(&str, &str)]) -> Discovery {
+        discover("m", files.iter().map(|(n, t)| (*n, t.as_bytes())))
+    }
+
+    fn row(id: i64, version: &str, checksum: Option<&str>) -> HistoryRow {
+        HistoryRow {
+            id,
+            version: version.into(),
+            applied_at: Some("2024-01-01 00:00:00".into()),
+            description: None,
+            checksum: checksum.map(str::to_string),
+            file_name: None,
+            skeleton: None,
+        }
+    }
+
+    fn err<T: std::fmt::Debug>(r: anyhow::Result<T>) -> String {
+        format!("{:#}", r.unwrap_err())
+    }
+
+    #[test]
+    fn mark_applied_needs_one_file_and_no_row() {
+        let d = folder(&[
+            ("001_a.sql", "A"),
+            ("002_b.sql", "B"),
+            ("003_c.sql", "C"),
+            ("003_d.sql", "D"),
+        ]);
+        let rows = vec![row(1, "1", Some("manual"))];
+        assert_eq!(
+            check_mark_applied(&d, &rows, "002", "m").unwrap().file_name,
+            "002_b.sql"
+        );
+        assert!(err(check_mark_applied(&d, &rows, "001", "m")).contains("already recorded"));
+        assert!(
+            err(check_mark_applied(&d, &rows, "009", "m"))
+                .contains("no migration file in m has version 009")
+        );
+        assert!(err(check_mark_applied(&d, &rows, "003", "m")).contains("renumber"));
+        assert!(err(check_mark_applied(&d, &rows, "x1", "m")).contains("not a migration version"));
+    }
+
+    #[test]
+    fn forget_needs_a_row() {
+        let rows = vec![row(1, "004", Some("manual"))];
+        assert_eq!(check_forget(&rows, "4").unwrap().id, 1);
+        assert!(err(check_forget(&rows, "5")).contains("not recorded"));
+    }
+
+    #[test]
+    fn rekey_moves_a_row_only_to_the_same_content() {
+        let d = folder(&[("001_a.sql", "A"), ("007_b.sql", "B"), ("008_c.sql", "C")]);
+        let b = &d.migrations[1];
+        let rows = vec![
+            row(1, "001", Some(&d.migrations[0].checksum)),
+            row(2, "004", Some(&b.legacy_checksum)),
+            row(3, "005", Some("manual")),
+        ];
+        let (r, m) = check_rekey(&d, &rows, "004", "007", "m").unwrap();
+        assert_eq!((r.id, m.file_name.as_str()), (2, "007_b.sql"));
+        assert!(
+            err(check_rekey(&d, &rows, "004", "008", "m")).contains("does not have the content")
+        );
+        assert!(err(check_rekey(&d, &rows, "004", "001", "m")).contains("already recorded"));
+        assert!(err(check_rekey(&d, &rows, "006", "007", "m")).contains("not recorded"));
+        assert!(err(check_rekey(&d, &rows, "005", "008", "m")).contains("no real checksum"));
+        assert!(err(check_rekey(&d, &rows, "004", "009", "m")).contains("no migration file"));
+        assert!(err(check_rekey(&d, &rows, "4", "004", "m")).contains("same version"));
+    }
+
+    #[test]
+    fn rekey_refuses_while_the_old_file_still_holds_the_content() {
+        let d = folder(&[("004_b.sql", "B"), ("007_b.sql", "B")]);
+        let rows = vec![row(1, "004", Some(&d.migrations[0].checksum))];
+        assert!(err(check_rekey(&d, &rows, "004", "007", "m")).contains("m/004_b.sql still has"));
+    }
+}
