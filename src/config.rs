@@ -11,6 +11,7 @@ use std::time::Duration;
 use anyhow::bail;
 use serde::{Deserialize, Serialize};
 
+use crate::layout::LayoutSetting;
 use crate::report::Severity;
 
 pub const FILE_NAME: &str = "schemagate.toml";
@@ -42,6 +43,9 @@ pub struct MigrationsConfig {
     /// Gap between generated versions (5 leaves room for hotfixes).
     #[serde(default = "default_step")]
     pub version_step: u32,
+    /// Which tool's conventions the folder follows (`auto`: detected).
+    #[serde(default)]
+    pub layout: LayoutSetting,
 }
 
 impl Default for MigrationsConfig {
@@ -49,6 +53,7 @@ impl Default for MigrationsConfig {
         MigrationsConfig {
             dir: default_dir(),
             version_step: default_step(),
+            layout: LayoutSetting::Auto,
         }
     }
 }
@@ -233,6 +238,14 @@ mod tests {
         let c = Config::parse("", "t").unwrap();
         assert_eq!(c.migrations.dir, PathBuf::from("migrations"));
         assert_eq!(c.migrations.version_step, 1);
+        assert_eq!(c.migrations.layout, LayoutSetting::Auto);
+        let c = Config::parse("[migrations]\nlayout = \"dbmate\"\n", "t").unwrap();
+        assert_eq!(
+            c.migrations.layout,
+            LayoutSetting::Fixed(crate::layout::Layout::Dbmate)
+        );
+        let e = Config::parse("[migrations]\nlayout = \"liquibase\"\n", "t").unwrap_err();
+        assert!(e.to_string().contains("unknown layout `liquibase`"), "{e}");
     }
 
     #[test]

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 /// Modules that touch no file, database, process or network, and import only each other.
 const CORE: &[&str] = &[
+    "layout",
     "name",
     "migration",
     "checksum",

@@ -3,8 +3,9 @@
 //! Three layers; each imports only from the ones below it (`layers.rs` tests the core).
 //!
 //! **Core** (pure: no file, database, process or network access):
-//! - [`name`]: versions, kinds, what a file name says; [`migration`]: migrations and
-//!   discovery over `(file name, bytes)`; [`checksum`]: legacy MD5, SHA-256, skeletons.
+//! - [`layout`]: which tool's folder conventions apply; [`name`]: versions, kinds, what a
+//!   file name says; [`migration`]: migrations and discovery over `(file name, bytes)`;
+//!   [`checksum`]: legacy MD5, SHA-256, skeletons.
 //! - [`sql`]: splitting, tokens, statement kinds; [`schema`]: the normalised schema model,
 //!   its diff and comparison.
 //! - [`plan`]: files against history rows, the one plan every command reads.
@@ -19,10 +20,9 @@
 //! [`audit`], [`lock`], [`backup`]), applying ([`apply`]: [`apply::step`] one migration,
 //! [`apply::run`] the whole `migrate` run), [`ops`] (the other operations that change a
 //! database: repairs, restore, rollback, each in a locked [`ops::Session`] with a typed
-//! result and progress events), [`dryrun`] (scratch databases), child
-//! interpreters ([`pyrunner`]: Python migrations, and the AST scan whose results [`lint`]
-//! reads), [`git`] and [`github`]. [`api`] is the one-call API for Rust
-//! applications ([`auto_migrate`]).
+//! result and progress events), [`dryrun`] (scratch databases), child interpreters
+//! ([`pyrunner`]: Python migrations, and the AST scan whose results [`lint`] reads), [`git`]
+//! and [`github`]. [`api`] is the one-call API for Rust applications ([`auto_migrate`]).
 //!
 //! **CLI**: [`cli`] resolves flags into one validated context; [`commands`] has one thin
 //! file per subcommand that parses, calls the library and renders.
@@ -46,6 +46,7 @@ pub mod history;
 pub mod introspect;
 #[cfg(test)]
 mod layers;
+pub mod layout;
 pub mod lint;
 pub mod lock;
 pub mod migration;

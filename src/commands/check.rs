@@ -33,7 +33,7 @@ pub fn run(ctx: &Context, args: &CheckArgs) -> anyhow::Result<Outcome> {
 
     let all: Vec<&Migration> = d.migrations.iter().collect();
     let opts = super::dry_run::options(ctx, args.keep_scratch, true);
-    let exec = super::dry_run::executor(ctx, &opts);
+    let exec = super::dry_run::executor(&opts);
     let replay = dryrun::run(Source::Empty, &all, &opts, &exec)?;
     if let Some(kept) = &replay.kept {
         ctx.log(format!("replay database kept at {}", kept.display()));

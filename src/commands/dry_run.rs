@@ -15,7 +15,7 @@ pub fn run(ctx: &Context, args: &DryRunArgs) -> anyhow::Result<Outcome> {
     let plan = Plan::new(&d, &rows);
     let pending: Vec<&Migration> = plan.pending().collect();
     let opts = options(ctx, args.keep_scratch, false);
-    let out = dryrun::run(source, &pending, &opts, &executor(ctx, &opts))?;
+    let out = dryrun::run(source, &pending, &opts, &executor(&opts))?;
     if let Some(kept) = &out.kept {
         ctx.log(format!("scratch database kept at {}", kept.display()));
     }
@@ -53,7 +53,7 @@ pub(crate) fn options(ctx: &Context, keep_scratch: bool, replay: bool) -> Option
     }
 }
 
-pub(crate) fn executor(_ctx: &Context, opts: &Options) -> ApplyExecutor {
+pub(crate) fn executor(opts: &Options) -> ApplyExecutor {
     ApplyExecutor {
         python: opts.python.clone(),
         env: opts.env.clone(),

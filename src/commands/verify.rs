@@ -36,7 +36,7 @@ pub fn run(ctx: &Context) -> anyhow::Result<Outcome> {
         Source::Empty,
         &recorded,
         &opts,
-        &super::dry_run::executor(ctx, &opts),
+        &super::dry_run::executor(&opts),
     )?;
 
     let mut report = Report::new("verify", &ctx.dir_display);
