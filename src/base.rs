@@ -96,22 +96,8 @@ pub fn compare(base: &BaseView, work: &Discovery) -> Vec<Finding> {
         .collect();
 
     let mut rename_targets: HashSet<&str> = HashSet::new();
-    for old in &gone {
-        let candidates = new
-            .iter()
-            .filter(|n| n.kind == old.kind && !rename_targets.contains(n.file_name.as_str()));
-        let exact = candidates
-            .clone()
-            .find(|n| n.checksum == old.checksum)
-            .map(|n| (*n, true));
-        let near = || {
-            candidates
-                .map(|n| (*n, similarity(old, n)))
-                .filter(|(_, r)| *r >= RENAME_SIMILARITY)
-                .max_by(|a, b| a.1.total_cmp(&b.1))
-                .map(|(n, _)| (n, false))
-        };
-        match exact.or_else(near) {
+    for (old, target) in pair_renames(&gone, &new) {
+        match target {
             Some((target, identical)) => {
                 rename_targets.insert(target.file_name.as_str());
                 findings.push(renamed_migration::finding(old, target, label, identical));
@@ -135,6 +121,64 @@ pub fn compare(base: &BaseView, work: &Discovery) -> Vec<Finding> {
         }
     }
     findings
+}
+
+/// For each file of `gone`, the file of `new` it was renamed to (and whether the content is
+/// identical), or `None` when it was deleted. An identical file wins over a similar one;
+/// each new file is the target of one rename at most.
+fn pair_renames<'a>(
+    gone: &[&'a Migration],
+    new: &[&'a Migration],
+) -> Vec<(&'a Migration, Option<(&'a Migration, bool)>)> {
+    let mut taken: HashSet<&str> = HashSet::new();
+    let mut out = Vec::new();
+    for old in gone {
+        let candidates = new
+            .iter()
+            .filter(|n| n.kind == old.kind && !taken.contains(n.file_name.as_str()));
+        let exact = candidates
+            .clone()
+            .find(|n| n.checksum == old.checksum)
+            .map(|n| (*n, true));
+        let near = || {
+            candidates
+                .map(|n| (*n, similarity(old, n)))
+                .filter(|(_, r)| *r >= RENAME_SIMILARITY)
+                .max_by(|a, b| a.1.total_cmp(&b.1))
+                .map(|(n, _)| (n, false))
+        };
+        let target = exact.or_else(near);
+        if let Some((t, _)) = target {
+            taken.insert(t.file_name.as_str());
+        }
+        out.push((*old, target));
+    }
+    out
+}
+
+/// Files of `base` that `work` holds under another name, as `(base file, work file)`: the
+/// same rename detection as [`compare`], between two folders. A finding keeps its identity
+/// across such a rename (`crate::baseline`).
+pub fn renames<'a>(
+    base: &'a Discovery,
+    work: &'a Discovery,
+) -> Vec<(&'a Migration, &'a Migration)> {
+    let work_names = by_name(work);
+    let base_names = by_name(base);
+    let gone: Vec<&Migration> = base
+        .migrations
+        .iter()
+        .filter(|b| !work_names.contains_key(b.file_name.as_str()))
+        .collect();
+    let new: Vec<&Migration> = work
+        .migrations
+        .iter()
+        .filter(|w| !base_names.contains_key(w.file_name.as_str()))
+        .collect();
+    pair_renames(&gone, &new)
+        .into_iter()
+        .filter_map(|(old, target)| target.map(|(t, _)| (old, t)))
+        .collect()
 }
 
 fn similarity(a: &Migration, b: &Migration) -> f32 {
@@ -245,6 +289,41 @@ mod tests {
         assert_eq!(f.len(), 1, "{f:?}");
         assert_eq!(f[0].rule, "duplicate-version");
         assert_eq!(f[0].path.as_deref(), Some("m/002_ours.sql"));
+    }
+
+    #[test]
+    fn renames_pair_exact_and_similar_files_and_leave_new_ones_alone() {
+        let base = discover(
+            "m",
+            [
+                ("001_a.sql", b"CREATE TABLE a(x);\n".as_slice()),
+                (
+                    "002_b.sql",
+                    b"CREATE TABLE b(x, y, z, and_a_long_column_name);\n".as_slice(),
+                ),
+                ("003_c.sql", b"CREATE TABLE c(x);\n".as_slice()),
+            ],
+        );
+        let work = discover(
+            "m",
+            [
+                ("001_a.sql", b"CREATE TABLE a(x);\n".as_slice()),
+                (
+                    "004_b.sql",
+                    b"CREATE TABLE b(x, y, z, and_a_long_column_name2);\n".as_slice(),
+                ),
+                ("005_c.sql", b"CREATE TABLE c(x);\n".as_slice()),
+                ("006_d.sql", b"DROP TABLE totally_different;\n".as_slice()),
+            ],
+        );
+        let pairs: Vec<(&str, &str)> = renames(&base, &work)
+            .into_iter()
+            .map(|(b, w)| (b.file_name.as_str(), w.file_name.as_str()))
+            .collect();
+        assert_eq!(
+            pairs,
+            [("002_b.sql", "004_b.sql"), ("003_c.sql", "005_c.sql")]
+        );
     }
 
     #[test]

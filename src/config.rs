@@ -12,7 +12,7 @@ use anyhow::bail;
 use serde::{Deserialize, Serialize};
 
 use crate::layout::LayoutSetting;
-use crate::report::Severity;
+use crate::report::{Gate, Severity};
 
 pub const FILE_NAME: &str = "schemagate.toml";
 
@@ -30,6 +30,8 @@ pub struct Config {
     pub lint: LintConfig,
     #[serde(default)]
     pub apply: ApplyConfig,
+    #[serde(default)]
+    pub ci: CiConfig,
     /// Reviewed exceptions to checksum-drift: one old→new checksum for one version.
     #[serde(default, rename = "accept-checksum")]
     pub accept_checksum: Vec<AcceptedChecksum>,
@@ -100,6 +102,15 @@ pub struct ApplyConfig {
     /// Seconds one migration may run before it is killed and rolled back (default: no
     /// limit; 0 means none too).
     pub migration_timeout: Option<u64>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CiConfig {
+    /// In pull-request mode (a base is known), which findings decide the exit code:
+    /// `introduced` (the default: only what the change brings in) or `all`. `--gate`
+    /// overrides it.
+    pub gate: Option<Gate>,
 }
 
 /// The default of every setting that has a flag or a key in `[apply]` / `[lint]`, in one
@@ -282,6 +293,16 @@ reason = "comment typo fixed in PR #12"
         assert_eq!(c.environments["prod"].keep_backups, Some(20));
         assert_eq!(c.rules["destructive-change"], RuleLevel::Error);
         assert_eq!(c.accept_checksum[0].version, "004");
+    }
+
+    #[test]
+    fn ci_gate() {
+        assert_eq!(Config::parse("", "t").unwrap().ci.gate, None);
+        let c = Config::parse("[ci]\ngate = \"all\"\n", "t").unwrap();
+        assert_eq!(c.ci.gate, Some(Gate::All));
+        let c = Config::parse("[ci]\ngate = \"introduced\"\n", "t").unwrap();
+        assert_eq!(c.ci.gate, Some(Gate::Introduced));
+        assert!(Config::parse("[ci]\ngate = \"new\"\n", "t").is_err());
     }
 
     #[test]

@@ -9,6 +9,15 @@
 //!
 //! The source is opened with [`crate::db::open_read_only`]: no byte of it changes and no
 //! file appears beside it.
+//!
+//! The run keeps going past a failed step: the executor rolls the failed migration back,
+//! the later ones still run, and every failure is reported. A failure that an earlier
+//! failed step explains (the object it needs is one that step would have created, see
+//! [`crate::cascade`]) is marked `cascade_of` that step. With `fail_fast` the run stops at
+//! the first failure and the later steps are `skipped`.
+//!
+//! The scratch database holds the legacy history table (empty), as a deployed database
+//! does, so a migration that reads or writes `schema_versions` behaves as at deploy time.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -67,6 +76,8 @@ pub struct Options {
     pub keep_scratch: bool,
     /// The findings describe a replay of the whole chain from empty (changes the wording).
     pub replay: bool,
+    /// Stop at the first failed step (the later ones are `skipped`) instead of going on.
+    pub fail_fast: bool,
 }
 
 /// The result of a dry run.
@@ -116,6 +127,15 @@ fn read_schema(conn: &Connection) -> anyhow::Result<Schema> {
     crate::introspect::read_schema(conn).context("cannot read the schema of the scratch database")
 }
 
+/// An earlier failed step, for telling later failures that follow from it.
+struct FailedStep {
+    version: String,
+    /// What it would have created.
+    created: std::collections::BTreeSet<crate::cascade::Object>,
+    /// The root it is itself a cascade of.
+    cascade_of: Option<String>,
+}
+
 /// Applies `steps` in order to a scratch database made from `source`.
 pub fn run(
     source: Source<'_>,
@@ -128,6 +148,9 @@ pub fn run(
     // Configured as the executor's connection: the second run must behave as the first.
     crate::db::setup_write_connection(&conn, opts.busy_timeout)
         .context("cannot configure the scratch database")?;
+    // As on a deployed database. No rows are written to it: see [`ApplyExecutor`].
+    conn.execute_batch(crate::history::CREATE_TABLE)
+        .context("cannot create the history table in the scratch database")?;
     let source_label = match source {
         Source::Empty => "empty".to_string(),
         Source::Copy(p) => p.display().to_string(),
@@ -143,18 +166,15 @@ pub fn run(
         changed_by: BTreeMap::new(),
         failed: false,
     };
+    let mut failures: Vec<FailedStep> = Vec::new();
 
     for m in steps {
-        if out.failed {
-            out.dry_run.steps.push(Step {
-                version: m.version.to_string(),
-                path: Some(m.path.clone()),
-                status: StepStatus::Skipped,
-                duration_ms: 0.0,
-                statements: None,
-                schema_diff: String::new(),
-                error: None,
-            });
+        if out.failed && opts.fail_fast {
+            out.dry_run.steps.push(Step::new(
+                m.version.to_string(),
+                Some(m.path.clone()),
+                StepStatus::Skipped,
+            ));
             continue;
         }
         let file = opts.migrations_dir.join(&m.file_name);
@@ -171,15 +191,12 @@ pub fn run(
                         out.changed_by.remove(&key);
                     }
                 }
-                out.dry_run.steps.push(Step {
-                    version: m.version.to_string(),
-                    path: Some(m.path.clone()),
-                    status: StepStatus::Ok,
-                    duration_ms,
-                    statements: applied.statements,
-                    schema_diff: schema::diff(&before, &after),
-                    error: None,
-                });
+                let mut step =
+                    Step::new(m.version.to_string(), Some(m.path.clone()), StepStatus::Ok);
+                step.duration_ms = duration_ms;
+                step.statements = applied.statements;
+                step.schema_diff = schema::diff(&before, &after);
+                out.dry_run.steps.push(step);
                 out.findings
                     .extend(slow_migration::check(m, duration_ms, opts.slow_ms));
                 if opts.idempotency
@@ -197,17 +214,25 @@ pub fn run(
                     line: failure.line,
                     column: failure.column,
                 };
-                out.findings
-                    .push(migration_failed::finding(&error, opts.replay));
-                out.dry_run.steps.push(Step {
+                let cascade_of = cascade_root(&failures, &error.message);
+                let mut finding = migration_failed::finding(&error, opts.replay, opts.fail_fast);
+                if let Some(root) = &cascade_of {
+                    finding = migration_failed::cascade(finding, root);
+                }
+                out.findings.push(finding);
+                failures.push(FailedStep {
                     version: m.version.to_string(),
-                    path: Some(m.path.clone()),
-                    status: StepStatus::Failed,
-                    duration_ms: 0.0,
-                    statements: None,
-                    schema_diff: String::new(),
-                    error: Some(error),
+                    created: crate::cascade::created(m.kind, &m.text),
+                    cascade_of: cascade_of.clone(),
                 });
+                let mut step = Step::new(
+                    m.version.to_string(),
+                    Some(m.path.clone()),
+                    StepStatus::Failed,
+                );
+                step.error = Some(error);
+                step.cascade_of = cascade_of;
+                out.dry_run.steps.push(step);
             }
         }
     }
@@ -222,6 +247,23 @@ pub fn run(
         out.kept = Some(dir.join("scratch.db"));
     }
     Ok(out)
+}
+
+/// The root failed step that explains a failure with `message`: the latest earlier failure
+/// that would have created the missing object, or the root that one is a cascade of.
+/// `None` when the failure stands on its own.
+fn cascade_root(failures: &[FailedStep], message: &str) -> Option<String> {
+    let missing = crate::cascade::missing(message)?;
+    let cause = failures
+        .iter()
+        .rev()
+        .find(|f| crate::cascade::explains(&f.created, &missing))?;
+    Some(
+        cause
+            .cascade_of
+            .clone()
+            .unwrap_or_else(|| cause.version.clone()),
+    )
 }
 
 fn consistency_checks(conn: &Connection, source: &str) -> anyhow::Result<Vec<Finding>> {

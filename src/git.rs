@@ -132,6 +132,15 @@ impl Repo {
     /// The migration files (and only those) of `dir_display`'s folder at `commit`:
     /// `(file name, bytes)`, read in one `git cat-file --batch` process.
     pub fn read_folder_at(&self, commit: &str) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
+        self.read_files_at(commit, |name| migration::parse_file_name(name).is_some())
+    }
+
+    /// The files of the folder at `commit` (not its subfolders) whose name `keep` accepts.
+    pub fn read_files_at(
+        &self,
+        commit: &str,
+        keep: impl Fn(&str) -> bool,
+    ) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
         let prefix = self.prefix()?;
         let tree = format!("{commit}:{}", prefix.trim_end_matches('/'));
         // A folder that does not exist at the base is an empty folder: every file is new.
@@ -153,7 +162,7 @@ impl Repo {
             if kind != Some("blob") || mode == Some("120000") {
                 continue;
             }
-            if migration::parse_file_name(name).is_some()
+            if keep(name)
                 && let Some(oid) = oid
             {
                 wanted.push((name.to_string(), oid.to_string()));
@@ -268,6 +277,62 @@ pub fn load_base(
         label: resolved,
         tip,
         fork,
+    })
+}
+
+/// The base of a pull request: the base branch's folder (for the comparison) and the folder
+/// where the branch forked from it, which pull-request mode analyses as "before".
+#[derive(Debug)]
+pub struct PrBase {
+    pub view: BaseView,
+    /// Where the branch forked from the base; the base's tip when the history to find the
+    /// fork point is absent (a shallow clone), which is also what a pull request's merge
+    /// commit is built from.
+    pub commit: String,
+    /// Every file of the migrations folder at `commit` (not its subfolders): the
+    /// migrations, and the helper modules Python migrations may import from beside them.
+    pub files: Vec<(String, Vec<u8>)>,
+}
+
+impl PrBase {
+    /// The migrations among [`PrBase::files`].
+    pub fn discovery(&self, dir_display: &str) -> Discovery {
+        migration::discover(
+            dir_display,
+            self.files
+                .iter()
+                .filter(|(n, _)| migration::parse_file_name(n).is_some())
+                .map(|(n, b)| (n.as_str(), b.as_slice())),
+        )
+    }
+}
+
+/// [`load_base`], plus the folder at the fork point for pull-request mode.
+pub fn load_pr_base(
+    migrations_dir: &Path,
+    dir_display: &str,
+    reference: &str,
+) -> anyhow::Result<PrBase> {
+    let repo = Repo::discover(migrations_dir)?;
+    let (tip_commit, resolved) = repo.resolve(reference)?;
+    let tip = discover_at(&repo, &tip_commit, dir_display)?;
+    let fork_commit = repo
+        .merge_base(&tip_commit)?
+        .unwrap_or_else(|| tip_commit.clone());
+    let fork = if fork_commit != tip_commit {
+        Some(discover_at(&repo, &fork_commit, dir_display)?)
+    } else {
+        None
+    };
+    let files = repo.read_files_at(&fork_commit, |_| true)?;
+    Ok(PrBase {
+        view: BaseView {
+            label: resolved,
+            tip,
+            fork,
+        },
+        commit: fork_commit,
+        files,
     })
 }
 

@@ -20,6 +20,8 @@ const CORE: &[&str] = &[
     "lint",
     "report",
     "base",
+    "baseline",
+    "cascade",
     "renumber",
     "generate",
 ];

@@ -13,6 +13,8 @@
 //!   [`config::Timeouts`]).
 //! - [`lint`]: the rules (one per file) and the engine; [`base`]: the base-branch
 //!   comparison; [`renumber`] and [`generate`]: plans for renaming and new files.
+//! - [`baseline`]: pull-request mode, which findings already exist on the merge base;
+//!   [`cascade`]: which failures of a replay follow from an earlier failed step.
 //! - [`report`]: the report model and its renderers (text, json, sarif, github, comment).
 //!
 //! **Shell** (I/O): [`fsio`] (folder, config file, atomic writes), the database ([`db`]
@@ -22,16 +24,20 @@
 //! database: repairs, restore, rollback, each in a locked [`ops::Session`] with a typed
 //! result and progress events), [`dryrun`] (scratch databases), child interpreters
 //! ([`pyrunner`]: Python migrations, and the AST scan whose results [`lint`] reads), [`git`]
-//! and [`github`]. [`api`] is the one-call API for Rust applications ([`auto_migrate`]).
+//! and [`github`]. [`analysis`] is the pipeline of `lint` and `check` (lint, history, replay,
+//! dry run), run on the working tree and, in pull-request mode, on the merge base. [`api`] is the one-call API for Rust applications ([`auto_migrate`]).
 //!
 //! **CLI**: [`cli`] resolves flags into one validated context; [`commands`] has one thin
 //! file per subcommand that parses, calls the library and renders.
 
+pub mod analysis;
 pub mod api;
 pub mod apply;
 pub mod audit;
 pub mod backup;
 pub mod base;
+pub mod baseline;
+pub mod cascade;
 pub mod checksum;
 pub mod cli;
 pub mod commands;

@@ -10,8 +10,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 pub use context::{Context, Target};
 
-use crate::report::FailOn;
 pub use crate::report::Format;
+use crate::report::{FailOn, Gate};
 
 /// What a command reports back to `main`: its findings decide between 0 and 1. Errors
 /// (usage, configuration, environment) travel as `Err` and become exit code 2.
@@ -126,10 +126,15 @@ pub enum Command {
 
 #[derive(Clone, Debug, Default, Args)]
 pub struct LintArgs {
-    /// Also compare with the migrations folder at this git ref (default in GitHub Actions:
-    /// the pull request's base branch).
+    /// Pull-request mode: compare with the migrations folder at this git ref, and mark each
+    /// finding introduced or pre-existing (default in GitHub Actions: the pull request's
+    /// base branch).
     #[arg(long, value_name = "REF")]
     pub base: Option<String>,
+    /// With a base, which findings decide the exit code: `introduced` (default) or `all`
+    /// (default: `[ci] gate` in schemagate.toml).
+    #[arg(long, value_enum, value_name = "WHICH")]
+    pub gate: Option<Gate>,
 }
 
 #[derive(Clone, Debug, Default, Args)]
@@ -137,14 +142,27 @@ pub struct DryRunArgs {
     /// Keep the scratch database and print its path.
     #[arg(long)]
     pub keep_scratch: bool,
+    /// Stop at the first failed migration (the later ones are reported as skipped) instead
+    /// of rolling it back and going on.
+    #[arg(long)]
+    pub fail_fast: bool,
 }
 
 #[derive(Clone, Debug, Default, Args)]
 pub struct CheckArgs {
-    /// Also compare with the migrations folder at this git ref (default in GitHub Actions:
-    /// the pull request's base branch).
+    /// Pull-request mode: compare with the migrations folder at this git ref, and mark each
+    /// finding introduced or pre-existing (default in GitHub Actions: the pull request's
+    /// base branch).
     #[arg(long, value_name = "REF")]
     pub base: Option<String>,
+    /// With a base, which findings decide the exit code: `introduced` (default) or `all`
+    /// (default: `[ci] gate` in schemagate.toml).
+    #[arg(long, value_enum, value_name = "WHICH")]
+    pub gate: Option<Gate>,
+    /// Stop the replay at the first failed migration (the later ones are reported as
+    /// skipped) instead of rolling it back and going on.
+    #[arg(long)]
+    pub fail_fast: bool,
     /// Post or update the sticky pull-request comment (needs GITHUB_TOKEN).
     #[arg(long)]
     pub comment: bool,

@@ -1,9 +1,10 @@
 //! `schemagate dry-run`: apply what is pending to a scratch copy of the database (or to an
-//! empty database) and report each step.
+//! empty database) and report each step. It keeps going past a failed step unless
+//! `--fail-fast`.
 
 use crate::cli::{Context, DryRunArgs, Outcome, Target};
 use crate::config::TimeoutFlags;
-use crate::dryrun::{self, ApplyExecutor, Options, Source};
+use crate::dryrun::{self, Options, Source};
 use crate::migration::Migration;
 use crate::plan::{HistoryRow, Plan};
 use crate::report::Report;
@@ -14,8 +15,8 @@ pub fn run(ctx: &Context, args: &DryRunArgs) -> anyhow::Result<Outcome> {
     let (rows, source) = source_of(target)?;
     let plan = Plan::new(&d, &rows);
     let pending: Vec<&Migration> = plan.pending().collect();
-    let opts = options(ctx, args.keep_scratch, false);
-    let out = dryrun::run(source, &pending, &opts, &executor(&opts))?;
+    let opts = options(ctx, args.keep_scratch, false, args.fail_fast);
+    let out = dryrun::run(source, &pending, &opts, &crate::analysis::executor(&opts))?;
     if let Some(kept) = &out.kept {
         ctx.log(format!("scratch database kept at {}", kept.display()));
     }
@@ -30,7 +31,7 @@ pub fn run(ctx: &Context, args: &DryRunArgs) -> anyhow::Result<Outcome> {
 }
 
 /// Dry-run settings from the config file and flags.
-pub(crate) fn options(ctx: &Context, keep_scratch: bool, replay: bool) -> Options {
+pub(crate) fn options(ctx: &Context, keep_scratch: bool, replay: bool, fail_fast: bool) -> Options {
     let timeouts = ctx.timeouts(TimeoutFlags::default());
     let env = match ctx.env_names.as_slice() {
         [one] => crate::pyrunner::env_for(one),
@@ -50,15 +51,7 @@ pub(crate) fn options(ctx: &Context, keep_scratch: bool, replay: bool) -> Option
         idempotency: true,
         keep_scratch,
         replay,
-    }
-}
-
-pub(crate) fn executor(opts: &Options) -> ApplyExecutor {
-    ApplyExecutor {
-        python: opts.python.clone(),
-        env: opts.env.clone(),
-        busy_timeout: opts.busy_timeout,
-        migration_timeout: opts.migration_timeout,
+        fail_fast,
     }
 }
 

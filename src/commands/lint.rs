@@ -1,76 +1,99 @@
-//! `schemagate lint`: static checks of the migrations folder.
+//! `schemagate lint`: static checks of the migrations folder (the analysis is
+//! `crate::analysis`; with a base it runs in pull-request mode).
 
+use crate::analysis::{self, PullRequest, Settings, Tree};
 use crate::cli::{Context, LintArgs, Outcome};
-use crate::lint::{self, LintInputs};
 use crate::migration::Discovery;
 use crate::plan::Plan;
-use crate::report::{Finding, Report, text};
+use crate::report::{Gate, Report, text};
 
 pub fn run(ctx: &Context, args: &LintArgs) -> anyhow::Result<Outcome> {
     let d = ctx.read_migrations()?;
-    let (mut findings, inputs) = collect_raw(ctx, &d)?;
-    if let Some(base) = args.base.clone().or_else(crate::git::default_base_ref) {
-        findings.extend(crate::git::compare_with_base(
-            &ctx.migrations_dir,
-            &ctx.dir_display,
-            &d,
-            &base,
-        )?);
-    }
-    let mut report = Report::new("lint", &ctx.dir_display);
-    let rows = match ctx.database()? {
-        Some(target) => {
-            let rows = super::read_history(target, super::INSPECTING)?.rows;
-            report.database = Some(super::database_info(target));
-            Some((rows, target.display.clone()))
-        }
-        None => None,
+    let target = ctx.database()?;
+    let rows = match target {
+        Some(t) => super::read_history(t, super::INSPECTING)?.rows,
+        None => Vec::new(),
     };
-    let plan = Plan::new(&d, rows.as_ref().map_or(&[][..], |(r, _)| r.as_slice()));
-    if let Some((_, display)) = &rows {
-        findings.extend(lint::history_findings(
-            &plan,
-            display,
-            &ctx.config.accept_checksum,
-        ));
-    }
-    report.set_migrations(&plan);
-    report.findings = lint::finish(findings, &d, &inputs, &ctx.config.rules);
+    let settings = Settings {
+        database: target.map(|t| analysis::Database {
+            rows: &rows,
+            display: &t.display,
+            // lint never dry-runs.
+            source: crate::dryrun::Source::Empty,
+        }),
+        ..settings(ctx, None)
+    };
+    let base = args.base.clone().or_else(crate::git::default_base_ref);
+    let out = analysis::run(
+        tree(ctx, &d),
+        &settings,
+        pull_request(ctx, &base, args.gate),
+    )?;
+    log_analysis(ctx, &out);
+
+    let mut report = Report::new("lint", &ctx.dir_display);
+    report.database = target.map(super::database_info);
+    report.base = out.base;
+    report.set_migrations(&Plan::new(&d, &rows));
+    report.findings = out.findings;
     report.finish(ctx.fail_on);
     emit(ctx, &report, &d)?;
     Ok(Outcome::from_ok(report.summary.ok))
 }
 
-/// Everything `lint` reports for the folder: Python AST data gathered with `ctx.python`
-/// (one process), every folder, statement and Python rule, then suppression comments and
-/// `[rules]` severities. Config errors (unknown rule ids, a bad `target_sqlite`) are `Err`.
-pub fn collect(ctx: &Context, d: &Discovery) -> anyhow::Result<Vec<Finding>> {
-    let (findings, inputs) = collect_raw(ctx, d)?;
-    Ok(lint::finish(findings, d, &inputs, &ctx.config.rules))
+/// The working tree's folder.
+pub(crate) fn tree<'a>(ctx: &'a Context, d: &'a Discovery) -> Tree<'a> {
+    Tree {
+        discovery: d,
+        dir: &ctx.migrations_dir,
+    }
 }
 
-/// [`collect`] before suppression and severities, with the inputs it used, for callers
-/// that add findings of their own (base branch, history) and then call [`lint::finish`].
-pub fn collect_raw(ctx: &Context, d: &Discovery) -> anyhow::Result<(Vec<Finding>, LintInputs)> {
-    lint::check_rule_config(&ctx.config.rules)?;
-    let mut inputs = LintInputs::from_config(&ctx.config)?;
-    inputs.dir = ctx.dir_display.clone();
-    // python3 reads the .py files while we lint the .sql files.
-    let scan = crate::pyrunner::scan::start(&ctx.python, d);
-    let mut findings = lint::lint_sql_files(d, &inputs);
-    match scan.finish() {
-        Ok(ast) => inputs.python = ast,
-        Err(warning) => ctx.log(format!(
+/// The analysis settings of the config file and global flags (no database).
+pub(crate) fn settings<'a>(
+    ctx: &'a Context,
+    dry_run: Option<crate::dryrun::Options>,
+) -> Settings<'a> {
+    Settings {
+        dir_display: &ctx.dir_display,
+        config: &ctx.config,
+        python: &ctx.python,
+        dry_run,
+        database: None,
+    }
+}
+
+/// Pull-request mode when a base is known: the gate is `--gate`, else `[ci] gate`, else
+/// `introduced`.
+pub(crate) fn pull_request<'a>(
+    ctx: &Context,
+    base: &'a Option<String>,
+    gate: Option<Gate>,
+) -> Option<PullRequest<'a>> {
+    let reference = base.as_deref()?;
+    ctx.debug(format!("comparing with {reference}"));
+    Some(PullRequest {
+        reference,
+        gate: gate.or(ctx.config.ci.gate).unwrap_or_default(),
+    })
+}
+
+/// The analysis's warnings and notes, on stderr.
+pub(crate) fn log_analysis(ctx: &Context, out: &analysis::Analysis) {
+    for warning in &out.warnings {
+        ctx.log(format!(
             "{}: {warning}",
             text::severity_label(&ctx.text_style(), crate::report::Severity::Warning)
-        )),
+        ));
     }
-    findings.extend(lint::lint_python_files(d, &inputs));
-    Ok((findings, inputs))
+    for note in &out.notes {
+        ctx.log(note);
+    }
 }
 
-/// Prints a report in the chosen format (text gets code frames from the folder's files;
-/// json, sarif and github use repository-relative paths inside a repository).
+/// Prints a report in the chosen format (text gets code frames from the folder's files, and
+/// with -v lists pre-existing findings in full; json, sarif and github use
+/// repository-relative paths inside a repository).
 pub fn emit(ctx: &Context, report: &Report, d: &Discovery) -> anyhow::Result<()> {
     if let Some(out) = crate::github::render(report, ctx.format) {
         return ctx.emit(&out);
@@ -85,5 +108,10 @@ pub fn emit(ctx: &Context, report: &Report, d: &Discovery) -> anyhow::Result<()>
     let style = text::Style {
         color: ctx.output.is_none(),
     };
-    ctx.emit(&text::render(report, &sources, &style))
+    ctx.emit(&text::render_listing(
+        report,
+        &sources,
+        &style,
+        ctx.verbose > 0,
+    ))
 }

@@ -30,13 +30,14 @@ pub fn run(ctx: &Context) -> anyhow::Result<Outcome> {
         .filter(|e| e.state.is_recorded())
         .filter_map(|e| e.migration)
         .collect();
-    let mut opts = super::dry_run::options(ctx, false, true);
+    // Stops at the first failure: the schema is only compared after a whole replay.
+    let mut opts = super::dry_run::options(ctx, false, true, true);
     opts.idempotency = false;
     let replay = dryrun::run(
         Source::Empty,
         &recorded,
         &opts,
-        &super::dry_run::executor(&opts),
+        &crate::analysis::executor(&opts),
     )?;
 
     let mut report = Report::new("verify", &ctx.dir_display);

@@ -51,8 +51,10 @@ fn short(report: &Report, run_url: Option<&str>, rows: usize) -> String {
     header(&mut out, report);
     let _ = writeln!(out, "{}\n", markdown::verdict_line(report));
     out.push_str("### Findings\n\n");
-    markdown::findings_table(&mut out, &report.findings, rows, 200);
+    let (introduced, _) = markdown::split_findings(report);
+    markdown::findings_table(&mut out, &introduced, rows, 200);
     out.push('\n');
+    markdown::preexisting_section(&mut out, report, rows, 200);
     markdown::dry_run_section(&mut out, report, false);
     out.push_str(
         "> [!NOTE]\n> The full report is longer than a pull-request comment may be; \
@@ -116,6 +118,8 @@ mod tests {
                 statements: Some(2),
                 schema_diff: "+CREATE TABLE t (id INTEGER)\n".into(),
                 error: None,
+                cascade_of: None,
+                introduced: None,
             }],
         });
         r.finish(FailOn::Error);
@@ -134,6 +138,20 @@ mod tests {
     fn clean_comment_snapshot() {
         let mut r = Report::new("check", "migrations");
         r.tool.version = "0.0.0-test".into();
+        r.finish(FailOn::Error);
+        insta::assert_snapshot!(body(&r, None));
+    }
+
+    #[test]
+    fn pre_existing_findings_are_folded() {
+        let mut r = report();
+        r.base = Some(crate::report::BaseInfo {
+            reference: "main".into(),
+            commit: "abc".into(),
+            gate: crate::report::Gate::Introduced,
+        });
+        r.findings[0].introduced = Some(false);
+        r.findings[1].introduced = Some(true);
         r.finish(FailOn::Error);
         insta::assert_snapshot!(body(&r, None));
     }

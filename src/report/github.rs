@@ -109,10 +109,16 @@ pub fn annotation(f: &Finding, paths: &RepoPaths) -> String {
     )
 }
 
-/// Every finding as an annotation, one per line.
+/// Every finding as an annotation, one per line. In pull-request mode only the findings the
+/// change introduces: an annotation on a line the pull request did not touch is noise in
+/// its diff (the job summary and the comment still list the pre-existing ones).
 pub fn annotations(report: &Report, paths: &RepoPaths) -> String {
     let mut out = String::new();
-    for f in &report.findings {
+    for f in report
+        .findings
+        .iter()
+        .filter(|f| f.introduced != Some(false))
+    {
         out.push_str(&annotation(f, paths));
         out.push('\n');
     }
@@ -214,6 +220,8 @@ mod tests {
                     statements: Some(2),
                     schema_diff: "+CREATE TABLE t (id INTEGER)\n".into(),
                     error: None,
+                    cascade_of: None,
+                    introduced: None,
                 },
                 Step {
                     version: "004".into(),
@@ -228,6 +236,8 @@ mod tests {
                         line: Some(1),
                         column: Some(15),
                     }),
+                    cascade_of: None,
+                    introduced: None,
                 },
             ],
         });
@@ -261,6 +271,24 @@ mod tests {
         let rooted = RepoPaths::new("sub", Some("/home/runner/work/r/r/"));
         assert_eq!(rooted.map("/home/runner/work/r/r/m/x.sql"), "m/x.sql");
         assert_eq!(rooted.map("/elsewhere/x.sql"), "/elsewhere/x.sql");
+    }
+
+    #[test]
+    fn pre_existing_findings_get_no_annotation() {
+        let mut r = report();
+        for f in &mut r.findings {
+            f.introduced = Some(f.rule != "duplicate-version");
+        }
+        let text = annotations(&r, &RepoPaths::default());
+        assert!(!text.contains("duplicate-version"), "{text}");
+        assert!(text.contains("title=robust-statements"), "{text}");
+        // Without a base (introduced absent) every finding is annotated.
+        assert_eq!(
+            annotations(&report(), &RepoPaths::default())
+                .lines()
+                .count(),
+            4
+        );
     }
 
     #[test]

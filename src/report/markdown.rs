@@ -2,6 +2,9 @@
 //!
 //! Everything that comes from a migration file or a rule message is untrusted text: it is
 //! escaped so that it cannot break a table, close a `<details>` block or inject HTML.
+//!
+//! In pull-request mode the findings table holds what the change introduces; the
+//! pre-existing findings are folded into a collapsed `<details>` block below it.
 
 use std::fmt::Write;
 
@@ -105,6 +108,24 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 pub fn verdict_line(report: &Report) -> String {
     let s = &report.summary;
     let verdict = if s.ok { "✅ passed" } else { "❌ failed" };
+    if let (Some(base), Some(errors)) = (&report.base, s.introduced_errors) {
+        let warnings = s.introduced_warnings.unwrap_or_default();
+        let infos = s.introduced_infos.unwrap_or_default();
+        let pre = (s.errors + s.warnings + s.infos).saturating_sub(errors + warnings + infos);
+        let blocking = match base.gate {
+            super::Gate::All => "blocking",
+            super::Gate::Introduced => "not blocking",
+        };
+        return format!(
+            "**{verdict}**: {}, {}, {} introduced by this change · {pre} pre-existing on {} ({blocking}) · {} applied, {} pending",
+            plural(errors, "error", "errors"),
+            plural(warnings, "warning", "warnings"),
+            plural(infos, "info", "info"),
+            code(&base.reference),
+            s.applied,
+            s.pending
+        );
+    }
     format!(
         "**{verdict}**: {}, {}, {} · {} applied, {} pending",
         plural(s.errors, "error", "errors"),
@@ -174,17 +195,26 @@ fn step_status(s: &Step) -> String {
     match s.status {
         StepStatus::Ok => "✅ ok".to_string(),
         StepStatus::Skipped => "⏭️ skipped".to_string(),
-        StepStatus::Failed => match &s.error {
-            Some(e) => {
-                let at = match (&e.path, e.line, e.column) {
-                    (Some(p), Some(l), Some(c)) => format!("{p}:{l}:{c}: "),
-                    (Some(p), Some(l), None) => format!("{p}:{l}: "),
-                    _ => String::new(),
-                };
-                format!("❌ failed: {}", escape(&format!("{at}{}", e.message)))
+        StepStatus::Failed => {
+            let mut label = "❌ failed".to_string();
+            if let Some(root) = &s.cascade_of {
+                label.push_str(&format!(" (cascade of {})", escape(root)));
             }
-            None => "❌ failed".to_string(),
-        },
+            if s.introduced == Some(false) {
+                label.push_str(" (pre-existing)");
+            }
+            match &s.error {
+                Some(e) => {
+                    let at = match (&e.path, e.line, e.column) {
+                        (Some(p), Some(l), Some(c)) => format!("{p}:{l}:{c}: "),
+                        (Some(p), Some(l), None) => format!("{p}:{l}: "),
+                        _ => String::new(),
+                    };
+                    format!("{label}: {}", escape(&format!("{at}{}", e.message)))
+                }
+                None => label,
+            }
+        }
     }
 }
 
@@ -245,15 +275,50 @@ pub fn truncate(text: &str, max: usize) -> String {
     cut
 }
 
+/// The findings the change introduces (every finding without a base) and the pre-existing
+/// ones, apart.
+pub fn split_findings(report: &Report) -> (Vec<Finding>, Vec<Finding>) {
+    report
+        .findings
+        .iter()
+        .cloned()
+        .partition(|f| f.introduced != Some(false))
+}
+
+/// The collapsed block of pre-existing findings (nothing when there is none): a table of
+/// the first `limit` rows with messages cut at `max_message` characters.
+pub fn preexisting_section(out: &mut String, report: &Report, limit: usize, max_message: usize) {
+    let (_, pre) = split_findings(report);
+    let Some(base) = &report.base else { return };
+    if pre.is_empty() {
+        return;
+    }
+    let blocking = match base.gate {
+        super::Gate::All => "blocking: the gate is `all`",
+        super::Gate::Introduced => "not blocking",
+    };
+    let _ = write!(
+        out,
+        "<details><summary>{} unchanged from {} ({})</summary>\n\n",
+        plural(pre.len(), "pre-existing finding", "pre-existing findings"),
+        escape_html(&base.reference),
+        escape_html(blocking)
+    );
+    findings_table(out, &pre, limit, max_message);
+    out.push_str("\n</details>\n\n");
+}
+
 /// The full Markdown body shared by the job summary and the comment: verdict, findings,
-/// their details, the dry run.
+/// their details, the pre-existing findings folded, the dry run.
 pub fn full_body(report: &Report) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}\n", verdict_line(report));
+    let (introduced, _) = split_findings(report);
     out.push_str("### Findings\n\n");
-    findings_table(&mut out, &report.findings, usize::MAX, usize::MAX);
+    findings_table(&mut out, &introduced, usize::MAX, usize::MAX);
     out.push('\n');
-    finding_details(&mut out, &report.findings);
+    finding_details(&mut out, &introduced);
+    preexisting_section(&mut out, report, usize::MAX, usize::MAX);
     dry_run_section(&mut out, report, true);
     out
 }

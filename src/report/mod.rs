@@ -85,6 +85,15 @@ pub struct Finding {
     /// Extra detail such as a unified diff (modified migrations, drift).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub diff: Option<String>,
+    /// Pull-request mode only (absent without a base): `true` when the change under review
+    /// brings this finding in, `false` when the same finding (rule, file identity following
+    /// renames, statement fingerprint; never the line number) exists on the merge base.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub introduced: Option<bool>,
+    /// The version of an earlier failed migration whose missing object alone explains this
+    /// failure (`migration-failed` in a replay that kept going): fix that one first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cascade_of: Option<String>,
 }
 
 impl Finding {
@@ -100,6 +109,8 @@ impl Finding {
             end_column: None,
             help: None,
             diff: None,
+            introduced: None,
+            cascade_of: None,
         }
     }
 
@@ -123,6 +134,12 @@ impl Finding {
     pub fn help(mut self, help: impl Into<String>) -> Finding {
         self.help = Some(help.into());
         self
+    }
+
+    /// Whether this finding decides the exit code under `gate`: pre-existing findings
+    /// (`introduced: false`) only count with [`Gate::All`]; without a base everything counts.
+    pub fn gated(&self, gate: Gate) -> bool {
+        gate == Gate::All || self.introduced != Some(false)
     }
 }
 
@@ -197,6 +214,31 @@ pub struct Step {
     /// Unified diff of the normalised schema before and after the step.
     pub schema_diff: String,
     pub error: Option<Location>,
+    /// A failed step whose failure follows from an earlier failed step (its version): the
+    /// object this step needs is one that step would have created.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cascade_of: Option<String>,
+    /// Pull-request mode, failed steps only: `false` when the same file fails with the same
+    /// message on the merge base.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub introduced: Option<bool>,
+}
+
+impl Step {
+    /// A step with only its identity and status (the run loop fills in the rest).
+    pub fn new(version: impl Into<String>, path: Option<String>, status: StepStatus) -> Step {
+        Step {
+            version: version.into(),
+            path,
+            status,
+            duration_ms: 0.0,
+            statements: None,
+            schema_diff: String::new(),
+            error: None,
+            cascade_of: None,
+            introduced: None,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -213,8 +255,53 @@ pub struct Summary {
     pub infos: usize,
     pub applied: usize,
     pub pending: usize,
-    /// No finding at or above the fail level and no failed step.
+    /// No finding at or above the fail level and no failed step. In pull-request mode with
+    /// the default gate only introduced findings and failed steps count.
     pub ok: bool,
+    /// Pull-request mode only: how many of `errors`, `warnings`, `infos` the change
+    /// introduces (the rest exist on the merge base already).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub introduced_errors: Option<usize>,
+    /// Pull-request mode only: introduced warnings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub introduced_warnings: Option<usize>,
+    /// Pull-request mode only: introduced infos.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub introduced_infos: Option<usize>,
+}
+
+/// Which findings decide the exit code in pull-request mode (`--gate`, `[ci] gate`).
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::ValueEnum,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Gate {
+    /// Only findings the change introduces (and failed steps it introduces).
+    #[default]
+    Introduced,
+    /// Every finding, as without a base.
+    All,
+}
+
+impl Gate {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Gate::Introduced => "introduced",
+            Gate::All => "all",
+        }
+    }
+}
+
+/// The base a pull-request-mode report was compared with.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct BaseInfo {
+    /// The ref as resolved (`main`, `origin/main`).
+    pub reference: String,
+    /// The commit the findings were compared with: where the working tree's branch forked
+    /// from the base (the base's tip when that history is absent).
+    pub commit: String,
+    /// Which findings decided the exit code.
+    pub gate: Gate,
 }
 
 /// The report every command that inspects a folder or database produces.
@@ -225,6 +312,9 @@ pub struct Report {
     pub command: String,
     pub migrations_dir: String,
     pub database: Option<DatabaseInfo>,
+    /// Pull-request mode: the base the findings were compared with (absent without one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base: Option<BaseInfo>,
     pub migrations: Vec<MigrationInfo>,
     pub findings: Vec<Finding>,
     pub dry_run: Option<DryRun>,
@@ -259,6 +349,7 @@ impl Report {
             command: command.to_string(),
             migrations_dir: migrations_dir.to_string(),
             database: None,
+            base: None,
             migrations: Vec::new(),
             findings: Vec::new(),
             dry_run: None,
@@ -266,21 +357,40 @@ impl Report {
         }
     }
 
+    /// Which findings decide the exit code: [`BaseInfo::gate`] in pull-request mode,
+    /// everything otherwise.
+    pub fn gate(&self) -> Gate {
+        self.base.as_ref().map_or(Gate::All, |b| b.gate)
+    }
+
     /// Sorts findings (by path, line, column, rule) and recomputes the summary counts.
-    /// Call once all findings, migrations and steps are in.
+    /// Call once all findings, migrations and steps (and `base`) are in.
     pub fn finish(&mut self, fail_on: FailOn) {
         self.findings.sort_by(|a, b| {
             (&a.path, a.line, a.column, &a.rule).cmp(&(&b.path, b.line, b.column, &b.rule))
         });
+        let gate = self.gate();
         let count = |s| self.findings.iter().filter(|f| f.severity == s).count();
-        let failed_step = self
-            .dry_run
-            .as_ref()
-            .is_some_and(|d| d.steps.iter().any(|s| s.status == StepStatus::Failed));
+        let introduced = |s| {
+            self.base.as_ref().map(|_| {
+                self.findings
+                    .iter()
+                    .filter(|f| f.severity == s && f.introduced != Some(false))
+                    .count()
+            })
+        };
+        let failed_step = self.dry_run.as_ref().is_some_and(|d| {
+            d.steps.iter().any(|s| {
+                s.status == StepStatus::Failed && (gate == Gate::All || s.introduced != Some(false))
+            })
+        });
         self.summary = Summary {
             errors: count(Severity::Error),
             warnings: count(Severity::Warning),
             infos: count(Severity::Info),
+            introduced_errors: introduced(Severity::Error),
+            introduced_warnings: introduced(Severity::Warning),
+            introduced_infos: introduced(Severity::Info),
             applied: self
                 .migrations
                 .iter()
@@ -291,7 +401,11 @@ impl Report {
                 .iter()
                 .filter(|m| m.state == crate::plan::State::Pending)
                 .count(),
-            ok: !failed_step && !self.findings.iter().any(|f| fail_on.fails(f.severity)),
+            ok: !failed_step
+                && !self
+                    .findings
+                    .iter()
+                    .any(|f| f.gated(gate) && fail_on.fails(f.severity)),
         };
     }
 

@@ -81,13 +81,21 @@ fn result(f: &Finding, index: usize, report: &Report, paths: &RepoPaths) -> Valu
         }
         physical["region"] = region;
     }
-    json!({
+    let mut result = json!({
         "ruleId": f.rule,
         "ruleIndex": index,
         "level": level(f.severity),
         "message": {"text": text},
         "locations": [{"physicalLocation": physical}],
-    })
+    });
+    // Pull-request mode: code scanning shows only new alerts as the pull request's own.
+    if let Some(introduced) = f.introduced {
+        result["baselineState"] = json!(if introduced { "new" } else { "unchanged" });
+    }
+    if let Some(root) = &f.cascade_of {
+        result["properties"] = json!({"cascadeOf": root});
+    }
+    result
 }
 
 /// The SARIF log as a JSON value. `rules` is the registry (`crate::lint::rules::ALL`).
@@ -200,6 +208,18 @@ mod tests {
         // A finding without a file points at the folder.
         assert_eq!(uri(&by_rule("unregistered")), "migrations");
         assert_eq!(by_rule("unregistered")["level"], "note");
+    }
+
+    #[test]
+    fn baseline_state_follows_introduced() {
+        let mut r = report();
+        r.findings[0].introduced = Some(true);
+        r.findings[1].introduced = Some(false);
+        let v = to_value(&r, &[&DOC], &RepoPaths::default());
+        let results = v["runs"][0]["results"].as_array().unwrap();
+        assert_eq!(results[0]["baselineState"], "new");
+        assert_eq!(results[1]["baselineState"], "unchanged");
+        assert!(results[2].get("baselineState").is_none());
     }
 
     #[test]

@@ -1,5 +1,9 @@
 //! Text rendering for people, like a compiler: `path:line:col: severity[rule]: message`, a
 //! code frame with the offending span underlined, the help, and a summary line.
+//!
+//! In pull-request mode the findings the change introduces are shown in full; pre-existing
+//! ones get one line per rule and severity ("12 pre-existing errors unchanged from main,
+//! not blocking"), and are listed in full only when asked (`-v`).
 
 use std::fmt::Write;
 
@@ -148,10 +152,91 @@ fn frame(out: &mut String, f: &Finding, text: &str, line: usize, style: &Style) 
 }
 
 pub fn render(report: &Report, sources: Sources<'_>, style: &Style) -> String {
+    render_listing(report, sources, style, false)
+}
+
+fn plural_noun(s: Severity, n: usize) -> &'static str {
+    match (s, n == 1) {
+        (Severity::Error, true) => "error",
+        (Severity::Error, false) => "errors",
+        (Severity::Warning, true) => "warning",
+        (Severity::Warning, false) => "warnings",
+        (Severity::Info, true) => "info finding",
+        (Severity::Info, false) => "info findings",
+    }
+}
+
+/// One line per rule and severity for the pre-existing findings of a pull-request-mode
+/// report (nothing without a base).
+pub fn preexisting_lines(report: &Report, listed: bool) -> Vec<String> {
+    let Some(base) = &report.base else {
+        return Vec::new();
+    };
+    let mut groups: std::collections::BTreeMap<(&str, std::cmp::Reverse<Severity>), usize> =
+        std::collections::BTreeMap::new();
+    for f in report
+        .findings
+        .iter()
+        .filter(|f| f.introduced == Some(false))
+    {
+        *groups
+            .entry((f.rule.as_str(), std::cmp::Reverse(f.severity)))
+            .or_default() += 1;
+    }
+    let blocking = match base.gate {
+        super::Gate::All => "blocking (gate: all)",
+        super::Gate::Introduced => "not blocking",
+    };
+    let more = if listed { "" } else { "; -v lists them" };
+    groups
+        .into_iter()
+        .map(|((rule, std::cmp::Reverse(severity)), n)| {
+            format!(
+                "{rule}: {n} pre-existing {} unchanged from {}, {blocking}{more}",
+                plural_noun(severity, n),
+                base.reference
+            )
+        })
+        .collect()
+}
+
+/// [`render`]; in pull-request mode with `list_preexisting`, the pre-existing findings are
+/// shown in full after the introduced ones.
+pub fn render_listing(
+    report: &Report,
+    sources: Sources<'_>,
+    style: &Style,
+    list_preexisting: bool,
+) -> String {
     let mut out = String::new();
-    for f in &report.findings {
+    for f in report
+        .findings
+        .iter()
+        .filter(|f| f.introduced != Some(false))
+    {
         render_finding(&mut out, f, sources, style);
         out.push('\n');
+    }
+    let preexisting: Vec<&Finding> = report
+        .findings
+        .iter()
+        .filter(|f| f.introduced == Some(false))
+        .collect();
+    if list_preexisting && !preexisting.is_empty() {
+        let reference = report.base.as_ref().map_or("", |b| b.reference.as_str());
+        let _ = writeln!(
+            out,
+            "{}\n",
+            paint(
+                style,
+                "1",
+                &format!("pre-existing findings (unchanged from {reference}):")
+            )
+        );
+        for f in preexisting {
+            render_finding(&mut out, f, sources, style);
+            out.push('\n');
+        }
     }
     if let Some(dry) = &report.dry_run {
         let _ = writeln!(out, "dry run on {} ({} steps)", dry.source, dry.steps.len());
@@ -170,9 +255,16 @@ pub fn render(report: &Report, sources: Sources<'_>, style: &Style) -> String {
                 .as_deref()
                 .map(|p| format!("  {p}"))
                 .unwrap_or_default();
+            let mut notes = String::new();
+            if let Some(root) = &s.cascade_of {
+                notes.push_str(&format!("  (cascade of {root})"));
+            }
+            if s.introduced == Some(false) {
+                notes.push_str("  (pre-existing)");
+            }
             let _ = writeln!(
                 out,
-                "  {:>6}  {status:<8} {:>9.1} ms{statements}{name}",
+                "  {:>6}  {status:<8} {:>9.1} ms{statements}{name}{notes}",
                 s.version, s.duration_ms
             );
             // The schema change of the step, without the diff's file header.
@@ -199,16 +291,34 @@ pub fn render(report: &Report, sources: Sources<'_>, style: &Style) -> String {
         }
         out.push('\n');
     }
+    let lines = preexisting_lines(report, list_preexisting);
+    for l in &lines {
+        let _ = writeln!(out, "{} {l}", paint(style, "1;36", "note:"));
+    }
+    if !lines.is_empty() {
+        out.push('\n');
+    }
     let s = &report.summary;
     let verdict = if s.ok {
         paint(style, "1;32", "ok")
     } else {
         paint(style, "1;31", "failed")
     };
-    let counts = format!(
-        "{} error(s), {} warning(s), {} info",
-        s.errors, s.warnings, s.infos
-    );
+    let counts = match (&report.base, s.introduced_errors) {
+        (Some(base), Some(errors)) => {
+            let warnings = s.introduced_warnings.unwrap_or_default();
+            let infos = s.introduced_infos.unwrap_or_default();
+            let pre = (s.errors + s.warnings + s.infos).saturating_sub(errors + warnings + infos);
+            format!(
+                "{errors} error(s), {warnings} warning(s), {infos} info introduced; {pre} pre-existing unchanged from {}",
+                base.reference
+            )
+        }
+        _ => format!(
+            "{} error(s), {} warning(s), {} info",
+            s.errors, s.warnings, s.infos
+        ),
+    };
     if report.database.is_none() && report.dry_run.is_none() {
         let _ = writeln!(
             out,

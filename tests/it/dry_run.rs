@@ -108,7 +108,7 @@ fn an_idle_wal_database_gets_no_files_beside_it() {
 }
 
 #[test]
-fn a_missing_column_fails_at_its_line_and_later_steps_are_skipped() {
+fn a_missing_column_fails_at_its_line_and_later_steps_still_run() {
     let p = project();
     p.file("001_init.sql", INIT);
     p.file(
@@ -140,8 +140,10 @@ fn a_missing_column_fails_at_its_line_and_later_steps_are_skipped() {
             .contains("no such column: nickname"),
         "{v:#}"
     );
+    // The failed step was rolled back; the run went on.
     assert_eq!(steps[1]["version"], "003");
-    assert_eq!(steps[1]["status"], "skipped");
+    assert_eq!(steps[1]["status"], "ok");
+    assert!(steps[1]["schema_diff"].as_str().unwrap().contains("tags"));
     let failed: Vec<_> = v["findings"]
         .as_array()
         .unwrap()
@@ -159,6 +161,14 @@ fn a_missing_column_fails_at_its_line_and_later_steps_are_skipped() {
         text.contains("migrations/002_index_nickname.sql:4:14:"),
         "{text}"
     );
+
+    // --fail-fast stops there.
+    let (code, v, err) = json(&p, &["dry-run", "--db", "data/app.db", "--fail-fast"]);
+    assert_eq!(code, 1, "{v:#}\n{err}");
+    let steps = v["dry_run"]["steps"].as_array().unwrap();
+    assert_eq!(steps[0]["status"], "failed");
+    assert_eq!(steps[1]["status"], "skipped");
+    assert_eq!(snapshot(&p.path().join("data")), before);
 }
 
 #[test]

@@ -9,9 +9,12 @@ pub const RULE: RuleDoc = RuleDoc {
     summary: "A migration failed in the dry run (or left the database inconsistent)",
     docs: r#"## What it does
 Applies the pending migrations to a scratch copy of the database (or to an empty database,
-replaying the whole chain) with the same executor as `migrate`, and reports the first one
-that fails: `file:line:column` of the failing statement and SQLite's message, or the
-traceback line and Python's message. The migrations after it are reported as skipped.
+replaying the whole chain) with the same executor as `migrate`, and reports every one that
+fails: `file:line:column` of the failing statement and SQLite's message, or the traceback
+line and Python's message. A failed migration is rolled back and the later ones still run;
+a failure caused only by an object that an earlier failed migration would have created is
+marked as a cascade of it (`cascade_of`), so the root causes stand out. With `--fail-fast`
+the run stops at the first failure and the migrations after it are reported as skipped.
 After the last step it also runs `PRAGMA foreign_key_check` and `PRAGMA integrity_check`
 on the scratch copy and reports what they find.
 
@@ -35,14 +38,20 @@ CREATE INDEX IF NOT EXISTS users_nickname ON users(nickname);
 };
 
 /// The failure of one step (`error.path/line/column` say where).
-pub fn finding(error: &Location, replay: bool) -> Finding {
+/// The failure of one step. `stopped`: the run stopped here (`--fail-fast`) rather than
+/// rolling the migration back and going on.
+pub fn finding(error: &Location, replay: bool, stopped: bool) -> Finding {
     let what = if replay {
         "fails when the chain is replayed on an empty database"
     } else {
         "fails in the dry run"
     };
-    let mut f = Finding::of(&RULE, format!("this migration {what}: {}", error.message))
-        .help("fix the statement; the migrations after it were not run (skipped)");
+    let help = if stopped {
+        "fix the statement; the migrations after it were not run (skipped)"
+    } else {
+        "fix the statement; this migration was rolled back and the ones after it still ran"
+    };
+    let mut f = Finding::of(&RULE, format!("this migration {what}: {}", error.message)).help(help);
     f.path = error.path.clone();
     f.line = error.line;
     f.column = error.column.or(error.line.map(|_| 1));
@@ -50,6 +59,15 @@ pub fn finding(error: &Location, replay: bool) -> Finding {
 }
 
 /// Problems `PRAGMA foreign_key_check` / `integrity_check` find after the last step.
+/// Marks `f` as following from the failure of `root` (a version).
+pub fn cascade(mut f: Finding, root: &str) -> Finding {
+    f.help = Some(format!(
+        "this follows from the failure of migration {root}, which would have created what is missing here: fix that one first"
+    ));
+    f.cascade_of = Some(root.to_string());
+    f
+}
+
 pub fn consistency(check: &str, problems: &[String], source: &str) -> Finding {
     let shown: Vec<&str> = problems.iter().take(10).map(String::as_str).collect();
     let more = problems.len().saturating_sub(shown.len());
@@ -78,7 +96,7 @@ mod tests {
             line: Some(3),
             column: Some(1),
         };
-        let f = finding(&e, false);
+        let f = finding(&e, false, false);
         assert_eq!(f.rule, "migration-failed");
         assert_eq!((f.line, f.column), (Some(3), Some(1)));
         assert!(f.message.contains("no such column: nickname"));

@@ -51,6 +51,8 @@ fn report() -> Report {
             statements: Some(1),
             schema_diff: "+CREATE TABLE audit_log (id INTEGER PRIMARY KEY)\n".into(),
             error: None,
+            cascade_of: None,
+            introduced: None,
         }],
     });
     r.finish(FailOn::Error);
