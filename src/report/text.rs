@@ -241,10 +241,11 @@ pub fn render_listing(
     if let Some(dry) = &report.dry_run {
         let _ = writeln!(out, "dry run on {} ({} steps)", dry.source, dry.steps.len());
         for s in &dry.steps {
+            // Padded before painting: escape codes would count towards the width.
             let status = match s.status {
-                StepStatus::Ok => paint(style, "32", "ok"),
-                StepStatus::Failed => paint(style, "1;31", "FAILED"),
-                StepStatus::Skipped => paint(style, "2", "skipped"),
+                StepStatus::Ok => paint(style, "32", &format!("{:<8}", "ok")),
+                StepStatus::Failed => paint(style, "1;31", &format!("{:<8}", "FAILED")),
+                StepStatus::Skipped => paint(style, "2", &format!("{:<8}", "skipped")),
             };
             let statements = s
                 .statements
@@ -264,7 +265,7 @@ pub fn render_listing(
             }
             let _ = writeln!(
                 out,
-                "  {:>6}  {status:<8} {:>9.1} ms{statements}{name}{notes}",
+                "  {:>6}  {status} {:>9.1} ms{statements}{name}{notes}",
                 s.version, s.duration_ms
             );
             // The schema change of the step, without the diff's file header.
