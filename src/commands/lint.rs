@@ -55,6 +55,7 @@ pub fn collect_raw(ctx: &Context, d: &Discovery) -> anyhow::Result<(Vec<Finding>
     lint::check_rule_config(&ctx.config.rules)?;
     let mut inputs = LintInputs::from_config(&ctx.config)?;
     inputs.dir = ctx.dir_display.clone();
+    inputs.layout = layout(ctx, d);
     // python3 reads the .py files while we lint the .sql files.
     let scan = crate::pyrunner::scan::start(&ctx.python, d);
     let mut findings = lint::lint_sql_files(d, &inputs);
@@ -67,6 +68,12 @@ pub fn collect_raw(ctx: &Context, d: &Discovery) -> anyhow::Result<(Vec<Finding>
     }
     findings.extend(lint::lint_python_files(d, &inputs));
     Ok((findings, inputs))
+}
+
+/// The folder's layout, as the rules and the dry run's findings read it. The one place
+/// that decides it for the commands that lint (detection from the folder goes here).
+pub(crate) fn layout(ctx: &Context, _d: &Discovery) -> crate::layout::Layout {
+    lint::configured_layout(&ctx.config)
 }
 
 /// Prints a report in the chosen format (text gets code frames from the folder's files;

@@ -28,13 +28,14 @@ pub use rules::sqlite_version::SqliteVersion;
 pub use unit::{Origin, SqlUnit, StatementCtx, SyntaxError, ident};
 
 use crate::config::{AcceptedChecksum, Config, RuleLevel};
+use crate::layout::{Layout, LayoutSetting};
 use crate::migration::{Discovery, Kind, Migration};
 use crate::plan::Plan;
 use crate::report::Finding;
 pub use crate::report::RuleDoc;
 
 /// Everything besides the folder that the rules read.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct LintInputs {
     /// The migrations folder as shown to the user (prefix of paths of files that are not
     /// migrations; migrations carry their own `path`).
@@ -43,6 +44,21 @@ pub struct LintInputs {
     pub python: Option<PythonAst>,
     /// `[lint] target_sqlite`; `None` turns `sqlite-version` off.
     pub target_sqlite: Option<SqliteVersion>,
+    /// Whose conventions the folder follows, which decides who runs the files and how:
+    /// schemagate's executor (legacy) or the layout's own tool. Rules whose findings
+    /// depend on the runner read it (`needs-no-transaction`, the re-run rules).
+    pub layout: Layout,
+}
+
+impl Default for LintInputs {
+    fn default() -> LintInputs {
+        LintInputs {
+            dir: String::new(),
+            python: None,
+            target_sqlite: None,
+            layout: Layout::Legacy,
+        }
+    }
 }
 
 impl LintInputs {
@@ -57,10 +73,19 @@ impl LintInputs {
             None => None,
         };
         Ok(LintInputs {
-            dir: String::new(),
-            python: None,
             target_sqlite,
+            layout: configured_layout(config),
+            ..LintInputs::default()
         })
+    }
+}
+
+/// `[migrations] layout` when it names one. `auto` needs the folder to detect it, which is
+/// the caller's; until then it means the layout schemagate has always read.
+pub fn configured_layout(config: &Config) -> Layout {
+    match config.migrations.layout {
+        LayoutSetting::Fixed(layout) => layout,
+        LayoutSetting::Auto => Layout::Legacy,
     }
 }
 
@@ -126,6 +151,7 @@ pub fn lint_unit(unit: &SqlUnit<'_>, inputs: &LintInputs, out: &mut Vec<Finding>
             kind: unit.kinds[index],
             ast: parsed[index].as_ref().ok(),
             target: inputs.target_sqlite,
+            layout: inputs.layout,
         };
         let before = out.len();
         rules::statement_rules(&ctx, out);
