@@ -130,7 +130,8 @@ fn lint_python(m: &Migration, py: &py_scan::PyFile, inputs: &LintInputs, out: &m
     }
     rules::python_upgrade_missing::check(m, py, out);
     rules::empty_migration::check_python(m, py, out);
-    for lit in &py.sql {
+    // What only runs when the file is run by hand is not part of the migration.
+    for lit in py.sql.iter().filter(|lit| !lit.standalone) {
         lint_unit(&SqlUnit::python(m, lit), inputs, out);
     }
 }

@@ -224,6 +224,36 @@ mod tests {
         );
     }
 
+    /// Regression: code that only runs when the file is run by hand (no connection from a
+    /// runner) was linted as part of `upgrade()`.
+    #[test]
+    fn code_for_running_the_file_by_hand_is_not_the_migration() {
+        let text = r#"import os
+import sqlite3
+
+
+def upgrade(conn=None):
+    if conn is None:
+        conn = sqlite3.connect(os.environ["DB_PATH"])
+        conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("VACUUM")
+
+
+def downgrade(connection):
+    if not connection:
+        connection = sqlite3.connect("app.db")
+        connection.execute("PRAGMA foreign_keys = OFF")
+
+
+if __name__ == "__main__":
+    c = sqlite3.connect(os.environ.get("DB_PATH", "app.db"))
+    c.execute("PRAGMA journal_mode = WAL")
+    upgrade(c)
+"#;
+        // Only the VACUUM that `upgrade(conn)` runs under a runner.
+        assert_eq!(at(&py(RULE.id, "005_x.py", text)), [(9, 19)]);
+    }
+
     #[test]
     fn queries_other_pragmas_and_no_transaction_files_are_fine() {
         let text = "PRAGMA journal_mode;\nPRAGMA foreign_key_check;\nPRAGMA user_version = 3;\nSELECT 'VACUUM';\nPRAGMA foreign_keys = ON;\n";
