@@ -10,8 +10,9 @@
 //! 2. [`lint_folder`]: every folder, statement and Python rule, at default severities;
 //! 3. other findings are appended by the commands: [`history_findings`] over the plan
 //!    (`--db`), `crate::git::compare_with_base` (`--base`), the dry run;
-//! 4. [`suppress::apply`]: `-- schemagate:ignore` comments;
-//! 5. [`apply_severities`]: `[rules]` from `schemagate.toml` (validated first with
+//! 4. [`rules::not_idempotent::settle`]: one report per statement for the re-run rules;
+//! 5. [`suppress::apply`]: `-- schemagate:ignore` comments;
+//! 6. [`apply_severities`]: `[rules]` from `schemagate.toml` (validated first with
 //!    [`check_rule_config`]).
 
 pub mod py_scan;
@@ -166,18 +167,18 @@ pub fn lint_unit(unit: &SqlUnit<'_>, inputs: &LintInputs, out: &mut Vec<Finding>
     }
 }
 
-/// Suppression comments, then `[rules]` severities: what every command that lints applies
-/// to its findings (lint rules, and the base-branch or history findings it adds).
+/// One report per statement for the re-run rules (see [`rules::not_idempotent::settle`]),
+/// suppression comments, then `[rules]` severities: what every command that lints applies
+/// to its findings (lint rules, and the base-branch, history or dry-run findings it adds).
 pub fn finish(
     findings: Vec<Finding>,
     d: &Discovery,
     inputs: &LintInputs,
     rules_cfg: &BTreeMap<String, RuleLevel>,
 ) -> Vec<Finding> {
-    apply_severities(
-        suppress::apply(findings, d, inputs.python.as_ref()),
-        rules_cfg,
-    )
+    let python = inputs.python.as_ref();
+    let findings = rules::not_idempotent::settle(findings, d, python, inputs.layout);
+    apply_severities(suppress::apply(findings, d, python), rules_cfg)
 }
 
 /// The history rules (`lint --db`) over the one plan, at default severities: drift (with
