@@ -155,6 +155,10 @@ pub fn lint_unit(unit: &SqlUnit<'_>, inputs: &LintInputs, out: &mut Vec<Finding>
             target: inputs.target_sqlite,
             layout: inputs.layout,
         };
+        if ctx.kind == crate::sql::StatementKind::DotCommand {
+            rules::sql_syntax_error::dot_command(&ctx, out);
+            continue;
+        }
         let before = out.len();
         rules::statement_rules(&ctx, out);
         let dialect = out[before..]

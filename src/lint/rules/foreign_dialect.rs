@@ -11,9 +11,11 @@ pub const RULE: RuleDoc = RuleDoc {
     docs: r#"## What it does
 Flags constructs of other databases that SQLite rejects, or worse, accepts and ignores:
 `SERIAL`/`BIGSERIAL` key columns, `::` casts, `AUTO_INCREMENT`, `CREATE MATERIALIZED VIEW`,
-`CREATE EXTENSION`, `CREATE SEQUENCE`, `TRUNCATE`, `ILIKE`, `ALTER TABLE ... ALTER
-COLUMN`, `MODIFY`, `ADD CONSTRAINT`, `ADD COLUMN IF NOT EXISTS`, `ENGINE=...`, `CREATE
-INDEX CONCURRENTLY`, identity columns, and functions SQLite does not have (`now()`, `getdate()`,
+`CREATE EXTENSION`, `CREATE SEQUENCE`, `CREATE FUNCTION`/`PROCEDURE` (with their
+`$$ ... $$` bodies, read as one piece), `DO` blocks, `CREATE OR REPLACE`, `EXECUTE
+FUNCTION` triggers, `TRUNCATE`, `ILIKE`, `ALTER TABLE ... ALTER COLUMN`, `MODIFY`, `ADD
+CONSTRAINT`, `ADD COLUMN IF NOT EXISTS`, `ENGINE=...`, `CREATE INDEX CONCURRENTLY`,
+identity columns, and functions SQLite does not have (`now()`, `getdate()`,
 `gen_random_uuid()`, `uuid_generate_v4()`, `newid()`).
 
 `SERIAL` matters on a key column (`id SERIAL PRIMARY KEY`, or a column named in the
@@ -153,7 +155,42 @@ fn statement_level(s: &StatementCtx<'_, '_, '_>, found: &mut Vec<Found>) {
     let mut add = |from: usize, to: usize, m: &str, h: &str| {
         found.push(Found::new(from, to, m.to_string(), h.to_string()))
     };
-    if s.is_kw(0, "CREATE") {
+    let replace = s.is_kw(1, "OR") && s.is_kw(2, "REPLACE");
+    let object = if replace { 3 } else { 1 };
+    if s.is_kw(0, "CREATE") && (s.is_kw(object, "FUNCTION") || s.is_kw(object, "PROCEDURE")) {
+        // The body (`AS $$ ... $$`) is one token: the splitter keeps it whole.
+        add(
+            0,
+            object,
+            "SQLite has no stored functions or procedures (`CREATE FUNCTION` is PostgreSQL/MySQL syntax)",
+            "register functions from the application (`sqlite3_create_function`); put logic that runs on writes in a trigger (`CREATE TRIGGER ... BEGIN ... END`)",
+        );
+    } else if s.is_kw(0, "DO") {
+        add(
+            0,
+            0,
+            "`DO` blocks are PostgreSQL syntax; SQLite has no procedural language",
+            "write the statements themselves; conditional logic goes in a Python migration",
+        );
+    } else if s.is_kw(0, "CREATE") && replace {
+        add(
+            0,
+            2,
+            "SQLite has no `CREATE OR REPLACE` (PostgreSQL/MySQL syntax)",
+            "drop the object first (`DROP VIEW IF EXISTS v;`), then create it",
+        );
+    } else if s.kind == K::CreateTrigger
+        && let Some(i) = (0..s.tokens().len()).find(|&i| {
+            s.is_kw(i, "EXECUTE") && (s.is_kw(i + 1, "FUNCTION") || s.is_kw(i + 1, "PROCEDURE"))
+        })
+    {
+        add(
+            i,
+            i + 1,
+            "`EXECUTE FUNCTION` triggers are PostgreSQL syntax",
+            "write the trigger's statements in its body: `CREATE TRIGGER ... BEGIN ...; END`",
+        );
+    } else if s.is_kw(0, "CREATE") {
         let k = if s.is_kw(1, "UNIQUE") { 2 } else { 1 };
         if s.is_kw(1, "MATERIALIZED") {
             add(
@@ -372,6 +409,33 @@ TRUNCATE TABLE e;
             f[0].message
         );
         assert!(f[1].message.contains("plain type name"), "{}", f[1].message);
+    }
+
+    /// Regression: `END;` inside a PostgreSQL function body was reported as transaction
+    /// control, and the body's pieces as syntax errors; it is one foreign construct.
+    #[test]
+    fn postgres_function_bodies_are_one_finding() {
+        let text = "CREATE OR REPLACE FUNCTION touch() RETURNS trigger AS $$\nBEGIN\n  NEW.updated_at := now();\n  RETURN NEW;\nEND;\n$$ LANGUAGE plpgsql;\nCREATE TRIGGER t BEFORE UPDATE ON a FOR EACH ROW EXECUTE FUNCTION touch();\nDO $body$ BEGIN PERFORM 1; END $body$;\nCREATE TABLE IF NOT EXISTS after (x);\n";
+        let all = crate::lint::testing::lint_files(&[("001_x.sql", text)], &Default::default());
+        let rules: Vec<(&str, usize)> = all
+            .iter()
+            .filter(|f| f.rule != "robust-statements")
+            .map(|f| (f.rule.as_str(), f.line.unwrap()))
+            .collect();
+        assert_eq!(
+            rules,
+            [
+                ("foreign-dialect", 1),
+                ("foreign-dialect", 7),
+                ("foreign-dialect", 8),
+            ],
+            "{all:#?}"
+        );
+        assert!(
+            all[0].message.contains("stored functions"),
+            "{}",
+            all[0].message
+        );
     }
 
     #[test]
