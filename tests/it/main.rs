@@ -22,6 +22,8 @@ mod lint;
 mod migrate;
 mod ops;
 mod python_runner;
+mod real_folders;
 mod report_schema;
+mod rule_precision;
 mod status;
 mod verify;
