@@ -282,6 +282,13 @@ pub fn run_statements(
     let mut count = 0;
     for s in sql::split(&m.text) {
         let text = s.text(&m.text);
+        if sql::classify(&s, &m.text) == sql::StatementKind::DotCommand {
+            let message = format!(
+                "`{}` is a command of the sqlite3 shell, not SQL: SQLite's library cannot run it; remove it from the migration",
+                text.trim_end()
+            );
+            return Err(StepError::new(StepErrorKind::Failed, m, message).at(idx, s.span.start));
+        }
         let mut stmt = match conn.prepare(text) {
             Ok(stmt) => stmt,
             Err(rusqlite::Error::Empty) => continue,

@@ -23,7 +23,14 @@ pub fn run(ctx: &Context, args: &DryRunArgs) -> anyhow::Result<Outcome> {
     let mut report = Report::new("dry-run", &ctx.dir_display);
     report.database = target.map(super::database_info);
     report.set_migrations(&plan);
-    report.findings = crate::lint::apply_severities(out.findings, &ctx.config.rules);
+    // One report per statement and the layout's severity, as `check` gives them.
+    let findings = crate::lint::rules::not_idempotent::settle(
+        out.findings,
+        &d,
+        None,
+        super::lint::layout(ctx, &d),
+    );
+    report.findings = crate::lint::apply_severities(findings, &ctx.config.rules);
     report.dry_run = Some(out.dry_run);
     report.finish(ctx.fail_on);
     crate::commands::lint::emit(ctx, &report, &d)?;

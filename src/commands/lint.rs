@@ -115,3 +115,9 @@ pub fn emit(ctx: &Context, report: &Report, d: &Discovery) -> anyhow::Result<()>
         ctx.verbose > 0,
     ))
 }
+
+/// The folder's layout, as the rules and the dry run's findings read it. The one place
+/// that decides it for the commands that lint (detection from the folder goes here).
+pub(crate) fn layout(ctx: &Context, _d: &Discovery) -> crate::layout::Layout {
+    crate::lint::configured_layout(&ctx.config)
+}

@@ -10,8 +10,9 @@
 //! 2. [`lint_folder`]: every folder, statement and Python rule, at default severities;
 //! 3. other findings are appended by the commands: [`history_findings`] over the plan
 //!    (`--db`), `crate::git::compare_with_base` (`--base`), the dry run;
-//! 4. [`suppress::apply`]: `-- schemagate:ignore` comments;
-//! 5. [`apply_severities`]: `[rules]` from `schemagate.toml` (validated first with
+//! 4. [`rules::not_idempotent::settle`]: one report per statement for the re-run rules;
+//! 5. [`suppress::apply`]: `-- schemagate:ignore` comments;
+//! 6. [`apply_severities`]: `[rules]` from `schemagate.toml` (validated first with
 //!    [`check_rule_config`]).
 
 pub mod py_scan;
@@ -28,13 +29,14 @@ pub use rules::sqlite_version::SqliteVersion;
 pub use unit::{Origin, SqlUnit, StatementCtx, SyntaxError, ident};
 
 use crate::config::{AcceptedChecksum, Config, RuleLevel};
+use crate::layout::{Layout, LayoutSetting};
 use crate::migration::{Discovery, Kind, Migration};
 use crate::plan::Plan;
 use crate::report::Finding;
 pub use crate::report::RuleDoc;
 
 /// Everything besides the folder that the rules read.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct LintInputs {
     /// The migrations folder as shown to the user (prefix of paths of files that are not
     /// migrations; migrations carry their own `path`).
@@ -43,6 +45,21 @@ pub struct LintInputs {
     pub python: Option<PythonAst>,
     /// `[lint] target_sqlite`; `None` turns `sqlite-version` off.
     pub target_sqlite: Option<SqliteVersion>,
+    /// Whose conventions the folder follows, which decides who runs the files and how:
+    /// schemagate's executor (legacy) or the layout's own tool. Rules whose findings
+    /// depend on the runner read it (`needs-no-transaction`, the re-run rules).
+    pub layout: Layout,
+}
+
+impl Default for LintInputs {
+    fn default() -> LintInputs {
+        LintInputs {
+            dir: String::new(),
+            python: None,
+            target_sqlite: None,
+            layout: Layout::Legacy,
+        }
+    }
 }
 
 impl LintInputs {
@@ -57,10 +74,19 @@ impl LintInputs {
             None => None,
         };
         Ok(LintInputs {
-            dir: String::new(),
-            python: None,
             target_sqlite,
+            layout: configured_layout(config),
+            ..LintInputs::default()
         })
+    }
+}
+
+/// `[migrations] layout` when it names one. `auto` needs the folder to detect it, which is
+/// the caller's; until then it means the layout schemagate has always read.
+pub fn configured_layout(config: &Config) -> Layout {
+    match config.migrations.layout {
+        LayoutSetting::Fixed(layout) => layout,
+        LayoutSetting::Auto => Layout::Legacy,
     }
 }
 
@@ -105,7 +131,8 @@ fn lint_python(m: &Migration, py: &py_scan::PyFile, inputs: &LintInputs, out: &m
     }
     rules::python_upgrade_missing::check(m, py, out);
     rules::empty_migration::check_python(m, py, out);
-    for lit in &py.sql {
+    // What only runs when the file is run by hand is not part of the migration.
+    for lit in py.sql.iter().filter(|lit| !lit.standalone) {
         lint_unit(&SqlUnit::python(m, lit), inputs, out);
     }
 }
@@ -126,7 +153,12 @@ pub fn lint_unit(unit: &SqlUnit<'_>, inputs: &LintInputs, out: &mut Vec<Finding>
             kind: unit.kinds[index],
             ast: parsed[index].as_ref().ok(),
             target: inputs.target_sqlite,
+            layout: inputs.layout,
         };
+        if ctx.kind == crate::sql::StatementKind::DotCommand {
+            rules::sql_syntax_error::dot_command(&ctx, out);
+            continue;
+        }
         let before = out.len();
         rules::statement_rules(&ctx, out);
         let dialect = out[before..]
@@ -139,18 +171,18 @@ pub fn lint_unit(unit: &SqlUnit<'_>, inputs: &LintInputs, out: &mut Vec<Finding>
     }
 }
 
-/// Suppression comments, then `[rules]` severities: what every command that lints applies
-/// to its findings (lint rules, and the base-branch or history findings it adds).
+/// One report per statement for the re-run rules (see [`rules::not_idempotent::settle`]),
+/// suppression comments, then `[rules]` severities: what every command that lints applies
+/// to its findings (lint rules, and the base-branch, history or dry-run findings it adds).
 pub fn finish(
     findings: Vec<Finding>,
     d: &Discovery,
     inputs: &LintInputs,
     rules_cfg: &BTreeMap<String, RuleLevel>,
 ) -> Vec<Finding> {
-    apply_severities(
-        suppress::apply(findings, d, inputs.python.as_ref()),
-        rules_cfg,
-    )
+    let python = inputs.python.as_ref();
+    let findings = rules::not_idempotent::settle(findings, d, python, inputs.layout);
+    apply_severities(suppress::apply(findings, d, python), rules_cfg)
 }
 
 /// The history rules (`lint --db`) over the one plan, at default severities: drift (with

@@ -67,4 +67,9 @@ pub struct PySql {
     pub exact: bool,
     pub call_line: usize,
     pub call_end_line: usize,
+    /// Runs only when the file is run by itself, never by a migration runner: inside
+    /// `if __name__ == "__main__":`, or in the `if conn is None:` branch of a function
+    /// whose caller did not pass a connection. Not part of the migration.
+    #[serde(default)]
+    pub standalone: bool,
 }

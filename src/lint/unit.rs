@@ -194,6 +194,7 @@ pub struct StatementCtx<'u, 'a, 'b> {
     pub kind: StatementKind,
     pub ast: Option<&'u Stmt<'b>>,
     pub target: Option<SqliteVersion>,
+    pub layout: crate::layout::Layout,
 }
 
 impl StatementCtx<'_, '_, '_> {

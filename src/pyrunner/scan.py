@@ -68,6 +68,66 @@ def is_empty(body):
     return True
 
 
+def is_main_guard(test):
+    """`__name__ == "__main__"` (either way round)."""
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)):
+        return False
+    sides = [test.left, test.comparators[0]]
+    names = [n for n in sides if isinstance(n, ast.Name) and n.id == "__name__"]
+    consts = [n for n in sides if isinstance(n, ast.Constant) and n.value == "__main__"]
+    return len(names) == 1 and len(consts) == 1
+
+
+def missing_connection(test, params):
+    """Which branch of `if` runs only without a connection from the caller: "body" for
+    `conn is None` / `not conn`, "orelse" for `conn is not None` / `conn`, else None."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        if isinstance(test.operand, ast.Name) and test.operand.id in params:
+            return "body"
+        return None
+    if isinstance(test, ast.Name) and test.id in params:
+        return "orelse"
+    if (
+        isinstance(test, ast.Compare)
+        and len(test.ops) == 1
+        and isinstance(test.left, ast.Name)
+        and test.left.id in params
+        and isinstance(test.comparators[0], ast.Constant)
+        and test.comparators[0].value is None
+    ):
+        if isinstance(test.ops[0], ast.Is):
+            return "body"
+        if isinstance(test.ops[0], ast.IsNot):
+            return "orelse"
+    return None
+
+
+def walk(top):
+    """Every node under `top`, each with whether it runs only when the file is run by
+    itself: under `if __name__ == "__main__":`, or in the branch of `if conn is None:`
+    (`conn` a parameter of the enclosing function) that opens its own connection. The
+    migration runner imports the module and calls `upgrade(conn)` with a connection, so
+    neither runs there. Iterative: deeply nested expressions must not hit the recursion
+    limit."""
+    stack = [(top, (), False)]
+    while stack:
+        node, params, standalone = stack.pop()
+        yield node, standalone
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            args = node.args
+            params = tuple(a.arg for a in args.posonlyargs + args.args + args.kwonlyargs)
+        if isinstance(node, ast.If):
+            branch = "body" if is_main_guard(node.test) else missing_connection(node.test, params)
+            children = [(node.test, standalone)]
+            children += [(c, standalone or branch == "body") for c in node.body]
+            children += [(c, standalone or branch == "orelse") for c in node.orelse]
+        else:
+            children = [(c, standalone) for c in ast.iter_child_nodes(node)]
+        # Reversed onto the stack: source order out, as the findings are reported.
+        for child, flag in reversed(children):
+            stack.append((child, params, flag))
+
+
 def analyse(path, text):
     res = {"path": path, "error": None, "functions": [], "sql": []}
     # Python reads source with universal newlines; do the same so literal bodies match.
@@ -97,7 +157,7 @@ def analyse(path, text):
                     "empty": is_empty(top.body),
                 }
             )
-        for node in ast.walk(top):
+        for node, standalone in walk(top):
             if (
                 isinstance(node, ast.Call)
                 and isinstance(node.func, ast.Attribute)
@@ -106,7 +166,9 @@ def analyse(path, text):
                 and isinstance(node.args[0], ast.Constant)
                 and isinstance(node.args[0].value, str)
             ):
-                res["sql"].append(literal(node.args[0], lines, func, node, node.func.attr))
+                found = literal(node.args[0], lines, func, node, node.func.attr)
+                found["standalone"] = standalone
+                res["sql"].append(found)
     return res
 
 

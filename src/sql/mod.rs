@@ -13,6 +13,17 @@
 //! * a Tcl-style variable `$a(x;y)` is one token, so its `;` ends nothing;
 //! * a keyword glued behind a variable sigil or a number (`@end`, `1.end`) is
 //!   part of that token; this only matters directly after `EXPLAIN`.
+//!
+//! Three departures from `sqlite3_complete`, each for text SQLite's library cannot run
+//! anyway, so that one foreign construct is reported once and the statements after it
+//! are read as they are:
+//! * a line that starts with `.` where no statement is open is a command of the
+//!   `sqlite3` shell (`.timeout 5000`) and ends at its line end, as in the shell;
+//! * in a PostgreSQL routine (`CREATE [OR REPLACE] FUNCTION|PROCEDURE`, `DO`), a
+//!   dollar-quoted body (`$$ ... $$`, `$tag$ ... $tag$`) is one string token, so its
+//!   `END;` ends nothing;
+//! * a PostgreSQL trigger (`CREATE TRIGGER ... EXECUTE FUNCTION f();`, no `BEGIN`) ends
+//!   at its first `;` instead of waiting for an `END;`.
 
 mod lines;
 mod tokens;
@@ -138,7 +149,33 @@ pub fn split_with_trailing(sql: &str) -> (Vec<Statement>, Vec<Token>) {
     // Comments since the last non-trivia token we kept.
     let mut comments = Vec::new();
     let mut state = 0usize;
-    for tok in tokens(sql) {
+    let mut lexer = tokens(sql);
+    while let Some(mut tok) = lexer.next() {
+        if cur.is_empty() && !tok.is_trivia() && is_dot_command(sql, tok.span.start) {
+            // The sqlite3 shell reads such a line as one command and starts afresh after
+            // it; so do we, instead of gluing it to the next statement.
+            let end = line_end(sql, tok.span.start);
+            lexer.seek(end);
+            let tok = Token {
+                kind: TokenKind::DotCommand,
+                span: tok.span.start..end,
+            };
+            leading = std::mem::take(&mut comments);
+            cur.push(tok);
+            out.push(finish(&mut cur, &mut leading, true));
+            state = 1;
+            continue;
+        }
+        if !cur.is_empty()
+            && is_routine(&cur, sql)
+            && let Some(end) = dollar_quote_end(sql, tok.span.start)
+        {
+            lexer.seek(end);
+            tok = Token {
+                kind: TokenKind::String,
+                span: tok.span.start..end,
+            };
+        }
         state = usize::from(TRANS[state][complete_class(&tok, sql)]);
         if tok.is_trivia() {
             if tok.is_comment() {
@@ -156,6 +193,9 @@ pub fn split_with_trailing(sql: &str) -> (Vec<Statement>, Vec<Token>) {
         } else {
             comments.clear();
         }
+        if semi && state == 6 && is_postgres_trigger(&cur, sql) {
+            state = 1;
+        }
         cur.push(tok);
         if semi && state == 1 {
             out.push(finish(&mut cur, &mut leading, true));
@@ -165,6 +205,73 @@ pub fn split_with_trailing(sql: &str) -> (Vec<Statement>, Vec<Token>) {
         out.push(finish(&mut cur, &mut leading, false));
     }
     (out, comments)
+}
+
+/// A line of the sqlite3 shell's own commands: `.` as the line's first byte, where no
+/// statement is open (shell.c takes `zLine[0]=='.'` when no SQL is pending; comment lines
+/// before it do not count as SQL, an indented `.` is SQL).
+fn is_dot_command(sql: &str, at: usize) -> bool {
+    let b = sql.as_bytes();
+    b.get(at) == Some(&b'.') && (at == 0 || b[at - 1] == b'\n')
+}
+
+/// End of the line that holds `at`, before its `\r\n` or `\n`.
+fn line_end(sql: &str, at: usize) -> usize {
+    let end = sql[at..].find('\n').map_or(sql.len(), |i| at + i);
+    if end > at && sql.as_bytes()[end - 1] == b'\r' {
+        end - 1
+    } else {
+        end
+    }
+}
+
+/// The statement so far is a PostgreSQL routine (`CREATE [OR REPLACE] FUNCTION|PROCEDURE`
+/// or `DO`): SQLite rejects it at its first words whatever follows, so reading its
+/// dollar-quoted body as one token changes no statement SQLite could run, and keeps the
+/// body's own `;` and `END` from splitting it into pieces that look like statements.
+fn is_routine(cur: &[Token], sql: &str) -> bool {
+    let word = |i: usize, kw: &str| {
+        cur.get(i)
+            .is_some_and(|t| t.kind == TokenKind::Word && t.text(sql).eq_ignore_ascii_case(kw))
+    };
+    let object = if word(1, "OR") && word(2, "REPLACE") {
+        3
+    } else {
+        1
+    };
+    word(0, "DO") || (word(0, "CREATE") && (word(object, "FUNCTION") || word(object, "PROCEDURE")))
+}
+
+/// A trigger in PostgreSQL's form, `CREATE TRIGGER ... EXECUTE FUNCTION f();`, at its
+/// first `;`: no `BEGIN` came, so SQLite rejects it whatever follows, and its `;` ends it
+/// (complete.c would wait for an `END;` and take the following statements into it).
+fn is_postgres_trigger(cur: &[Token], sql: &str) -> bool {
+    let word =
+        |t: &Token, kw: &str| t.kind == TokenKind::Word && t.text(sql).eq_ignore_ascii_case(kw);
+    !cur.iter().any(|t| word(t, "BEGIN"))
+        && cur.windows(2).any(|w| {
+            word(&w[0], "EXECUTE") && (word(&w[1], "FUNCTION") || word(&w[1], "PROCEDURE"))
+        })
+}
+
+/// End of the PostgreSQL dollar-quoted string (`$$ ... $$`, `$tag$ ... $tag$`) that starts
+/// at `at`, when it is one and is closed.
+fn dollar_quote_end(sql: &str, at: usize) -> Option<usize> {
+    let rest = sql.get(at..)?;
+    let tag = rest.strip_prefix('$')?;
+    let tag_len = tag
+        .bytes()
+        .enumerate()
+        .take_while(|&(i, b)| b == b'_' || b.is_ascii_alphabetic() || (i > 0 && b.is_ascii_digit()))
+        .count();
+    if tag.as_bytes().get(tag_len) != Some(&b'$') {
+        return None;
+    }
+    let delimiter = &rest[..tag_len + 2];
+    let body = at + delimiter.len();
+    sql[body..]
+        .find(delimiter)
+        .map(|i| body + i + delimiter.len())
 }
 
 fn finish(cur: &mut Vec<Token>, leading: &mut Vec<Token>, terminated: bool) -> Statement {
@@ -212,11 +319,20 @@ pub enum StatementKind {
     Analyze,
     /// Including anything under `EXPLAIN`, which runs nothing.
     Other,
+    /// A command of the sqlite3 shell (`.timeout 5000`), which SQLite's library cannot run.
+    DotCommand,
 }
 
 pub fn classify(stmt: &Statement, src: &str) -> StatementKind {
     use StatementKind::*;
     let kw = |i: usize, k: &str| stmt.is_keyword(src, i, k);
+    if stmt
+        .tokens
+        .first()
+        .is_some_and(|t| t.kind == TokenKind::DotCommand)
+    {
+        return DotCommand;
+    }
     let Some(first) = stmt.word(src, 0) else {
         return Other;
     };
@@ -674,6 +790,63 @@ mod tests {
             let sql: String = (0..rng.below(40)).map(|_| rng.pick(CHARS)).collect();
             check_against_sqlite(&sql);
         }
+    }
+
+    #[test]
+    fn sqlite3_shell_commands_end_at_their_line() {
+        let sql = "-- c\n.timeout 5000\r\n.bail on\nCREATE TABLE a(x);\nSELECT 1\n.5;\n  .not_a_command\n;";
+        let st = split(sql);
+        let got: Vec<(&str, StatementKind, bool)> = st
+            .iter()
+            .map(|s| (s.text(sql), classify(s, sql), s.terminated))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (".timeout 5000", DotCommand, true),
+                (".bail on", DotCommand, true),
+                ("CREATE TABLE a(x);", CreateTable, true),
+                // Inside an open statement a `.` line is part of it, as in the shell.
+                ("SELECT 1\n.5;", Select, true),
+                (".not_a_command\n;", Other, true),
+            ]
+        );
+        assert_eq!(st[0].leading_comments.len(), 1);
+        assert_eq!(texts(".headers on"), [".headers on"]);
+        // A BOM before it: the shell sees a byte that is not `.` first.
+        assert_eq!(classify(&split("\u{feff}.x")[0], "\u{feff}.x"), Other);
+    }
+
+    #[test]
+    fn postgres_routine_bodies_are_one_token() {
+        let sql = "CREATE OR REPLACE FUNCTION f() RETURNS trigger AS $$\nBEGIN\n  RETURN NEW;\nEND;\n$$ LANGUAGE plpgsql;\nDO $x$ BEGIN PERFORM 1; END $x$;\nSELECT $$;\nSELECT $$;";
+        assert_eq!(
+            texts(sql),
+            [
+                "CREATE OR REPLACE FUNCTION f() RETURNS trigger AS $$\nBEGIN\n  RETURN NEW;\nEND;\n$$ LANGUAGE plpgsql;",
+                "DO $x$ BEGIN PERFORM 1; END $x$;",
+                // Anywhere else `$$` is what SQLite reads: a parameter name.
+                "SELECT $$;",
+                "SELECT $$;",
+            ]
+        );
+        // Unclosed: no body, SQLite's reading.
+        assert_eq!(texts("DO $$ BEGIN; END;").len(), 2);
+        // Glued to the body: `$$BEGIN` lexes as one variable, the body still ends at `$$`.
+        assert_eq!(
+            texts("CREATE FUNCTION f() AS $$BEGIN; END;$$;SELECT 1;").len(),
+            2
+        );
+        // A PostgreSQL trigger has no body: it ends at its `;`.
+        assert_eq!(
+            texts(
+                "CREATE TRIGGER t BEFORE UPDATE ON a FOR EACH ROW EXECUTE FUNCTION f();\nSELECT 1;"
+            ),
+            [
+                "CREATE TRIGGER t BEFORE UPDATE ON a FOR EACH ROW EXECUTE FUNCTION f();",
+                "SELECT 1;"
+            ]
+        );
     }
 
     #[test]

@@ -38,6 +38,10 @@ pub enum TokenKind {
     /// Unterminated string, quoted identifier, blob or block comment: runs to end of input.
     Unterminated,
     Illegal,
+    /// A command of the `sqlite3` shell (`.timeout 5000`), to the end of its line. Only
+    /// [`super::split`] makes these: it depends on where a statement starts, which a
+    /// context-free lexer cannot know.
+    DotCommand,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -76,6 +80,14 @@ pub fn tokens(sql: &str) -> Tokens<'_> {
     Tokens {
         src: sql.as_bytes(),
         pos: 0,
+    }
+}
+
+impl Tokens<'_> {
+    /// Goes on lexing at byte `pos` (a char boundary), after a token the splitter made
+    /// itself.
+    pub(crate) fn seek(&mut self, pos: usize) {
+        self.pos = pos;
     }
 }
 

@@ -24,6 +24,8 @@ mod migrate;
 mod ops;
 mod pr_mode;
 mod python_runner;
+mod real_folders;
 mod report_schema;
+mod rule_precision;
 mod status;
 mod verify;

@@ -32,6 +32,10 @@ def upgrade(conn):
     if "email" not in columns:
         conn.execute("ALTER TABLE users ADD COLUMN email TEXT")
 ```
+
+A warning in the legacy layout, whose workflow re-ran files; info in folders of other
+layouts, whose tool runs each file once (see `not-idempotent`, which this finding replaces
+for the statement when the dry run's second run fails there).
 "#,
 };
 
@@ -60,7 +64,7 @@ pub fn check(s: &StatementCtx<'_, '_, '_>, out: &mut Vec<Finding>) {
     }
     let table: String = (2..k).map(|i| s.text(i)).collect();
     let column = s.text(col).to_string();
-    out.push(
+    out.push(super::not_idempotent::for_layout(
         s.finding(
             &RULE,
             format!(
@@ -72,7 +76,8 @@ pub fn check(s: &StatementCtx<'_, '_, '_>, out: &mut Vec<Finding>) {
             "move it into a Python migration that checks `PRAGMA table_info({table})` first: `if \"{}\" not in {{r[1] for r in conn.execute(\"PRAGMA table_info({table})\")}}: conn.execute(\"ALTER TABLE {table} ADD COLUMN ...\")`",
             crate::lint::ident(&column)
         )),
-    );
+        s.layout,
+    ));
 }
 
 #[cfg(test)]
@@ -90,6 +95,20 @@ mod tests {
         let help = f[0].help.as_deref().unwrap();
         assert!(help.contains("PRAGMA table_info(users)"), "{help}");
         assert!(!help.contains("IF NOT EXISTS"), "{help}");
+    }
+
+    #[test]
+    fn info_in_layouts_whose_tool_never_re_runs_a_file() {
+        let sqlx = crate::lint::LintInputs {
+            layout: crate::layout::Layout::Sqlx,
+            ..Default::default()
+        };
+        let f = crate::lint::testing::sql_with(
+            RULE.id,
+            "ALTER TABLE users ADD COLUMN email TEXT;\n",
+            &sqlx,
+        );
+        assert_eq!(f[0].severity, Severity::Info);
     }
 
     #[test]

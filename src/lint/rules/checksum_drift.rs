@@ -1,6 +1,6 @@
 //! `checksum-drift`: an applied migration's file changed since it was applied.
 
-use crate::checksum::{self, Stored, Verdict};
+use crate::checksum::{self, SkeletonVerdict, Stored, Verdict};
 use crate::config::AcceptedChecksum;
 use crate::lint::RuleDoc;
 use crate::migration::{Migration, Version};
@@ -61,6 +61,9 @@ pub enum Change {
     Content,
     /// No skeleton was recorded (a legacy row): the change cannot be classified.
     Unknown,
+    /// The row's Python skeleton is of an earlier version that took `#` lines inside
+    /// strings for comments, and the file has such lines: the change cannot be classified.
+    Undecided,
 }
 
 /// Classifies how `m` differs from what `row` recorded; `None` when it does not differ.
@@ -76,12 +79,11 @@ pub fn classify(m: &Migration, row: &HistoryRow) -> Option<Change> {
             (!verbatim).then_some(Change::LineEndings)
         }
         Verdict::Mismatch => Some(match &row.skeleton {
-            Some(s)
-                if s.eq_ignore_ascii_case(&checksum::skeleton_hash(m.kind, m.text.as_bytes())) =>
-            {
-                Change::WhitespaceOrComments
-            }
-            Some(_) => Change::Content,
+            Some(s) => match checksum::compare_skeleton(m.kind, m.text.as_bytes(), s) {
+                SkeletonVerdict::Same => Change::WhitespaceOrComments,
+                SkeletonVerdict::Changed => Change::Content,
+                SkeletonVerdict::Undecided => Change::Undecided,
+            },
             None => Change::Unknown,
         }),
     }
@@ -127,6 +129,10 @@ pub fn check(plan: &Plan<'_>, accepted_checksums: &[AcceptedChecksum]) -> Vec<Fi
                 Change::Unknown => (
                     RULE.default_severity,
                     "(the row was not written by schemagate, so whether only whitespace or comments changed cannot be told)".to_string(),
+                ),
+                Change::Undecided => (
+                    RULE.default_severity,
+                    "(the row was recorded by an earlier schemagate, whose Python skeleton took lines starting with `#` inside strings for comments; this file has such lines, so whether only whitespace or comments changed cannot be told)".to_string(),
                 ),
             };
             let accept = format!(
@@ -254,6 +260,30 @@ mod tests {
         );
         assert_eq!(f[0].severity, Severity::Error);
         assert!(f[0].message.contains("cannot be told"));
+    }
+
+    /// Regression (issue 12.12): a line starting with `#` inside a string was taken for a
+    /// comment, so editing it was "whitespace or comments only".
+    #[test]
+    fn a_python_string_is_content_even_where_a_line_starts_with_hash() {
+        let old = "def upgrade(conn):\n    conn.executescript(\"\"\"\n# keep\nUPDATE t SET v = '#1';\n\"\"\")  # tidy\n";
+        let new = "def upgrade(conn):\n    conn.executescript(\"\"\"\n# drop\nUPDATE t SET v = '#1';\n\"\"\")  # tidy\n";
+        let comment_only = "# header\ndef upgrade(conn):\n    conn.executescript(\"\"\"\n# keep\nUPDATE t SET v = '#1';\n\"\"\")  # tidier\n";
+        let d = |text: &str| discover("m", [("002_p.py", text.as_bytes())]);
+        let r = HistoryRow {
+            id: 1,
+            version: "002".into(),
+            applied_at: None,
+            description: None,
+            checksum: Some(d(old).migrations[0].checksum.clone()),
+            file_name: Some("002_p.py".into()),
+            skeleton: Some(checksum::skeleton_hash(Kind::Python, old.as_bytes())),
+        };
+        assert_eq!(classify(&d(new).migrations[0], &r), Some(Change::Content));
+        assert_eq!(
+            classify(&d(comment_only).migrations[0], &r),
+            Some(Change::WhitespaceOrComments)
+        );
     }
 
     #[test]

@@ -11,8 +11,12 @@ pub const RULE: RuleDoc = RuleDoc {
     docs: r#"## What it does
 Flags `DROP TABLE`, `ALTER TABLE ... DROP COLUMN`, and `DELETE` or `UPDATE` without a
 `WHERE` clause. Not flagged: dropping a table the same file created, the drop inside a
-table rebuild (`DROP TABLE x` followed by `ALTER TABLE new_x RENAME TO x`), an `UPDATE`
-that fills a column the same file added, and anything in a Python `downgrade()`.
+table rebuild in either order of SQLite's procedure (create `new_x`, copy the rows with
+`INSERT INTO new_x ... SELECT ... FROM x`, drop `x`, rename `new_x` to `x`, as drizzle,
+atlas and Prisma generate it; or rename `x` to `old_x`, create `x`, copy from `old_x`,
+drop `old_x`), an `UPDATE` that fills a column the same file added, and anything in a
+Python `downgrade()`. A "rebuild" that never copies the rows is flagged: it empties the
+table.
 
 ## Why is this bad?
 These statements lose data that no later migration can bring back; the only way back is a
@@ -47,8 +51,20 @@ pub fn check(s: &StatementCtx<'_, '_, '_>, out: &mut Vec<Finding>) {
                 matches!(k, K::CreateTable | K::CreateVirtualTable)
                     && created_name(st, src).as_deref() == Some(name.as_str())
             });
-            let rebuilt = s.later().any(|(st, k)| {
-                k == K::AlterTable && renamed_to(st, src).as_deref() == Some(name.as_str())
+            // A table rebuild moves the rows before it drops the table, in either order of
+            // SQLite's procedure: create `new` → copy → drop `t` → rename `new` to `t`, or
+            // rename `t` to `old` → create `t` → copy → drop `old`. Both have a rename to
+            // the dropped name whose other side was filled from the dropped table earlier.
+            let copied_into = |target: &str| {
+                s.earlier().any(|(st, k)| {
+                    k == K::Insert
+                        && copy_of(st, src)
+                            .is_some_and(|(into, reads)| into == target && reads.contains(&name))
+                })
+            };
+            let rebuilt = s.earlier().chain(s.later()).any(|(st, k)| {
+                k == K::AlterTable
+                    && renamed(st, src).is_some_and(|(from, to)| to == name && copied_into(&from))
             });
             if created_here || rebuilt {
                 return;
@@ -126,13 +142,40 @@ fn created_name(st: &Statement, src: &str) -> Option<String> {
     tok(i).map(ident)
 }
 
-/// New name of `ALTER TABLE x RENAME TO name`.
-fn renamed_to(st: &Statement, src: &str) -> Option<String> {
-    let i = (0..st.tokens.len()).find(|&i| st.is_keyword(src, i, "RENAME"))?;
-    if !st.is_keyword(src, i + 1, "TO") {
+/// `(x, name)` of `ALTER TABLE [schema.]x RENAME TO name`.
+fn renamed(st: &Statement, src: &str) -> Option<(String, String)> {
+    let tok = |i: usize| st.tokens.get(i).map(|t| t.text(src));
+    let from = if tok(3) == Some(".") { 4 } else { 2 };
+    if !st.is_keyword(src, from + 1, "RENAME") || !st.is_keyword(src, from + 2, "TO") {
         return None;
     }
-    st.tokens.get(i + 2).map(|t| ident(t.text(src)))
+    Some((ident(tok(from)?), ident(tok(from + 3)?)))
+}
+
+/// `(target, tables read)` of `INSERT INTO [schema.]target ... SELECT ... FROM a JOIN b`:
+/// the statement copies rows of `a` and `b` into `target`.
+fn copy_of(st: &Statement, src: &str) -> Option<(String, Vec<String>)> {
+    let tok = |i: usize| st.tokens.get(i).map(|t| t.text(src));
+    let into = (0..st.tokens.len()).find(|&i| st.is_keyword(src, i, "INTO"))?;
+    let target = if tok(into + 2) == Some(".") {
+        into + 3
+    } else {
+        into + 1
+    };
+    let mut reads = Vec::new();
+    for i in target + 1..st.tokens.len() {
+        if st.is_keyword(src, i, "FROM") || st.is_keyword(src, i, "JOIN") {
+            let table = if tok(i + 2) == Some(".") {
+                i + 3
+            } else {
+                i + 1
+            };
+            if let Some(t) = tok(table).filter(|t| *t != "(") {
+                reads.push(ident(t));
+            }
+        }
+    }
+    Some((ident(tok(target)?), reads))
 }
 
 /// `UPDATE t SET a = ..., b = ...` where every assigned column was added to `t` earlier
@@ -210,6 +253,30 @@ UPDATE users SET active = 1;
 CREATE TRIGGER IF NOT EXISTS t AFTER INSERT ON users BEGIN DELETE FROM cache; END;
 "#;
         assert!(sql(RULE.id, text).is_empty());
+    }
+
+    /// Regression: the rename-first order of a rebuild was reported as destroying the
+    /// renamed table.
+    #[test]
+    fn rebuilds_in_both_orders_are_not_destructive() {
+        let drizzle = "PRAGMA foreign_keys=OFF;--> statement-breakpoint\nCREATE TABLE `__new_todos` (\n\t`id` integer PRIMARY KEY NOT NULL,\n\t`title` text NOT NULL\n);\n--> statement-breakpoint\nINSERT INTO `__new_todos`(\"id\", \"title\") SELECT \"id\", \"title\" FROM `todos`;--> statement-breakpoint\nDROP TABLE `todos`;--> statement-breakpoint\nALTER TABLE `__new_todos` RENAME TO `todos`;--> statement-breakpoint\nPRAGMA foreign_keys=ON;\n";
+        let rename_first = "ALTER TABLE users RENAME TO users_old;\nCREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL DEFAULT '');\nINSERT INTO users (id, name) SELECT id, coalesce(name, '') FROM main.users_old;\nDROP TABLE users_old;\n";
+        let atlas = "-- Create \"new_users\" table\nCREATE TABLE `new_users` (`id` integer NOT NULL, PRIMARY KEY (`id`));\n-- Copy rows from old table \"users\" to new temporary table \"new_users\"\nINSERT INTO `new_users` (`id`) SELECT `id` FROM `users`;\n-- Drop \"users\" table after copying rows\nDROP TABLE `users`;\n-- Rename temporary table \"new_users\" to \"users\"\nALTER TABLE `new_users` RENAME TO `users`;\n";
+        for text in [drizzle, rename_first, atlas] {
+            assert!(
+                sql(RULE.id, text).is_empty(),
+                "{text}\n{:#?}",
+                sql(RULE.id, text)
+            );
+        }
+    }
+
+    #[test]
+    fn a_rebuild_that_never_copies_the_rows_empties_the_table() {
+        let create_first = "CREATE TABLE users_new (id INTEGER PRIMARY KEY);\nDROP TABLE users;\nALTER TABLE users_new RENAME TO users;\n";
+        assert_eq!(at(&sql(RULE.id, create_first)), [(2, 1)]);
+        let rename_first = "ALTER TABLE users RENAME TO users_old;\nCREATE TABLE users (id INTEGER PRIMARY KEY);\nINSERT INTO users SELECT id FROM other;\nDROP TABLE users_old;\n";
+        assert_eq!(at(&sql(RULE.id, rename_first)), [(4, 1)]);
     }
 
     #[test]

@@ -31,6 +31,10 @@ CREATE TABLE IF NOT EXISTS users (id INTEGER PRIMARY KEY);
 DROP INDEX IF EXISTS idx_users_name;
 ```
 `ALTER TABLE ... ADD COLUMN` has no such guard in SQLite: see `add-column-not-idempotent`.
+
+A warning in the legacy layout, whose workflow re-ran files; info in folders of other
+layouts, whose tool runs each file once (see `not-idempotent`, which this finding replaces
+for the statement when the dry run's second run fails there).
 "#,
 };
 
@@ -75,7 +79,7 @@ pub fn check(s: &StatementCtx<'_, '_, '_>, out: &mut Vec<Finding>) {
     } else {
         ("IF EXISTS", "fails when the object is already gone")
     };
-    out.push(
+    out.push(super::not_idempotent::for_layout(
         s.finding(
             &RULE,
             format!("`{head} {name}` without {guard} {why}"),
@@ -84,7 +88,8 @@ pub fn check(s: &StatementCtx<'_, '_, '_>, out: &mut Vec<Finding>) {
         .help(format!(
             "write `{head} {guard} {name}` so a re-run against a database that already has the change does not fail"
         )),
-    );
+        s.layout,
+    ));
 }
 
 #[cfg(test)]
@@ -122,6 +127,23 @@ CREATE VIRTUAL TABLE f USING fts5(body);
                 .as_deref()
                 .unwrap()
                 .contains("DROP TABLE IF EXISTS old")
+        );
+    }
+
+    #[test]
+    fn a_warning_where_files_are_re_run_and_info_elsewhere() {
+        let text = "CREATE TABLE users (id INTEGER PRIMARY KEY);\n";
+        assert_eq!(sql(RULE.id, text)[0].severity, Severity::Warning);
+        let goose = crate::lint::LintInputs {
+            layout: crate::layout::Layout::Goose,
+            ..Default::default()
+        };
+        let f = crate::lint::testing::sql_with(RULE.id, text, &goose);
+        assert_eq!(f[0].severity, Severity::Info);
+        assert!(
+            f[0].message.contains("goose records each migration once"),
+            "{}",
+            f[0].message
         );
     }
 

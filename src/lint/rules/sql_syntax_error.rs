@@ -13,6 +13,11 @@ it rejects, at the token where parsing stopped, with SQLite's message (`near "X"
 error`), including unterminated strings and comments. Statements that `foreign-dialect`
 already explains are not reported twice.
 
+Lines of the `sqlite3` shell's own commands (`.timeout 5000`, `.bail on`: a line that
+starts with `.` where no statement is open) are reported as what they are: the shell runs
+them, SQLite's library (and so schemagate, and every migration tool) cannot. Each ends at
+its line end, as in the shell, so the statement after it is read on its own.
+
 ## Why is this bad?
 The migration fails on every database. Finding it in the pull request is cheaper than at
 deploy time.
@@ -46,6 +51,31 @@ pub fn report(s: &StatementCtx<'_, '_, '_>, e: &SyntaxError, out: &mut Vec<Findi
     );
 }
 
+/// A sqlite3 shell command (`.timeout 5000`) in a migration.
+pub fn dot_command(s: &StatementCtx<'_, '_, '_>, out: &mut Vec<Finding>) {
+    let text = s.stmt.text(s.src()).trim_end();
+    let name = text.split_whitespace().next().unwrap_or(text);
+    let help = match name {
+        ".timeout" => {
+            "remove it: schemagate waits for locks itself (`--busy-timeout`, `[timeouts] busy`)"
+        }
+        ".bail" => {
+            "remove it: a migration already stops at its first failing statement and is rolled back"
+        }
+        _ => {
+            "remove it, or do what it does in SQL (a `PRAGMA`, a statement) or in a Python migration"
+        }
+    };
+    out.push(
+        s.finding(
+            &RULE,
+            format!("`{text}` is a command of the sqlite3 shell, not SQL: SQLite's library cannot run it, so no migration runner can"),
+            s.stmt.span.clone(),
+        )
+        .help(help),
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -62,6 +92,30 @@ mod tests {
             "{}",
             f[0].message
         );
+    }
+
+    /// Regression: `.timeout 5000` was one syntax error that swallowed the statement
+    /// after it, which was then never linted.
+    #[test]
+    fn sqlite3_shell_commands_are_named_and_end_at_their_line() {
+        let text = "-- setup\n.timeout 5000\r\n.bail on\nCREATE TABLE IF NOT EXISTS t (x,);\n  .indented\n;\n";
+        let f = sql(RULE.id, text);
+        let msgs: Vec<&str> = f.iter().map(|f| f.message.as_str()).collect();
+        assert_eq!(at(&f), [(2, 1), (3, 1), (4, 33), (5, 3)], "{msgs:#?}");
+        assert!(
+            msgs[0].starts_with("`.timeout 5000` is a command of the sqlite3 shell"),
+            "{}",
+            msgs[0]
+        );
+        assert_eq!(f[0].end_column, Some(14));
+        assert!(f[0].help.as_deref().unwrap().contains("--busy-timeout"));
+        assert!(
+            msgs[1].starts_with("`.bail on` is a command"),
+            "{}",
+            msgs[1]
+        );
+        // Indented, it is not a shell command but SQL, as in the shell.
+        assert!(msgs[3].contains("cannot parse"), "{}", msgs[3]);
     }
 
     #[test]
