@@ -71,7 +71,8 @@ pub fn classify(m: &Migration, row: &HistoryRow) -> Option<Change> {
             let verbatim = match row.stored() {
                 Stored::Sha256(h) => checksum::sha256_hex(m.text.as_bytes()) == h,
                 Stored::Md5(h) => m.legacy_checksum == h,
-                Stored::Unverified(_) => true,
+                // Other tools' digests match only what the tool itself accepts.
+                _ => true,
             };
             (!verbatim).then_some(Change::LineEndings)
         }
