@@ -173,6 +173,7 @@ pub fn read(conn: &Connection) -> rusqlite::Result<Vec<HistoryRow>> {
             checksum: r.get(4)?,
             file_name: r.get(5)?,
             skeleton: r.get(6)?,
+            ..Default::default()
         })
     })?;
     rows.collect()

@@ -199,6 +199,7 @@ mod tests {
             }),
             file_name: schemagate.then(|| "001_a.sql".into()),
             skeleton: schemagate.then(|| checksum::skeleton_hash(Kind::Sql, text.as_bytes())),
+            ..Default::default()
         }
     }
 

@@ -78,6 +78,7 @@ mod tests {
             checksum: c.map(str::to_string),
             file_name: None,
             skeleton: None,
+            ..Default::default()
         };
         let rows = vec![row(1, "001", Some("manual")), row(2, "002", None)];
         let f = check(&Plan::new(&d, &rows));
