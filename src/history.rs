@@ -13,14 +13,32 @@
 //! Reading: [`read_database`] is the one read-only reader of a database's history (`lint`,
 //! `status`, `pending`, `dry-run`, `check`, `verify`, `renumber`, `backups`); the locked
 //! read of the commands that write is [`crate::ops::Session::history`].
+//!
+//! A folder of another tool (its [`Layout`]) has that tool's history table instead, read by
+//! [`read_database`] as the tool reads it (`native`): what the tool would apply is what
+//! `pending` and `dry-run` show. schemagate never writes those tables: that tool stays the
+//! deployer.
+
+mod native;
 
 use std::path::Path;
 
 use rusqlite::{Connection, named_params};
 use serde_json::{Map, Value};
 
+use crate::layout::{Layout, LayoutSetting};
 use crate::migration::Migration;
-use crate::plan::HistoryRow;
+use crate::plan::{HistoryRow, RowOrigin};
+
+/// The layout whose history table the commands read, and whose tool `migrate` defers to,
+/// for a `[migrations] layout` setting. `auto` reads as the legacy layout until the folder's
+/// layout is detected: this is the one place to switch to the detected layout.
+pub fn layout_for(setting: LayoutSetting) -> Layout {
+    match setting {
+        LayoutSetting::Fixed(layout) => layout,
+        LayoutSetting::Auto => Layout::Legacy,
+    }
+}
 
 pub const TABLE: &str = "schema_versions";
 pub const SIDE_TABLE: &str = "schemagate_history";
@@ -192,25 +210,36 @@ pub struct DatabaseHistory {
 
 /// Reads the history of the database at `path` through a read-only connection
 /// ([`crate::db::open_read_only`]): never creates or modifies a file, not even a `-wal`
-/// or `-shm` beside it.
-pub fn read_database(path: &Path) -> anyhow::Result<DatabaseHistory> {
-    Ok(read_database_and(path, |_| Ok(()))?.0)
+/// or `-shm` beside it. `layout` chooses the table: `schema_versions` (and schemagate's
+/// markers) for the legacy layout, the tool's own table for the others.
+pub fn read_database(path: &Path, layout: Layout) -> anyhow::Result<DatabaseHistory> {
+    Ok(read_database_and(path, layout, |_| Ok(()))?.0)
 }
 
 /// [`read_database`], plus what `also` reads through the same connection (`verify`: the
 /// schema); `None` when the file does not exist.
 pub fn read_database_and<T>(
     path: &Path,
+    layout: Layout,
     also: impl FnOnce(&Connection) -> anyhow::Result<T>,
 ) -> anyhow::Result<(DatabaseHistory, Option<T>)> {
     let Some(conn) = crate::db::open_read_only(path)? else {
         return Ok((DatabaseHistory::default(), None));
     };
     let explain = |e| crate::db::explain(path, e);
-    let history = DatabaseHistory {
-        exists: true,
-        rows: read(&conn).map_err(explain)?,
-        dirty: dirty(&conn).map_err(explain)?,
+    let history = if layout == Layout::Legacy {
+        DatabaseHistory {
+            exists: true,
+            rows: read(&conn).map_err(explain)?,
+            dirty: dirty(&conn).map_err(explain)?,
+        }
+    } else {
+        let native = native::read(&conn, layout, path)?;
+        DatabaseHistory {
+            exists: true,
+            rows: native.rows,
+            dirty: native.dirty,
+        }
     };
     let extra = also(&conn)?;
     Ok((history, Some(extra)))
@@ -244,19 +273,37 @@ pub fn is_recorded(
     }
 }
 
-/// A migration that started without a wrapping transaction and never finished.
+/// A migration that started without a wrapping transaction and never finished; or, in
+/// another tool's table, a row that tool marks as failed half-way (golang-migrate's `dirty`,
+/// `success = false` of sqlx and Flyway): the database is in a state nobody recorded.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DirtyMarker {
     pub version: String,
     pub file_name: Option<String>,
-    /// `running` (the process died) or `failed`.
+    /// `running` (the process died) or `failed`; `dirty` for golang-migrate.
     pub state: String,
     pub started_at: Option<String>,
     pub message: Option<String>,
+    /// Whose marker it is: schemagate's (`schemagate_state`) or a tool's history row.
+    pub origin: RowOrigin,
 }
 
 impl std::fmt::Display for DirtyMarker {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.origin != RowOrigin::SchemaVersions {
+            return write!(
+                f,
+                "{} marks migration {} {} in {}{}",
+                self.origin.tool(),
+                self.version,
+                self.state,
+                self.origin.table(),
+                self.message
+                    .as_deref()
+                    .map(|m| format!(": {m}"))
+                    .unwrap_or_default(),
+            );
+        }
         write!(
             f,
             "migration {} ({}) was {} without a transaction{}{}",
@@ -294,6 +341,7 @@ pub fn dirty(conn: &Connection) -> rusqlite::Result<Vec<DirtyMarker>> {
             state: r.get(2)?,
             started_at: r.get(3)?,
             message: r.get(4)?,
+            origin: RowOrigin::SchemaVersions,
         })
     })?;
     rows.collect()
@@ -399,7 +447,7 @@ mod tests {
     fn reading_a_missing_database_creates_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("nope.db");
-        let h = read_database(&p).unwrap();
+        let h = read_database(&p, Layout::Legacy).unwrap();
         assert!(!h.exists && h.rows.is_empty() && h.dirty.is_empty());
         assert!(!p.exists());
         let d = discover("m", [("001_a.sql", b"CREATE TABLE a(x);".as_slice())]);
@@ -407,7 +455,7 @@ mod tests {
         let m = &d.migrations[0];
         execute_record(&conn, &record_statements(m, None), &m.description).unwrap();
         drop(conn);
-        let h = read_database(&p).unwrap();
+        let h = read_database(&p, Layout::Legacy).unwrap();
         assert!(h.exists);
         assert_eq!(h.rows.len(), 1);
     }

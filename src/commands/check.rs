@@ -28,7 +28,7 @@ pub fn run(ctx: &Context, args: &CheckArgs) -> anyhow::Result<Outcome> {
         )?);
     }
 
-    let (rows, source) = super::dry_run::source_of(target)?;
+    let (rows, source) = super::dry_run::source_of(target, super::history_layout(ctx))?;
     let plan = Plan::new(&d, &rows);
 
     let all: Vec<&Migration> = d.migrations.iter().collect();

@@ -20,7 +20,8 @@ pub fn run(ctx: &Context, args: &LintArgs) -> anyhow::Result<Outcome> {
     let mut report = Report::new("lint", &ctx.dir_display);
     let rows = match ctx.database()? {
         Some(target) => {
-            let rows = super::read_history(target, super::INSPECTING)?.rows;
+            let rows =
+                super::read_history(target, super::history_layout(ctx), super::INSPECTING)?.rows;
             report.database = Some(super::database_info(target));
             Some((rows, target.display.clone()))
         }

@@ -1,7 +1,7 @@
 //! `unverified-record`: a history row whose checksum was never a digest.
 
 use crate::lint::RuleDoc;
-use crate::plan::{Plan, State};
+use crate::plan::{Plan, RowOrigin, State};
 use crate::report::{Finding, Severity};
 
 pub const RULE: RuleDoc = RuleDoc {
@@ -28,11 +28,55 @@ checked the database has that migration's changes.
 "#,
 };
 
+/// One finding per unverified file; for a tool that records no checksums at all (dbmate,
+/// goose, golang-migrate, diesel) one finding for all its rows, since no row of it could
+/// ever be verified.
 pub fn check(plan: &Plan<'_>) -> Vec<Finding> {
-    plan.entries
-        .iter()
-        .filter(|e| e.state == State::Unverified)
-        .filter_map(|e| {
+    let unverified = || plan.entries.iter().filter(|e| e.state == State::Unverified);
+    let mut out = Vec::new();
+    let mut summarised: Vec<RowOrigin> = Vec::new();
+    for e in unverified() {
+        let Some(origin) = e.row.map(|r| r.origin) else {
+            continue;
+        };
+        if origin.records_checksums() || summarised.contains(&origin) {
+            continue;
+        }
+        summarised.push(origin);
+        let versions: Vec<&str> = unverified()
+            .filter(|e| e.migration.is_some() && e.row.is_some_and(|r| r.origin == origin))
+            .map(|e| e.version.as_str())
+            .collect();
+        let range = match versions.as_slice() {
+            [one] => one.to_string(),
+            [first, .., last] => format!("{first} to {last}"),
+            [] => continue,
+        };
+        let n = versions.len();
+        let migrations = format!("{n} migration{}", if n == 1 { "" } else { "s" });
+        let row = e.row.map(|r| r.version.as_str()).unwrap_or_default();
+        let message = match origin {
+            RowOrigin::GolangMigrate => format!(
+                "golang-migrate records only the current version ({row}) and no checksums: {migrations} ({range}) counted as applied cannot be verified against their files"
+            ),
+            RowOrigin::FlywayBaseline => format!(
+                "Flyway's baseline at version {row} stands for {migrations} ({range}) that Flyway never ran: they cannot be verified against their files"
+            ),
+            _ => format!(
+                "{} records no checksums: {migrations} ({range}) recorded as applied cannot be verified against their files",
+                origin.tool()
+            ),
+        };
+        out.push(Finding::of(&RULE, message).help(
+            "`schemagate verify` compares the database's schema with a replay of the applied migrations",
+        ));
+    }
+    out.extend(unverified().filter_map(|e| {
+        let origin = e.row.map_or(RowOrigin::SchemaVersions, |r| r.origin);
+        if !origin.records_checksums() {
+            return None;
+        }
+        {
             let m = e.migration?;
             let stored = e
                 .row
@@ -46,13 +90,21 @@ pub fn check(plan: &Plan<'_>) -> Vec<Finding> {
                     ),
                 )
                 .path(m.path.clone())
-                .help(format!(
-                    "after checking the database, record the real checksum: `schemagate mark-applied {} --reason ...`",
-                    m.version
-                )),
+                .help(if origin == RowOrigin::SchemaVersions {
+                    format!(
+                        "after checking the database, record the real checksum: `schemagate mark-applied {} --reason ...`",
+                        m.version
+                    )
+                } else {
+                    format!(
+                        "{} stored no checksum schemagate can recompute for this row",
+                        origin.tool()
+                    )
+                }),
             )
-        })
-        .collect()
+        }
+    }));
+    out
 }
 
 #[cfg(test)]
