@@ -17,7 +17,7 @@
 //! A folder of another tool (its [`Layout`]) has that tool's history table instead, read by
 //! [`read_database`] as the tool reads it (`native`): what the tool would apply is what
 //! `pending` and `dry-run` show. schemagate never writes those tables: that tool stays the
-//! deployer.
+//! deployer, and `migrate` and the repairs refuse ([`refuse_foreign_writes`]).
 
 mod native;
 
@@ -38,6 +38,33 @@ pub fn layout_for(setting: LayoutSetting) -> Layout {
         LayoutSetting::Fixed(layout) => layout,
         LayoutSetting::Auto => Layout::Legacy,
     }
+}
+
+/// `Err` (exit 2, before anything is opened) when `command` would write the history of a
+/// folder that another tool deploys: schemagate writes only `schema_versions`, and a row in
+/// it would mean nothing to that tool, while writing the tool's own table is the tool's job.
+pub fn refuse_foreign_writes(layout: Layout, command: &str) -> anyhow::Result<()> {
+    let (tool, deploy) = match layout {
+        Layout::Legacy => return Ok(()),
+        Layout::Sqlx => ("sqlx", "`sqlx migrate run`"),
+        Layout::Dbmate => ("dbmate", "`dbmate up`"),
+        Layout::Goose => ("goose", "`goose up`"),
+        Layout::GolangMigrate => ("golang-migrate", "`migrate up`"),
+        Layout::Flyway => (
+            "Flyway",
+            "`flyway migrate` (or refinery's `refinery migrate`)",
+        ),
+        Layout::Diesel => ("diesel", "`diesel migration run`"),
+    };
+    let folder = layout.as_str();
+    if command == "migrate" {
+        anyhow::bail!(
+            "this folder is a {folder} folder: {tool} stays the deployer, schemagate is its gate; run {deploy} (nothing was changed)"
+        );
+    }
+    anyhow::bail!(
+        "this folder is a {folder} folder: its history is {tool}'s own table, which schemagate reads but never writes; `{command}` changes only schemagate's schema_versions, so repair the history with {tool} (nothing was changed)"
+    )
 }
 
 pub const TABLE: &str = "schema_versions";
@@ -458,6 +485,30 @@ mod tests {
         let h = read_database(&p, Layout::Legacy).unwrap();
         assert!(h.exists);
         assert_eq!(h.rows.len(), 1);
+    }
+
+    #[test]
+    fn only_the_legacy_layout_is_written() {
+        assert!(refuse_foreign_writes(Layout::Legacy, "migrate").is_ok());
+        let e = refuse_foreign_writes(Layout::Dbmate, "migrate").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "this folder is a dbmate folder: dbmate stays the deployer, schemagate is its gate; run `dbmate up` (nothing was changed)"
+        );
+        for layout in Layout::ALL.into_iter().filter(|l| *l != Layout::Legacy) {
+            let e = refuse_foreign_writes(layout, "forget")
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains("`forget` changes only schemagate's schema_versions"),
+                "{e}"
+            );
+        }
+        assert_eq!(layout_for(LayoutSetting::Auto), Layout::Legacy);
+        assert_eq!(
+            layout_for(LayoutSetting::Fixed(Layout::Diesel)),
+            Layout::Diesel
+        );
     }
 
     #[test]
