@@ -20,6 +20,7 @@ mod generate_init;
 mod github;
 mod lint;
 mod migrate;
+mod native_history;
 mod ops;
 mod python_runner;
 mod report_schema;
