@@ -253,20 +253,11 @@ pub fn read_database_and<T>(
     let Some(conn) = crate::db::open_read_only(path)? else {
         return Ok((DatabaseHistory::default(), None));
     };
-    let explain = |e| crate::db::explain(path, e);
-    let history = if layout == Layout::Legacy {
-        DatabaseHistory {
-            exists: true,
-            rows: read(&conn).map_err(explain)?,
-            dirty: dirty(&conn).map_err(explain)?,
-        }
-    } else {
-        let native = native::read(&conn, layout, path)?;
-        DatabaseHistory {
-            exists: true,
-            rows: native.rows,
-            dirty: native.dirty,
-        }
+    let read = native::read(&conn, layout, path)?;
+    let history = DatabaseHistory {
+        exists: true,
+        rows: read.rows,
+        dirty: read.dirty,
     };
     let extra = also(&conn)?;
     Ok((history, Some(extra)))

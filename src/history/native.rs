@@ -1,4 +1,6 @@
-//! Other tools' history tables (shell), read the way each tool reads its own, as plan rows.
+//! The history table of each layout (shell): `schema_versions` for the legacy layout
+//! ([`super::read`]), else the tool's own table, read the way that tool reads it, as plan
+//! rows.
 //!
 //! Each reader follows the tool's source (table, columns, which rows count); what the rows
 //! mean for the files (how versions compare, what stands for lower versions, which
@@ -36,36 +38,99 @@ pub(super) struct NativeHistory {
     pub dirty: Vec<DirtyMarker>,
 }
 
-/// The history of a database whose folder follows `layout` (not legacy), from the tool's
-/// own table.
+/// How one tool's table is read: the columns it must have and the reader.
+struct Reader {
+    origin: RowOrigin,
+    columns: &'static [&'static str],
+    read: fn(&Connection) -> rusqlite::Result<NativeHistory>,
+}
+
+const SQLX: Reader = Reader {
+    origin: RowOrigin::Sqlx,
+    columns: &[
+        "version",
+        "description",
+        "installed_on",
+        "success",
+        "checksum",
+    ],
+    read: sqlx,
+};
+const DBMATE: Reader = Reader {
+    origin: RowOrigin::Dbmate,
+    columns: &["version"],
+    read: dbmate,
+};
+const GOOSE: Reader = Reader {
+    origin: RowOrigin::Goose,
+    columns: &["id", "version_id", "is_applied", "tstamp"],
+    read: goose,
+};
+const GOLANG_MIGRATE: Reader = Reader {
+    origin: RowOrigin::GolangMigrate,
+    columns: &["version", "dirty"],
+    read: golang_migrate,
+};
+const FLYWAY: Reader = Reader {
+    origin: RowOrigin::Flyway,
+    columns: &[
+        "installed_rank",
+        "version",
+        "description",
+        "type",
+        "script",
+        "checksum",
+        "installed_on",
+        "success",
+    ],
+    read: flyway,
+};
+const REFINERY: Reader = Reader {
+    origin: RowOrigin::Refinery,
+    columns: &["version", "name", "applied_on", "checksum"],
+    read: refinery,
+};
+const DIESEL: Reader = Reader {
+    origin: RowOrigin::Diesel,
+    columns: &["version", "run_on"],
+    read: diesel,
+};
+
+/// The history of a database whose folder follows `layout`, from the tool's own table
+/// (`schema_versions` and schemagate's markers for the legacy layout).
 pub(super) fn read(
     conn: &Connection,
     layout: Layout,
     path: &Path,
 ) -> anyhow::Result<NativeHistory> {
     let explain = |e| crate::db::explain(path, e);
-    let table = match layout {
-        Layout::Legacy => unreachable!("the legacy layout reads schema_versions"),
-        Layout::Sqlx => RowOrigin::Sqlx,
-        Layout::Dbmate => RowOrigin::Dbmate,
-        Layout::Goose => RowOrigin::Goose,
-        Layout::GolangMigrate => RowOrigin::GolangMigrate,
-        Layout::Diesel => RowOrigin::Diesel,
+    let reader = match layout {
+        Layout::Legacy => {
+            return Ok(NativeHistory {
+                rows: super::read(conn).map_err(explain)?,
+                dirty: super::dirty(conn).map_err(explain)?,
+            });
+        }
+        Layout::Sqlx => SQLX,
+        Layout::Dbmate => DBMATE,
+        Layout::Goose => GOOSE,
+        Layout::GolangMigrate => GOLANG_MIGRATE,
+        Layout::Diesel => DIESEL,
         Layout::Flyway => {
-            let flyway =
-                crate::db::table_exists(conn, RowOrigin::Flyway.table()).map_err(explain)?;
+            let flyway = crate::db::table_exists(conn, FLYWAY.origin.table()).map_err(explain)?;
             let refinery =
-                crate::db::table_exists(conn, RowOrigin::Refinery.table()).map_err(explain)?;
+                crate::db::table_exists(conn, REFINERY.origin.table()).map_err(explain)?;
             match (flyway, refinery) {
                 (true, true) => bail!(
                     "database {} has both flyway_schema_history and refinery_schema_history; which one records what is applied is not clear, so schemagate reads neither",
                     path.display()
                 ),
-                (false, true) => RowOrigin::Refinery,
-                _ => RowOrigin::Flyway,
+                (false, true) => REFINERY,
+                _ => FLYWAY,
             }
         }
     };
+    let table = reader.origin;
     if !crate::db::table_exists(conn, table.table()).map_err(explain)? {
         if crate::db::table_exists(conn, super::TABLE).map_err(explain)? {
             bail!(
@@ -78,15 +143,22 @@ pub(super) fn read(
         return Ok(NativeHistory::default());
     }
     let columns = columns(conn, table.table()).map_err(explain)?;
-    let need = |wanted: &[&str]| -> anyhow::Result<()> {
-        let missing: Vec<&str> = wanted
-            .iter()
-            .copied()
-            .filter(|w| !columns.iter().any(|c| c.eq_ignore_ascii_case(w)))
-            .collect();
-        if missing.is_empty() {
-            return Ok(());
-        }
+    let has = |name: &str| columns.iter().any(|c| c.eq_ignore_ascii_case(name));
+    // dbmate and golang-migrate both name their table schema_migrations; the `dirty`
+    // column tells them apart.
+    match table {
+        RowOrigin::Dbmate if has("dirty") => bail!(
+            "database {}: schema_migrations has a `dirty` column, so it is golang-migrate's, not dbmate's; set `[migrations] layout = \"golang-migrate\"`",
+            path.display()
+        ),
+        RowOrigin::GolangMigrate if !has("dirty") => bail!(
+            "database {}: schema_migrations has no `dirty` column, so it is not golang-migrate's (dbmate's has only `version`); set `[migrations] layout = \"dbmate\"` if dbmate wrote it",
+            path.display()
+        ),
+        _ => {}
+    }
+    let missing: Vec<&str> = reader.columns.iter().copied().filter(|c| !has(c)).collect();
+    if !missing.is_empty() {
         bail!(
             "database {}: {} has no column {} ({} has {}), so it is not {}'s history table",
             path.display(),
@@ -95,77 +167,9 @@ pub(super) fn read(
             table.table(),
             columns.join(", "),
             table.tool()
-        )
-    };
-    let has_dirty = columns.iter().any(|c| c.eq_ignore_ascii_case("dirty"));
-    match table {
-        // dbmate and golang-migrate both name their table schema_migrations; the `dirty`
-        // column tells them apart.
-        RowOrigin::Dbmate if has_dirty => bail!(
-            "database {}: schema_migrations has a `dirty` column, so it is golang-migrate's, not dbmate's; set `[migrations] layout = \"golang-migrate\"`",
-            path.display()
-        ),
-        RowOrigin::GolangMigrate if !has_dirty => bail!(
-            "database {}: schema_migrations has no `dirty` column, so it is not golang-migrate's (dbmate's has only `version`); set `[migrations] layout = \"dbmate\"` if dbmate wrote it",
-            path.display()
-        ),
-        _ => {}
+        );
     }
-    let read = match table {
-        RowOrigin::Sqlx => {
-            need(&[
-                "version",
-                "description",
-                "installed_on",
-                "success",
-                "checksum",
-            ])?;
-            sqlx(conn)
-        }
-        RowOrigin::Dbmate => {
-            need(&["version"])?;
-            simple(
-                conn,
-                RowOrigin::Dbmate,
-                "SELECT rowid, CAST(version AS TEXT), NULL FROM schema_migrations ORDER BY version",
-            )
-        }
-        RowOrigin::Goose => {
-            need(&["id", "version_id", "is_applied", "tstamp"])?;
-            goose(conn)
-        }
-        RowOrigin::GolangMigrate => {
-            need(&["version", "dirty"])?;
-            golang_migrate(conn)
-        }
-        RowOrigin::Flyway => {
-            need(&[
-                "installed_rank",
-                "version",
-                "description",
-                "type",
-                "script",
-                "checksum",
-                "installed_on",
-                "success",
-            ])?;
-            flyway(conn)
-        }
-        RowOrigin::Refinery => {
-            need(&["version", "name", "applied_on", "checksum"])?;
-            refinery(conn)
-        }
-        RowOrigin::Diesel => {
-            need(&["version", "run_on"])?;
-            simple(
-                conn,
-                RowOrigin::Diesel,
-                "SELECT rowid, CAST(version AS TEXT), CAST(run_on AS TEXT) FROM __diesel_schema_migrations ORDER BY version",
-            )
-        }
-        RowOrigin::SchemaVersions | RowOrigin::FlywayBaseline => unreachable!(),
-    };
-    read.map_err(explain)
+    (reader.read)(conn).map_err(explain)
 }
 
 fn columns(conn: &Connection, table: &str) -> rusqlite::Result<Vec<String>> {
@@ -197,6 +201,24 @@ fn text_of(v: Value) -> Option<String> {
         Value::Text(t) => Some(t),
         Value::Blob(b) => Some(hex(&b)),
     }
+}
+
+/// dbmate's `schema_migrations`: every row is an applied version (`order by version`).
+fn dbmate(conn: &Connection) -> rusqlite::Result<NativeHistory> {
+    simple(
+        conn,
+        RowOrigin::Dbmate,
+        "SELECT rowid, CAST(version AS TEXT), NULL FROM schema_migrations ORDER BY version",
+    )
+}
+
+/// `__diesel_schema_migrations`: every row is an applied version, with `run_on`.
+fn diesel(conn: &Connection) -> rusqlite::Result<NativeHistory> {
+    simple(
+        conn,
+        RowOrigin::Diesel,
+        "SELECT rowid, CAST(version AS TEXT), CAST(run_on AS TEXT) FROM __diesel_schema_migrations ORDER BY version",
+    )
 }
 
 /// Rows of a table that records only versions (and perhaps when): every row is applied.
@@ -437,7 +459,7 @@ mod tests {
     use crate::plan::{Plan, State};
 
     /// sqlx-sqlite/src/migrate.rs, `ensure_migrations_table`.
-    const SQLX: &str = "CREATE TABLE IF NOT EXISTS _sqlx_migrations (
+    const SQLX_DDL: &str = "CREATE TABLE IF NOT EXISTS _sqlx_migrations (
     version BIGINT PRIMARY KEY,
     description TEXT NOT NULL,
     installed_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
@@ -450,13 +472,13 @@ mod tests {
     VALUES ( ?1, ?2, TRUE, ?3, -1 )";
 
     /// dbmate pkg/driver/sqlite/sqlite.go, `CreateMigrationsTable` / `InsertMigration`.
-    const DBMATE: &str =
+    const DBMATE_DDL: &str =
         r#"create table if not exists "schema_migrations" (version varchar(128) primary key)"#;
     const DBMATE_INSERT: &str = r#"insert into "schema_migrations" (version) values (?)"#;
 
     /// goose internal/dialect/dialectquery/sqlite3.go, `CreateTable` / `InsertVersion` /
     /// `DeleteVersion`.
-    const GOOSE: &str = "CREATE TABLE goose_db_version (
+    const GOOSE_DDL: &str = "CREATE TABLE goose_db_version (
 		id INTEGER PRIMARY KEY AUTOINCREMENT,
 		version_id INTEGER NOT NULL,
 		is_applied INTEGER NOT NULL,
@@ -467,13 +489,13 @@ mod tests {
     const GOOSE_DELETE: &str = "DELETE FROM goose_db_version WHERE version_id=?";
 
     /// golang-migrate database/sqlite3/sqlite3.go, `ensureVersionTable` / `SetVersion`.
-    const GOLANG_MIGRATE: &str = "
+    const GOLANG_MIGRATE_DDL: &str = "
 	CREATE TABLE IF NOT EXISTS schema_migrations (version uint64,dirty bool);
   CREATE UNIQUE INDEX IF NOT EXISTS version_unique ON schema_migrations (version);
   ";
 
     /// Flyway's SQLite `createMetaDataTable.sql` (schema `main`).
-    const FLYWAY: &str = r#"CREATE TABLE "main"."flyway_schema_history" (
+    const FLYWAY_DDL: &str = r#"CREATE TABLE "main"."flyway_schema_history" (
     "installed_rank" INT NOT NULL PRIMARY KEY,
     "version" VARCHAR(50),
     "description" VARCHAR(200) NOT NULL,
@@ -489,14 +511,14 @@ CREATE INDEX "main"."flyway_schema_history_s_idx" ON "flyway_schema_history" ("s
     const FLYWAY_INSERT: &str = r#"INSERT INTO "main"."flyway_schema_history" ("installed_rank", "version", "description", "type", "script", "checksum", "installed_by", "execution_time", "success") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"#;
 
     /// refinery_core/src/traits/mod.rs, `ASSERT_MIGRATIONS_TABLE_QUERY`.
-    const REFINERY: &str = "CREATE TABLE IF NOT EXISTS refinery_schema_history(
+    const REFINERY_DDL: &str = "CREATE TABLE IF NOT EXISTS refinery_schema_history(
              version INT4 PRIMARY KEY,
              name VARCHAR(255),
              applied_on VARCHAR(255),
              checksum VARCHAR(255));";
 
     /// diesel's `setup_migration_table.sql`; it inserts `(version)` only.
-    const DIESEL: &str = "CREATE TABLE IF NOT EXISTS __diesel_schema_migrations (
+    const DIESEL_DDL: &str = "CREATE TABLE IF NOT EXISTS __diesel_schema_migrations (
        version VARCHAR(50) PRIMARY KEY NOT NULL,
        run_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP
 );";
@@ -528,7 +550,7 @@ CREATE INDEX "main"."flyway_schema_history_s_idx" ON "flyway_schema_history" ("s
             ("20240103000000_tags.sql", "CREATE TABLE tags(id);\n"),
         ]);
         let conn = Connection::open_in_memory().unwrap();
-        conn.execute_batch(SQLX).unwrap();
+        conn.execute_batch(SQLX_DDL).unwrap();
         for m in &d.migrations[..2] {
             let sha: Vec<u8> = <sha2::Sha384 as sha2::Digest>::digest(m.text.as_bytes()).to_vec();
             let version: i64 = m.version.as_str().parse().unwrap();
@@ -587,7 +609,7 @@ CREATE INDEX "main"."flyway_schema_history_s_idx" ON "flyway_schema_history" ("s
             ("20240103000000_tags.sql", "CREATE TABLE tags(id);"),
         ]);
         let conn = Connection::open_in_memory().unwrap();
-        conn.execute_batch(DBMATE).unwrap();
+        conn.execute_batch(DBMATE_DDL).unwrap();
         for v in ["1", "20240102000000"] {
             conn.execute(DBMATE_INSERT, [v]).unwrap();
         }
@@ -621,7 +643,7 @@ CREATE INDEX "main"."flyway_schema_history_s_idx" ON "flyway_schema_history" ("s
             ("00004_likes.sql", "CREATE TABLE likes(id);"),
         ]);
         let conn = Connection::open_in_memory().unwrap();
-        conn.execute_batch(GOOSE).unwrap();
+        conn.execute_batch(GOOSE_DDL).unwrap();
         // goose's first row, then up 1, 2, 3; an old goose's down of 3 (is_applied false),
         // then 3 up again; down 2 as a newer goose does it (the rows are deleted).
         for (v, applied) in [
@@ -679,7 +701,7 @@ CREATE INDEX "main"."flyway_schema_history_s_idx" ON "flyway_schema_history" ("s
             ("4_likes.sql", "CREATE TABLE likes(id);"),
         ]);
         let conn = Connection::open_in_memory().unwrap();
-        conn.execute_batch(GOLANG_MIGRATE).unwrap();
+        conn.execute_batch(GOLANG_MIGRATE_DDL).unwrap();
         let set_version = |version: i64, dirty: bool| {
             conn.execute("DELETE FROM schema_migrations", []).unwrap();
             conn.execute(
@@ -739,7 +761,7 @@ CREATE INDEX "main"."flyway_schema_history_s_idx" ON "flyway_schema_history" ("s
         let crc =
             |i: usize| checksum::flyway(d.migrations[i].kind, d.migrations[i].text.as_bytes())[0];
         let conn = Connection::open_in_memory().unwrap();
-        conn.execute_batch(FLYWAY).unwrap();
+        conn.execute_batch(FLYWAY_DDL).unwrap();
         type Row<'a> = (i64, Option<&'a str>, &'a str, &'a str, Option<i32>, bool);
         let rows: [Row<'_>; 7] = [
             (
@@ -821,7 +843,7 @@ CREATE INDEX "main"."flyway_schema_history_s_idx" ON "flyway_schema_history" ("s
             ("2_cars.sql", "CREATE TABLE cars (id int);\n"),
         ]);
         let conn = Connection::open_in_memory().unwrap();
-        conn.execute_batch(REFINERY).unwrap();
+        conn.execute_batch(REFINERY_DDL).unwrap();
         let m = &d.migrations[0];
         let sum = checksum::refinery("initial", 1, m.text.as_bytes())[0].unwrap();
         // refinery_core/src/traits/mod.rs, `insert_migration_query`: values inlined.
@@ -849,7 +871,7 @@ CREATE INDEX "main"."flyway_schema_history_s_idx" ON "flyway_schema_history" ("s
             ("20240102000000_create_posts.sql", "CREATE TABLE posts(id);"),
         ]);
         let conn = Connection::open_in_memory().unwrap();
-        conn.execute_batch(DIESEL).unwrap();
+        conn.execute_batch(DIESEL_DDL).unwrap();
         conn.execute(
             "INSERT INTO __diesel_schema_migrations (version) VALUES (?)",
             ["20240101000000"],
@@ -884,18 +906,18 @@ CREATE INDEX "main"."flyway_schema_history_s_idx" ON "flyway_schema_history" ("s
     #[test]
     fn look_alike_tables_are_refused() {
         let conn = Connection::open_in_memory().unwrap();
-        conn.execute_batch(GOLANG_MIGRATE).unwrap();
+        conn.execute_batch(GOLANG_MIGRATE_DDL).unwrap();
         let e = read(&conn, Layout::Dbmate, Path::new("app.db"))
             .unwrap_err()
             .to_string();
         assert!(e.contains("golang-migrate's, not dbmate's"), "{e}");
         let conn = Connection::open_in_memory().unwrap();
-        conn.execute_batch(DBMATE).unwrap();
+        conn.execute_batch(DBMATE_DDL).unwrap();
         let e = read(&conn, Layout::GolangMigrate, Path::new("app.db"))
             .unwrap_err()
             .to_string();
         assert!(e.contains("no `dirty` column"), "{e}");
-        conn.execute_batch(&format!("{FLYWAY}\n{REFINERY}"))
+        conn.execute_batch(&format!("{FLYWAY_DDL}\n{REFINERY_DDL}"))
             .unwrap();
         let e = read(&conn, Layout::Flyway, Path::new("app.db"))
             .unwrap_err()
