@@ -250,7 +250,12 @@ fn dedup(findings: Vec<Finding>) -> Vec<Finding> {
     let mut seen = std::collections::HashSet::new();
     findings
         .into_iter()
-        .filter(|f| seen.insert((f.rule.clone(), f.path.clone(), f.line, f.column)))
+        // Findings with no file at all (history rows) differ by their message; keyed by
+        // place alone, every such finding of a rule would become one.
+        .filter(|f| {
+            let what = f.path.is_none().then(|| f.message.clone());
+            seen.insert((f.rule.clone(), f.path.clone(), f.line, f.column, what))
+        })
         .collect()
 }
 

@@ -18,9 +18,15 @@ pub use crate::apply::{MigrateOptions, MigrateResult, MigrateStatus};
 /// }
 /// ```
 pub fn auto_migrate(db_path: impl AsRef<Path>) -> MigrateResult {
-    let dir = std::env::current_dir()
+    let config = std::env::current_dir()
         .ok()
-        .and_then(|cwd| crate::fsio::discover_config(None, &cwd).ok())
+        .and_then(|cwd| crate::fsio::discover_config(None, &cwd).ok());
+    let layout = config
+        .as_ref()
+        .map_or(crate::layout::Layout::Legacy, |(c, _)| {
+            crate::history::layout_for(c.migrations.layout)
+        });
+    let dir = config
         .map(|(config, root)| match root {
             Some(root) if config.migrations.dir.is_relative() => root.join(&config.migrations.dir),
             _ => config.migrations.dir,
@@ -37,6 +43,7 @@ pub fn auto_migrate(db_path: impl AsRef<Path>) -> MigrateResult {
             dir: backups,
             keep: None,
         },
+        layout,
         ..MigrateOptions::default()
     };
     auto_migrate_with(db, dir, &opts)
@@ -99,5 +106,23 @@ mod tests {
         );
         assert_eq!(r.status, MigrateStatus::Error);
         assert!(!dir.path().join("x.db").exists());
+    }
+
+    #[test]
+    fn another_tools_folder_is_refused_before_the_database_is_created() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = dir.path().join("migrations");
+        std::fs::create_dir(&m).unwrap();
+        std::fs::write(m.join("20240101000000_a.sql"), "CREATE TABLE a(x);").unwrap();
+        let db = dir.path().join("app.db");
+        let opts = MigrateOptions {
+            layout: crate::layout::Layout::Goose,
+            ..MigrateOptions::default()
+        };
+        let r = auto_migrate_with(&db, &m, &opts);
+        assert_eq!(r.status, MigrateStatus::Error);
+        let message = r.error.unwrap().message;
+        assert!(message.contains("run `goose up`"), "{message}");
+        assert!(!db.exists());
     }
 }

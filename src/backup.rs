@@ -137,7 +137,8 @@ fn sort_key(p: &Path) -> (String, u64) {
 /// The newest version in a backup's `schema_versions` (what `restore` would bring back);
 /// `None` when it has no history.
 pub fn newest_version(path: &Path) -> anyhow::Result<Option<String>> {
-    let rows = crate::history::read_database(path)?.rows;
+    // Backups are made by `migrate` and `restore`, which deploy legacy folders only.
+    let rows = crate::history::read_database(path, crate::layout::Layout::Legacy)?.rows;
     Ok(rows
         .iter()
         .filter_map(|r| r.parsed_version().map(|v| (v, r.version.clone())))

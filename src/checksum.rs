@@ -9,11 +9,19 @@
 //! - Rows written by schemagate hold SHA-256 hex of the text with a UTF-8 BOM removed and
 //!   CRLF/CR normalised to LF, so a checkout with other line endings is not drift.
 //! - Anything else (`manual`, `manual-skip`, empty, NULL, ...) was never verified.
+//!
+//! Other tools' history tables (read for their layouts, see `crate::history`) hold their own
+//! digests, recomputed here from the file exactly as each tool computes them:
+//! - sqlx: SHA-384 of the file's text as read (BOM and line endings kept), [`sqlx`];
+//! - Flyway: CRC-32 of the file's lines without their line breaks (a leading BOM dropped),
+//!   stored as a signed 32-bit integer, [`flyway`];
+//! - refinery: SipHash-1-3 (keys 0, 0) of the name, the version and the text, stored as the
+//!   decimal text of a `u64`, [`refinery`].
 
 use std::ops::Range;
 
 use md5::Md5;
-use sha2::{Digest, Sha256};
+use sha2::{Digest, Sha256, Sha384};
 
 use crate::name::Kind;
 
@@ -72,11 +80,182 @@ pub fn legacy(kind: Kind, bytes: &[u8]) -> String {
     }
 }
 
+/// SHA-384 hex of the bytes as they are.
+pub fn sha384_hex(bytes: &[u8]) -> String {
+    hex(&Sha384::digest(bytes))
+}
+
+/// The characters sqlx's documentation suggests for `migrate.ignored-chars` (whitespace and
+/// the BOM): a project that set them stores the digest of the text without them.
+const SQLX_IGNORED_CHARS: [char; 5] = [' ', '\t', '\r', '\n', '\u{feff}'];
+
+/// The checksums sqlx stores in `_sqlx_migrations.checksum` (a BLOB, here as hex) for a file
+/// with these bytes: SHA-384 of the text exactly as read, and, for projects that configured
+/// `ignored-chars`, of the text without whitespace and BOM. Line endings count (sqlx refuses a
+/// file whose line endings changed), so they count here too.
+pub fn sqlx(_kind: Kind, bytes: &[u8]) -> [String; 2] {
+    let stripped: String = String::from_utf8_lossy(bytes)
+        .chars()
+        .filter(|c| !SQLX_IGNORED_CHARS.contains(c))
+        .collect();
+    [sha384_hex(bytes), sha384_hex(stripped.as_bytes())]
+}
+
+/// The IEEE CRC-32 (as `java.util.zip.CRC32` and zlib compute it).
+fn crc32<'a>(chunks: impl IntoIterator<Item = &'a [u8]>) -> u32 {
+    const TABLE: [u32; 256] = {
+        let mut table = [0u32; 256];
+        let mut i = 0;
+        while i < 256 {
+            let mut c = i as u32;
+            let mut k = 0;
+            while k < 8 {
+                c = if c & 1 == 1 {
+                    0xEDB8_8320 ^ (c >> 1)
+                } else {
+                    c >> 1
+                };
+                k += 1;
+            }
+            table[i] = c;
+            i += 1;
+        }
+        table
+    };
+    let mut crc = !0u32;
+    for chunk in chunks {
+        for &b in chunk {
+            crc = TABLE[((crc ^ u32::from(b)) & 0xff) as usize] ^ (crc >> 8);
+        }
+    }
+    !crc
+}
+
+/// The checksums Flyway stores in `flyway_schema_history.checksum` for a SQL migration with
+/// these bytes: CRC-32 over the UTF-8 bytes of each line without its line break (Java's
+/// `readLine`: CRLF, CR and LF all end a line), as a signed integer. Flyway drops a leading
+/// BOM since version 6; the second value is the checksum older versions stored.
+pub fn flyway(_kind: Kind, bytes: &[u8]) -> [i32; 2] {
+    let text = String::from_utf8_lossy(bytes);
+    let without_bom = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let lines = |t: &str| crc32(t.split(['\r', '\n']).map(str::as_bytes));
+    // The stored value is Java's `(int) crc32.getValue()`: the same 32 bits, signed.
+    [lines(without_bom) as i32, lines(&text) as i32]
+}
+
+/// SipHash-1-3 with the keys (0, 0), over `msg` in one piece: what Rust's
+/// `siphasher::sip::SipHasher13::new()` (and std's `DefaultHasher` of the time) returns after
+/// the same bytes were written to it, in any number of writes.
+fn siphash13(msg: &[u8]) -> u64 {
+    sip_keyed(0, 0, msg, 1, 3)
+}
+
+fn sip_keyed(k0: u64, k1: u64, msg: &[u8], c_rounds: usize, d_rounds: usize) -> u64 {
+    let mut v = [
+        k0 ^ 0x736f_6d65_7073_6575,
+        k1 ^ 0x646f_7261_6e64_6f6d,
+        k0 ^ 0x6c79_6765_6e65_7261,
+        k1 ^ 0x7465_6462_7974_6573,
+    ];
+    let round = |v: &mut [u64; 4]| {
+        v[0] = v[0].wrapping_add(v[1]);
+        v[1] = v[1].rotate_left(13) ^ v[0];
+        v[0] = v[0].rotate_left(32);
+        v[2] = v[2].wrapping_add(v[3]);
+        v[3] = v[3].rotate_left(16) ^ v[2];
+        v[0] = v[0].wrapping_add(v[3]);
+        v[3] = v[3].rotate_left(21) ^ v[0];
+        v[2] = v[2].wrapping_add(v[1]);
+        v[1] = v[1].rotate_left(17) ^ v[2];
+        v[2] = v[2].rotate_left(32);
+    };
+    let compress = |v: &mut [u64; 4], m: u64| {
+        v[3] ^= m;
+        for _ in 0..c_rounds {
+            round(v);
+        }
+        v[0] ^= m;
+    };
+    let blocks = msg.chunks_exact(8);
+    let tail = blocks.remainder();
+    for block in blocks {
+        let m = u64::from_le_bytes(block.try_into().expect("chunks of 8 bytes"));
+        compress(&mut v, m);
+    }
+    let mut last = (msg.len() as u64 & 0xff) << 56;
+    for (i, &b) in tail.iter().enumerate() {
+        last |= u64::from(b) << (8 * i);
+    }
+    compress(&mut v, last);
+    v[2] ^= 0xff;
+    for _ in 0..d_rounds {
+        round(&mut v);
+    }
+    v[0] ^ v[1] ^ v[2] ^ v[3]
+}
+
+/// The checksums refinery stores in `refinery_schema_history.checksum` (as decimal text) for
+/// the migration `name` (the file name's part after `V<n>__`, up to the first character that
+/// is not a word character) with `version` and these bytes: refinery hashes the name, the
+/// version and the SQL with Rust's `Hash`, which writes a `str` as its bytes plus `0xff` and
+/// an integer as its little-endian bytes. The version is an `i32`, or an `i64` with
+/// refinery's `int8-versions` feature: both are returned (the first is `None` when the
+/// version does not fit an `i32`).
+pub fn refinery(name: &str, version: i64, bytes: &[u8]) -> [Option<u64>; 2] {
+    let sql = String::from_utf8_lossy(bytes);
+    let message = |version_bytes: &[u8]| {
+        let mut m = Vec::with_capacity(name.len() + sql.len() + 10);
+        m.extend_from_slice(name.as_bytes());
+        m.push(0xff);
+        m.extend_from_slice(version_bytes);
+        m.extend_from_slice(sql.as_bytes());
+        m.push(0xff);
+        siphash13(&m)
+    };
+    [
+        i32::try_from(version)
+            .ok()
+            .map(|v| message(&v.to_le_bytes())),
+        Some(message(&version.to_le_bytes())),
+    ]
+}
+
+/// The name refinery gives the migration in `file_name` (`V3__add_cars.sql` -> `add_cars`):
+/// what its file-name pattern `^[UV](\d+(?:\.\d+)?)__(\w+)` captures. `None` for a file
+/// name without that shape.
+pub fn refinery_name(file_name: &str) -> Option<&str> {
+    let rest = file_name.strip_prefix(['U', 'V'])?;
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 {
+        return None;
+    }
+    let mut rest = &rest[digits..];
+    if let Some(fraction) = rest.strip_prefix('.') {
+        let more = fraction.bytes().take_while(u8::is_ascii_digit).count();
+        if more > 0 {
+            rest = &fraction[more..];
+        }
+    }
+    let rest = rest.strip_prefix("__")?;
+    let end = rest
+        .char_indices()
+        .find(|(_, c)| !(c.is_alphanumeric() || *c == '_'))
+        .map_or(rest.len(), |(i, _)| i);
+    (end > 0).then(|| &rest[..end])
+}
+
 /// A stored checksum, by what it can tell us.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Stored {
     Md5(String),
     Sha256(String),
+    /// sqlx's SHA-384 (hex of the BLOB).
+    Sha384(String),
+    /// Flyway's CRC-32, a signed integer.
+    Crc32(i32),
+    /// refinery's SipHash-1-3; it covers the migration's name and version too, so only
+    /// [`crate::migration::Migration::verify`] (which knows them) can check it.
+    SipHash13(u64),
     /// `manual`, `manual-skip`, empty, NULL or anything else that is not a digest.
     Unverified(Option<String>),
 }
@@ -104,7 +283,9 @@ pub enum Verdict {
 ///
 /// Legacy `.py` checksums cover raw bytes, so a checkout that only changed line endings
 /// would look edited; we also accept the MD5 of the LF and CRLF forms, which makes
-/// "line endings only" a match for both kinds, as it is for SHA-256 rows.
+/// "line endings only" a match for both kinds, as it is for SHA-256 rows. Other tools'
+/// digests match when the tool itself would accept the file. A refinery checksum needs
+/// the migration's name and version: see [`verify_refinery`] (here it is `Unverified`).
 pub fn verify(kind: Kind, bytes: &[u8], stored: &Stored) -> Verdict {
     let matched = match stored {
         Stored::Sha256(h) => *h == sha256(kind, bytes),
@@ -112,8 +293,23 @@ pub fn verify(kind: Kind, bytes: &[u8], stored: &Stored) -> Verdict {
             *h == legacy(kind, bytes)
                 || std::str::from_utf8(bytes).is_ok_and(|text| md5_variants(text).contains(h))
         }
-        Stored::Unverified(_) => return Verdict::Unverified,
+        Stored::Sha384(h) => sqlx(kind, bytes).contains(h),
+        Stored::Crc32(c) => flyway(kind, bytes).contains(c),
+        Stored::SipHash13(_) | Stored::Unverified(_) => return Verdict::Unverified,
     };
+    if matched {
+        Verdict::Match
+    } else {
+        Verdict::Mismatch
+    }
+}
+
+/// Compares a refinery checksum with the migration `name` at `version` and its bytes.
+pub fn verify_refinery(name: &str, version: Option<i64>, bytes: &[u8], stored: u64) -> Verdict {
+    let Some(version) = version else {
+        return Verdict::Mismatch;
+    };
+    let matched = refinery(name, version, bytes).contains(&Some(stored));
     if matched {
         Verdict::Match
     } else {
@@ -530,6 +726,100 @@ mod tests {
         let sha = Stored::classify(Some(&sha256(py, lf)));
         assert_eq!(verify(py, crlf, &sha), Verdict::Match);
         assert_eq!(verify(py, edited, &sha), Verdict::Mismatch);
+    }
+
+    #[test]
+    fn sqlx_is_sha384_of_the_text_as_read() {
+        // hashlib.sha384(b"CREATE TABLE a(x);\n").hexdigest()
+        let sha = "ebdb73b9877a67905504435a63eadaeb89a14b4d9545f9756a421a5816cca97b37b018a4258118784606948563b90547";
+        let lf: &[u8] = b"CREATE TABLE a(x);\n";
+        assert_eq!(sqlx(Kind::Sql, lf)[0], sha);
+        let stored = Stored::Sha384(sha.into());
+        assert_eq!(verify(Kind::Sql, lf, &stored), Verdict::Match);
+        // sqlx refuses a file whose line endings changed; so do we.
+        assert_eq!(
+            verify(Kind::Sql, b"CREATE TABLE a(x);\r\n", &stored),
+            Verdict::Mismatch
+        );
+        // ignored-chars = whitespace and BOM: the digest of the text without them.
+        let stripped = Stored::Sha384(sha384_hex(b"CREATETABLEa(x);"));
+        assert_eq!(
+            verify(Kind::Sql, b"CREATE  TABLE a(x);\r\n", &stripped),
+            Verdict::Match
+        );
+    }
+
+    #[test]
+    fn crc32_is_the_ieee_one() {
+        // zlib.crc32(b"123456789")
+        assert_eq!(crc32([b"123456789".as_slice()]), 3_421_780_262);
+        assert_eq!(
+            crc32([b"1234".as_slice(), b"56789".as_slice()]),
+            3_421_780_262
+        );
+    }
+
+    #[test]
+    fn flyway_is_crc32_of_the_lines_without_breaks() {
+        // zlib.crc32(b"CREATE TABLE a(x);SELECT 1;") = 3754611571, as a Java int:
+        let expected = -540_355_725;
+        for text in [
+            "CREATE TABLE a(x);\nSELECT 1;\n",
+            "CREATE TABLE a(x);\r\nSELECT 1;",
+            "CREATE TABLE a(x);\rSELECT 1;\r\n",
+            "\u{feff}CREATE TABLE a(x);\nSELECT 1;\n",
+        ] {
+            assert_eq!(flyway(Kind::Sql, text.as_bytes())[0], expected, "{text:?}");
+            assert_eq!(
+                verify(Kind::Sql, text.as_bytes(), &Stored::Crc32(expected)),
+                Verdict::Match
+            );
+        }
+        assert_eq!(
+            verify(Kind::Sql, b"CREATE TABLE b(x);", &Stored::Crc32(expected)),
+            Verdict::Mismatch
+        );
+    }
+
+    #[test]
+    fn siphash_matches_the_reference_and_rust_hash() {
+        // SipHash-2-4 test vector of the paper: key 00..0f, message 00..0e.
+        let k0 = u64::from_le_bytes([0, 1, 2, 3, 4, 5, 6, 7]);
+        let k1 = u64::from_le_bytes([8, 9, 10, 11, 12, 13, 14, 15]);
+        let msg: Vec<u8> = (0..15).collect();
+        assert_eq!(sip_keyed(k0, k1, &msg, 2, 4), 0xa129_ca61_49be_45e5);
+        // refinery hashes name, version and SQL with Rust's `Hash` into SipHasher13::new(),
+        // which std's DefaultHasher::new() still is: both must agree.
+        fn std_hash(name: &str, version: i32, sql: &str) -> u64 {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            name.hash(&mut h);
+            version.hash(&mut h);
+            sql.hash(&mut h);
+            h.finish()
+        }
+        let sql = "CREATE TABLE persons (id int, name varchar(255), city varchar(255));";
+        let ours = refinery("initial", 1, sql.as_bytes());
+        assert_eq!(ours[0], Some(std_hash("initial", 1, sql)));
+        assert_ne!(ours[0], ours[1], "i32 and i64 versions hash differently");
+        assert_eq!(refinery("x", 1 << 40, b"")[0], None);
+        assert_eq!(
+            verify_refinery("initial", Some(1), sql.as_bytes(), ours[0].unwrap()),
+            Verdict::Match
+        );
+        assert_eq!(
+            verify_refinery("initial", Some(2), sql.as_bytes(), ours[0].unwrap()),
+            Verdict::Mismatch
+        );
+    }
+
+    #[test]
+    fn refinery_names_follow_its_pattern() {
+        assert_eq!(refinery_name("V1__initial.sql"), Some("initial"));
+        assert_eq!(refinery_name("V2.1__add_cars.sql"), Some("add_cars"));
+        assert_eq!(refinery_name("U3__add-cars.sql"), Some("add"));
+        assert_eq!(refinery_name("1_initial.sql"), None);
+        assert_eq!(refinery_name("V1_initial.sql"), None);
     }
 
     #[test]

@@ -13,14 +13,59 @@
 //! Reading: [`read_database`] is the one read-only reader of a database's history (`lint`,
 //! `status`, `pending`, `dry-run`, `check`, `verify`, `renumber`, `backups`); the locked
 //! read of the commands that write is [`crate::ops::Session::history`].
+//!
+//! A folder of another tool (its [`Layout`]) has that tool's history table instead, read by
+//! [`read_database`] as the tool reads it (`native`): what the tool would apply is what
+//! `pending` and `dry-run` show. schemagate never writes those tables: that tool stays the
+//! deployer, and `migrate` and the repairs refuse ([`refuse_foreign_writes`]).
+
+mod native;
 
 use std::path::Path;
 
 use rusqlite::{Connection, named_params};
 use serde_json::{Map, Value};
 
+use crate::layout::{Layout, LayoutSetting};
 use crate::migration::Migration;
-use crate::plan::HistoryRow;
+use crate::plan::{HistoryRow, RowOrigin};
+
+/// The layout whose history table the commands read, and whose tool `migrate` defers to,
+/// for a `[migrations] layout` setting. `auto` reads as the legacy layout until the folder's
+/// layout is detected: this is the one place to switch to the detected layout.
+pub fn layout_for(setting: LayoutSetting) -> Layout {
+    match setting {
+        LayoutSetting::Fixed(layout) => layout,
+        LayoutSetting::Auto => Layout::Legacy,
+    }
+}
+
+/// `Err` (exit 2, before anything is opened) when `command` would write the history of a
+/// folder that another tool deploys: schemagate writes only `schema_versions`, and a row in
+/// it would mean nothing to that tool, while writing the tool's own table is the tool's job.
+pub fn refuse_foreign_writes(layout: Layout, command: &str) -> anyhow::Result<()> {
+    let (tool, deploy) = match layout {
+        Layout::Legacy => return Ok(()),
+        Layout::Sqlx => ("sqlx", "`sqlx migrate run`"),
+        Layout::Dbmate => ("dbmate", "`dbmate up`"),
+        Layout::Goose => ("goose", "`goose up`"),
+        Layout::GolangMigrate => ("golang-migrate", "`migrate up`"),
+        Layout::Flyway => (
+            "Flyway",
+            "`flyway migrate` (or refinery's `refinery migrate`)",
+        ),
+        Layout::Diesel => ("diesel", "`diesel migration run`"),
+    };
+    let folder = layout.as_str();
+    if command == "migrate" {
+        anyhow::bail!(
+            "this folder is a {folder} folder: {tool} stays the deployer, schemagate is its gate; run {deploy} (nothing was changed)"
+        );
+    }
+    anyhow::bail!(
+        "this folder is a {folder} folder: its history is {tool}'s own table, which schemagate reads but never writes; `{command}` changes only schemagate's schema_versions, so repair the history with {tool} (nothing was changed)"
+    )
+}
 
 pub const TABLE: &str = "schema_versions";
 pub const SIDE_TABLE: &str = "schemagate_history";
@@ -173,6 +218,7 @@ pub fn read(conn: &Connection) -> rusqlite::Result<Vec<HistoryRow>> {
             checksum: r.get(4)?,
             file_name: r.get(5)?,
             skeleton: r.get(6)?,
+            ..Default::default()
         })
     })?;
     rows.collect()
@@ -191,25 +237,27 @@ pub struct DatabaseHistory {
 
 /// Reads the history of the database at `path` through a read-only connection
 /// ([`crate::db::open_read_only`]): never creates or modifies a file, not even a `-wal`
-/// or `-shm` beside it.
-pub fn read_database(path: &Path) -> anyhow::Result<DatabaseHistory> {
-    Ok(read_database_and(path, |_| Ok(()))?.0)
+/// or `-shm` beside it. `layout` chooses the table: `schema_versions` (and schemagate's
+/// markers) for the legacy layout, the tool's own table for the others.
+pub fn read_database(path: &Path, layout: Layout) -> anyhow::Result<DatabaseHistory> {
+    Ok(read_database_and(path, layout, |_| Ok(()))?.0)
 }
 
 /// [`read_database`], plus what `also` reads through the same connection (`verify`: the
 /// schema); `None` when the file does not exist.
 pub fn read_database_and<T>(
     path: &Path,
+    layout: Layout,
     also: impl FnOnce(&Connection) -> anyhow::Result<T>,
 ) -> anyhow::Result<(DatabaseHistory, Option<T>)> {
     let Some(conn) = crate::db::open_read_only(path)? else {
         return Ok((DatabaseHistory::default(), None));
     };
-    let explain = |e| crate::db::explain(path, e);
+    let read = native::read(&conn, layout, path)?;
     let history = DatabaseHistory {
         exists: true,
-        rows: read(&conn).map_err(explain)?,
-        dirty: dirty(&conn).map_err(explain)?,
+        rows: read.rows,
+        dirty: read.dirty,
     };
     let extra = also(&conn)?;
     Ok((history, Some(extra)))
@@ -243,19 +291,37 @@ pub fn is_recorded(
     }
 }
 
-/// A migration that started without a wrapping transaction and never finished.
+/// A migration that started without a wrapping transaction and never finished; or, in
+/// another tool's table, a row that tool marks as failed half-way (golang-migrate's `dirty`,
+/// `success = false` of sqlx and Flyway): the database is in a state nobody recorded.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DirtyMarker {
     pub version: String,
     pub file_name: Option<String>,
-    /// `running` (the process died) or `failed`.
+    /// `running` (the process died) or `failed`; `dirty` for golang-migrate.
     pub state: String,
     pub started_at: Option<String>,
     pub message: Option<String>,
+    /// Whose marker it is: schemagate's (`schemagate_state`) or a tool's history row.
+    pub origin: RowOrigin,
 }
 
 impl std::fmt::Display for DirtyMarker {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.origin != RowOrigin::SchemaVersions {
+            return write!(
+                f,
+                "{} marks migration {} {} in {}{}",
+                self.origin.tool(),
+                self.version,
+                self.state,
+                self.origin.table(),
+                self.message
+                    .as_deref()
+                    .map(|m| format!(": {m}"))
+                    .unwrap_or_default(),
+            );
+        }
         write!(
             f,
             "migration {} ({}) was {} without a transaction{}{}",
@@ -293,6 +359,7 @@ pub fn dirty(conn: &Connection) -> rusqlite::Result<Vec<DirtyMarker>> {
             state: r.get(2)?,
             started_at: r.get(3)?,
             message: r.get(4)?,
+            origin: RowOrigin::SchemaVersions,
         })
     })?;
     rows.collect()
@@ -398,7 +465,7 @@ mod tests {
     fn reading_a_missing_database_creates_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("nope.db");
-        let h = read_database(&p).unwrap();
+        let h = read_database(&p, Layout::Legacy).unwrap();
         assert!(!h.exists && h.rows.is_empty() && h.dirty.is_empty());
         assert!(!p.exists());
         let d = discover("m", [("001_a.sql", b"CREATE TABLE a(x);".as_slice())]);
@@ -406,9 +473,33 @@ mod tests {
         let m = &d.migrations[0];
         execute_record(&conn, &record_statements(m, None), &m.description).unwrap();
         drop(conn);
-        let h = read_database(&p).unwrap();
+        let h = read_database(&p, Layout::Legacy).unwrap();
         assert!(h.exists);
         assert_eq!(h.rows.len(), 1);
+    }
+
+    #[test]
+    fn only_the_legacy_layout_is_written() {
+        assert!(refuse_foreign_writes(Layout::Legacy, "migrate").is_ok());
+        let e = refuse_foreign_writes(Layout::Dbmate, "migrate").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "this folder is a dbmate folder: dbmate stays the deployer, schemagate is its gate; run `dbmate up` (nothing was changed)"
+        );
+        for layout in Layout::ALL.into_iter().filter(|l| *l != Layout::Legacy) {
+            let e = refuse_foreign_writes(layout, "forget")
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains("`forget` changes only schemagate's schema_versions"),
+                "{e}"
+            );
+        }
+        assert_eq!(layout_for(LayoutSetting::Auto), Layout::Legacy);
+        assert_eq!(
+            layout_for(LayoutSetting::Fixed(Layout::Diesel)),
+            Layout::Diesel
+        );
     }
 
     #[test]

@@ -79,6 +79,15 @@ impl Migration {
             // Rare: a line-ending or BOM variant of a legacy row; the full rules decide.
             Stored::Md5(_) => checksum::verify(self.kind, self.text.as_bytes(), stored),
             Stored::Sha256(_) => Verdict::Mismatch,
+            Stored::SipHash13(stored) => checksum::verify_refinery(
+                checksum::refinery_name(&self.file_name).unwrap_or(&self.name),
+                self.version.number().and_then(|n| i64::try_from(n).ok()),
+                self.text.as_bytes(),
+                *stored,
+            ),
+            Stored::Sha384(_) | Stored::Crc32(_) => {
+                checksum::verify(self.kind, self.text.as_bytes(), stored)
+            }
         }
     }
 }

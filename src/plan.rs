@@ -3,35 +3,213 @@
 //! `status`, `pending`, `migrate`, `dry-run` and `lint --db` all read this plan, so they can
 //! never disagree about what is applied or pending (sqlx-cli grew a second loop for its dry
 //! run and the two drifted apart; we keep one).
+//!
+//! History rows come from schemagate's `schema_versions` or, for a folder of another tool,
+//! from that tool's own table (`crate::history`); [`RowOrigin`] says which, and with it how
+//! a row meets the files, the way that tool decides what it would apply:
+//! - versions compare as numbers ("4" is "004") for `schema_versions`, sqlx, goose,
+//!   golang-migrate, Flyway and refinery, which all parse them as integers; as text for
+//!   dbmate and diesel, which keep them as strings ("1" is not "001" there);
+//! - golang-migrate keeps one row, the current version, and runs only what is above it, so
+//!   its row also stands for every file below it; a Flyway baseline does the same for the
+//!   versions up to it. Such files are recorded (unverified), never pending;
+//! - a tool without checksums (dbmate, goose, golang-migrate, diesel) leaves its applied
+//!   files `unverified`: nothing recorded can tell whether they changed.
+//!
+//! Rows whose version is not a clean run of digits are [`Plan::odd_rows`]; a second row for
+//! a version that already has one is in [`Plan::duplicate_rows`], not a missing file. A
+//! padded number (`' 2'`) still matches its version where versions compare as numbers: the
+//! row most likely records that migration, and running it a second time is the worse
+//! mistake; every other odd row matches nothing (`invalid-history-row` reports them all).
 
 use serde::Serialize;
 
 use crate::checksum::{Stored, Verdict};
 use crate::migration::{Discovery, Migration, Version};
 
-/// One row of `schema_versions`, plus what schemagate's side table knows about it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+/// Where a history row was read from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RowOrigin {
+    /// `schema_versions`: the legacy manager's and schemagate's.
+    #[default]
+    SchemaVersions,
+    /// `_sqlx_migrations`.
+    Sqlx,
+    /// dbmate's `schema_migrations`.
+    Dbmate,
+    /// `goose_db_version` (the newest row of a version decides).
+    Goose,
+    /// golang-migrate's `schema_migrations`: one row, the current version.
+    GolangMigrate,
+    /// `flyway_schema_history`, a versioned migration.
+    Flyway,
+    /// `flyway_schema_history`, a `BASELINE` row.
+    FlywayBaseline,
+    /// `refinery_schema_history`.
+    Refinery,
+    /// `__diesel_schema_migrations`.
+    Diesel,
+}
+
+impl RowOrigin {
+    /// The table the row is in.
+    pub fn table(self) -> &'static str {
+        match self {
+            RowOrigin::SchemaVersions => "schema_versions",
+            RowOrigin::Sqlx => "_sqlx_migrations",
+            RowOrigin::Dbmate | RowOrigin::GolangMigrate => "schema_migrations",
+            RowOrigin::Goose => "goose_db_version",
+            RowOrigin::Flyway | RowOrigin::FlywayBaseline => "flyway_schema_history",
+            RowOrigin::Refinery => "refinery_schema_history",
+            RowOrigin::Diesel => "__diesel_schema_migrations",
+        }
+    }
+
+    /// The tool that writes the table.
+    pub fn tool(self) -> &'static str {
+        match self {
+            RowOrigin::SchemaVersions => "schemagate",
+            RowOrigin::Sqlx => "sqlx",
+            RowOrigin::Dbmate => "dbmate",
+            RowOrigin::Goose => "goose",
+            RowOrigin::GolangMigrate => "golang-migrate",
+            RowOrigin::Flyway | RowOrigin::FlywayBaseline => "Flyway",
+            RowOrigin::Refinery => "refinery",
+            RowOrigin::Diesel => "diesel",
+        }
+    }
+
+    /// Whether the tool stores a digest of each file it applied.
+    pub fn records_checksums(self) -> bool {
+        matches!(
+            self,
+            RowOrigin::SchemaVersions | RowOrigin::Sqlx | RowOrigin::Flyway | RowOrigin::Refinery
+        )
+    }
+
+    /// Whether the tool compares versions as strings.
+    pub fn compares_text(self) -> bool {
+        matches!(self, RowOrigin::Dbmate | RowOrigin::Diesel)
+    }
+
+    /// Whether the row also records every version below its own.
+    pub fn covers_lower_versions(self) -> bool {
+        matches!(self, RowOrigin::GolangMigrate | RowOrigin::FlywayBaseline)
+    }
+}
+
+/// One history row (of `schema_versions`, plus what schemagate's side table knows about it,
+/// or of another tool's table, see [`RowOrigin`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct HistoryRow {
+    /// `schema_versions.id`; for other tables their own row id (`installed_rank` for
+    /// Flyway, `id` for goose, the rowid elsewhere): how findings name the row.
     pub id: i64,
+    /// The version column as text, exactly as stored.
     pub version: String,
     pub applied_at: Option<String>,
     pub description: Option<String>,
+    /// As text: hex for sqlx's BLOB, the decimal integer for Flyway and refinery.
     pub checksum: Option<String>,
     /// File name recorded by schemagate when it applied the migration (None for legacy rows).
     pub file_name: Option<String>,
     /// Skeleton hash recorded by schemagate (see `checksum::skeleton_hash`).
     pub skeleton: Option<String>,
+    #[serde(skip)]
+    pub origin: RowOrigin,
 }
 
 impl HistoryRow {
     pub fn stored(&self) -> Stored {
-        Stored::classify(self.checksum.as_deref())
+        let text = self.checksum.as_deref();
+        let unverified = || Stored::Unverified(text.map(str::to_string));
+        match self.origin {
+            RowOrigin::SchemaVersions => Stored::classify(text),
+            RowOrigin::Sqlx => match text {
+                Some(h) if h.len() == 96 && h.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                    Stored::Sha384(h.to_ascii_lowercase())
+                }
+                _ => unverified(),
+            },
+            RowOrigin::Flyway => text
+                .and_then(|t| t.trim().parse().ok())
+                .map_or_else(unverified, Stored::Crc32),
+            RowOrigin::Refinery => text
+                .and_then(|t| t.trim().parse().ok())
+                .map_or_else(unverified, Stored::SipHash13),
+            _ => unverified(),
+        }
     }
 
-    /// A row whose version column is not a number cannot match any file.
+    /// The version, leniently: surrounding whitespace is ignored. For looking a row up by a
+    /// version the user typed; the plan uses the strict [`HistoryRow::row_version`].
     pub fn parsed_version(&self) -> Option<Version> {
         Version::parse(self.version.trim())
     }
+
+    /// What the version column holds.
+    pub fn row_version(&self) -> RowVersion {
+        RowVersion::of(&self.version)
+    }
+
+    /// The row as findings name it: table, row id and the version as stored.
+    pub fn label(&self) -> String {
+        format!(
+            "{} row {} (version '{}')",
+            self.origin.table(),
+            self.id,
+            self.version.escape_debug()
+        )
+    }
+}
+
+/// What a history row's version column holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RowVersion {
+    /// A run of ASCII digits: a version.
+    Clean(Version),
+    /// Digits with whitespace around them (`' 2'`).
+    Padded(Version),
+    /// Empty or only whitespace (a NULL reads as empty).
+    Empty,
+    /// Numeric characters, but not a run of ASCII digits: `2.0`, `-1`, `+2`, `1e3`, `２`.
+    NumberLike,
+    /// No numeric character at all: `abc`, `manual`.
+    NotANumber,
+}
+
+impl RowVersion {
+    pub fn of(text: &str) -> RowVersion {
+        if let Some(v) = Version::parse(text) {
+            return RowVersion::Clean(v);
+        }
+        let trimmed = text.trim();
+        if let Some(v) = Version::parse(trimmed) {
+            RowVersion::Padded(v)
+        } else if trimmed.is_empty() {
+            RowVersion::Empty
+        } else if trimmed.chars().any(char::is_numeric) {
+            RowVersion::NumberLike
+        } else {
+            RowVersion::NotANumber
+        }
+    }
+}
+
+/// A row whose version is not a clean run of digits.
+#[derive(Clone, Debug)]
+pub struct OddRow<'a> {
+    pub row: &'a HistoryRow,
+    pub version: RowVersion,
+}
+
+/// A row that records a version another row already records.
+#[derive(Clone, Debug)]
+pub struct DuplicateRow<'a> {
+    /// The row the plan uses: the one that records a file's content, else the first.
+    pub kept: &'a HistoryRow,
+    pub extra: &'a HistoryRow,
 }
 
 #[derive(
@@ -89,16 +267,42 @@ pub struct Plan<'a> {
     pub renamed_applied: Vec<RenamedApplied<'a>>,
     /// Pending files numbered below the newest recorded version.
     pub out_of_order: Vec<&'a Migration>,
-    /// Rows whose version is not a number at all.
-    pub unparseable_rows: Vec<&'a HistoryRow>,
+    /// Rows whose version is not a clean run of digits (read order).
+    pub odd_rows: Vec<OddRow<'a>>,
+    /// Second rows for a version (read order of the extra rows).
+    pub duplicate_rows: Vec<DuplicateRow<'a>>,
 }
 
 impl<'a> Plan<'a> {
     pub fn new(discovery: &'a Discovery, rows: &'a [HistoryRow]) -> Plan<'a> {
         let mut plan = Plan::default();
         let mut used_rows = vec![false; rows.len()];
-        let row_version: Vec<Option<Version>> =
-            rows.iter().map(HistoryRow::parsed_version).collect();
+        let parsed: Vec<RowVersion> = rows.iter().map(HistoryRow::row_version).collect();
+        // The version a row can match: a padded number only where versions are numbers.
+        let key: Vec<Option<Version>> = rows
+            .iter()
+            .zip(&parsed)
+            .map(|(row, p)| match p {
+                RowVersion::Clean(v) => Some(v.clone()),
+                RowVersion::Padded(v) if !row.origin.compares_text() => Some(v.clone()),
+                _ => None,
+            })
+            .collect();
+        let matches = |r: usize, v: &Version| {
+            key[r].as_ref() == Some(v)
+                && (!rows[r].origin.compares_text() || rows[r].version == v.as_str())
+        };
+        let same_version = |a: usize, b: usize| {
+            key[a].is_some()
+                && key[a] == key[b]
+                && (!rows[a].origin.compares_text() || rows[a].version == rows[b].version)
+        };
+        let watermark: Option<(&'a HistoryRow, Version)> = rows
+            .iter()
+            .zip(&key)
+            .filter(|(row, _)| row.origin.covers_lower_versions())
+            .filter_map(|(row, k)| k.clone().map(|v| (row, v)))
+            .max_by(|a, b| a.1.cmp(&b.1));
 
         let mut i = 0;
         let files = &discovery.migrations;
@@ -109,74 +313,110 @@ impl<'a> Plan<'a> {
                 .position(|m| m.version != version)
                 .map_or(files.len(), |n| i + n);
             let group = &files[i..group_end];
-            let row_idx = row_version
-                .iter()
-                .position(|v| v.as_ref() == Some(&version));
-            match row_idx {
-                None => {
-                    for m in group {
-                        plan.entries.push(Entry {
-                            version: m.version.clone(),
-                            migration: Some(m),
-                            row: None,
-                            state: State::Pending,
-                        });
-                    }
-                }
-                Some(r) => {
-                    used_rows[r] = true;
-                    let row = &rows[r];
-                    let stored = row.stored();
-                    // With duplicate files, the row belongs to the file whose content it
-                    // records; failing that, to the one the legacy manager ran first.
-                    let owner = group
-                        .iter()
-                        .position(|m| m.verify(&stored) == Verdict::Match)
-                        .or_else(|| {
-                            row.file_name
-                                .as_ref()
-                                .and_then(|f| group.iter().position(|m| &m.file_name == f))
-                        })
-                        .unwrap_or(0);
-                    for (k, m) in group.iter().enumerate() {
-                        let (state, row) = if k == owner {
-                            let state = match m.verify(&stored) {
-                                Verdict::Match => State::Applied,
-                                Verdict::Mismatch => State::Drifted,
-                                Verdict::Unverified => State::Unverified,
-                            };
-                            (state, Some(row))
+            let matching: Vec<usize> = (0..rows.len()).filter(|&r| matches(r, &version)).collect();
+            if matching.is_empty() {
+                // Below golang-migrate's current version or a Flyway baseline: recorded by
+                // that row, never run by the tool.
+                let covered = watermark
+                    .as_ref()
+                    .filter(|(_, w)| version < *w)
+                    .map(|(row, _)| *row);
+                for m in group {
+                    plan.entries.push(Entry {
+                        version: m.version.clone(),
+                        migration: Some(m),
+                        row: covered,
+                        state: if covered.is_some() {
+                            State::Unverified
                         } else {
-                            (State::Pending, None)
-                        };
-                        plan.entries.push(Entry {
-                            version: m.version.clone(),
-                            migration: Some(m),
-                            row,
-                            state,
-                        });
-                    }
+                            State::Pending
+                        },
+                    });
                 }
+                i = group_end;
+                continue;
+            }
+            let records_a_file = |r: usize| {
+                let stored = rows[r].stored();
+                group.iter().any(|m| m.verify(&stored) == Verdict::Match)
+            };
+            let r = matching
+                .iter()
+                .copied()
+                .find(|&r| records_a_file(r))
+                .unwrap_or(matching[0]);
+            for &other in &matching {
+                used_rows[other] = true;
+                if other != r {
+                    plan.duplicate_rows.push(DuplicateRow {
+                        kept: &rows[r],
+                        extra: &rows[other],
+                    });
+                }
+            }
+            let row = &rows[r];
+            let stored = row.stored();
+            // With duplicate files, the row belongs to the file whose content it records;
+            // failing that, to the one the legacy manager ran first.
+            let owner = group
+                .iter()
+                .position(|m| m.verify(&stored) == Verdict::Match)
+                .or_else(|| {
+                    row.file_name
+                        .as_ref()
+                        .and_then(|f| group.iter().position(|m| &m.file_name == f))
+                })
+                .unwrap_or(0);
+            for (k, m) in group.iter().enumerate() {
+                let (state, row) = if k == owner {
+                    let state = match m.verify(&stored) {
+                        Verdict::Match => State::Applied,
+                        Verdict::Mismatch => State::Drifted,
+                        Verdict::Unverified => State::Unverified,
+                    };
+                    (state, Some(row))
+                } else {
+                    (State::Pending, None)
+                };
+                plan.entries.push(Entry {
+                    version: m.version.clone(),
+                    migration: Some(m),
+                    row,
+                    state,
+                });
             }
             i = group_end;
         }
 
+        // Rows no file matched: one missing-file entry per version, later rows of the same
+        // version are duplicates of the first.
+        let mut missing: Vec<usize> = Vec::new();
         for (r, row) in rows.iter().enumerate() {
             if used_rows[r] {
                 continue;
             }
-            match &row_version[r] {
-                Some(v) => {
-                    // A second row for a numerically equal version ("4" beside "004") also
-                    // has no file of its own.
-                    plan.entries.push(Entry {
-                        version: v.clone(),
-                        migration: None,
-                        row: Some(row),
-                        state: State::MissingFile,
-                    })
-                }
-                None => plan.unparseable_rows.push(row),
+            let Some(v) = &key[r] else {
+                continue;
+            };
+            if let Some(&first) = missing.iter().find(|&&q| same_version(q, r)) {
+                plan.duplicate_rows.push(DuplicateRow {
+                    kept: &rows[first],
+                    extra: row,
+                });
+                continue;
+            }
+            missing.push(r);
+            plan.entries.push(Entry {
+                version: v.clone(),
+                migration: None,
+                row: Some(row),
+                state: State::MissingFile,
+            });
+        }
+        plan.duplicate_rows.sort_by_key(|d| d.extra.id);
+        for (row, version) in rows.iter().zip(parsed) {
+            if !matches!(version, RowVersion::Clean(_)) {
+                plan.odd_rows.push(OddRow { row, version });
             }
         }
         plan.entries.sort_by(|a, b| {
@@ -207,7 +447,7 @@ impl<'a> Plan<'a> {
                 plan.out_of_order.push(m);
             }
             for (r, row) in rows.iter().enumerate() {
-                if row_version[r].as_ref() == Some(&m.version) {
+                if matches(r, &m.version) {
                     continue;
                 }
                 if m.verify(&row.stored()) == Verdict::Match {
@@ -268,6 +508,7 @@ mod tests {
             checksum: checksum.map(str::to_string),
             file_name: None,
             skeleton: None,
+            ..Default::default()
         }
     }
 

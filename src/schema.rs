@@ -77,10 +77,23 @@ pub struct Schema {
     pub objects: BTreeMap<(ObjectKind, String), Object>,
 }
 
-/// Tables that record migrations rather than hold the application's data.
+/// Tables that record migrations rather than hold the application's data: schemagate's,
+/// SQLite's, and the history tables of the tools whose folders schemagate reads (a replay
+/// does not create them, so `verify` must not call them drift).
 pub fn is_bookkeeping(name: &str) -> bool {
+    const TOOL_TABLES: [&str; 6] = [
+        "_sqlx_migrations",
+        "schema_migrations",
+        "goose_db_version",
+        "flyway_schema_history",
+        "refinery_schema_history",
+        "__diesel_schema_migrations",
+    ];
     let lower = name.to_ascii_lowercase();
-    lower == "schema_versions" || lower.starts_with("schemagate_") || lower.starts_with("sqlite_")
+    lower == "schema_versions"
+        || lower.starts_with("schemagate_")
+        || lower.starts_with("sqlite_")
+        || TOOL_TABLES.contains(&lower.as_str())
 }
 
 impl Schema {

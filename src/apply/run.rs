@@ -12,6 +12,7 @@ use super::signal::interrupted;
 use super::step::{ApplyOptions, StepErrorKind, StepResult, apply_one, python_failure};
 use crate::config::{RuleLevel, Timeouts};
 use crate::history;
+use crate::layout::Layout;
 use crate::migration::{Discovery, Kind, Migration};
 use crate::ops::Locked;
 use crate::plan::Plan;
@@ -47,6 +48,9 @@ pub struct MigrateOptions {
     pub rules: std::collections::BTreeMap<String, RuleLevel>,
     /// `[[accept-checksum]]` from schemagate.toml: reviewed drift that does not block.
     pub accepted: Vec<crate::config::AcceptedChecksum>,
+    /// The folder's layout: only the legacy layout is deployed by schemagate
+    /// ([`history::refuse_foreign_writes`]).
+    pub layout: Layout,
 }
 
 impl Default for MigrateOptions {
@@ -60,6 +64,7 @@ impl Default for MigrateOptions {
             env: Vec::new(),
             rules: Default::default(),
             accepted: Vec::new(),
+            layout: Layout::Legacy,
         }
     }
 }
@@ -155,6 +160,8 @@ pub fn migrate(
     on_event: &mut dyn FnMut(Event<'_>),
 ) -> anyhow::Result<MigrateResult> {
     use anyhow::Context as _;
+    // Before anything is opened or created: another tool's database is that tool's to write.
+    history::refuse_foreign_writes(opts.layout, "migrate")?;
     let existed = crate::db::probe(db_path)? != crate::db::FileState::Missing;
     if !existed {
         if !opts.create {

@@ -11,7 +11,7 @@ use crate::report::Report;
 pub fn run(ctx: &Context, args: &CheckArgs) -> anyhow::Result<Outcome> {
     let d = ctx.read_migrations()?;
     let target = ctx.database()?;
-    let (rows, source) = super::dry_run::source_of(target)?;
+    let (rows, source) = super::dry_run::source_of(target, super::history_layout(ctx))?;
     let opts = super::dry_run::options(ctx, args.keep_scratch, true, args.fail_fast);
     let settings = Settings {
         database: target.map(|t| analysis::Database {

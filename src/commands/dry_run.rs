@@ -5,6 +5,7 @@
 use crate::cli::{Context, DryRunArgs, Outcome, Target};
 use crate::config::TimeoutFlags;
 use crate::dryrun::{self, Options, Source};
+use crate::layout::Layout;
 use crate::migration::Migration;
 use crate::plan::{HistoryRow, Plan};
 use crate::report::Report;
@@ -12,7 +13,7 @@ use crate::report::Report;
 pub fn run(ctx: &Context, args: &DryRunArgs) -> anyhow::Result<Outcome> {
     let d = ctx.read_migrations()?;
     let target = ctx.database()?;
-    let (rows, source) = source_of(target)?;
+    let (rows, source) = source_of(target, super::history_layout(ctx))?;
     let plan = Plan::new(&d, &rows);
     let pending: Vec<&Migration> = plan.pending().collect();
     let opts = options(ctx, args.keep_scratch, false, args.fail_fast);
@@ -62,13 +63,17 @@ pub(crate) fn options(ctx: &Context, keep_scratch: bool, replay: bool, fail_fast
     }
 }
 
-/// The history of the database to dry-run on (none without one) and where its scratch copy
-/// comes from. A missing database is [`super::REPLAYING`]'s call.
-pub(crate) fn source_of(target: Option<&Target>) -> anyhow::Result<(Vec<HistoryRow>, Source<'_>)> {
+/// The history of the database to dry-run on (none without one; in `layout`'s table: what
+/// that tool would apply is what the dry run applies) and where its scratch copy comes
+/// from. A missing database is [`super::REPLAYING`]'s call.
+pub(crate) fn source_of(
+    target: Option<&Target>,
+    layout: Layout,
+) -> anyhow::Result<(Vec<HistoryRow>, Source<'_>)> {
     let Some(t) = target else {
         return Ok((Vec::new(), Source::Empty));
     };
-    let history = super::read_history(t, super::REPLAYING)?;
+    let history = super::read_history(t, layout, super::REPLAYING)?;
     let source = if history.exists {
         Source::Copy(&t.path)
     } else {

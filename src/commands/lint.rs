@@ -11,7 +11,7 @@ pub fn run(ctx: &Context, args: &LintArgs) -> anyhow::Result<Outcome> {
     let d = ctx.read_migrations()?;
     let target = ctx.database()?;
     let rows = match target {
-        Some(t) => super::read_history(t, super::INSPECTING)?.rows,
+        Some(t) => super::read_history(t, super::history_layout(ctx), super::INSPECTING)?.rows,
         None => Vec::new(),
     };
     let settings = Settings {

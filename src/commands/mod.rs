@@ -20,9 +20,16 @@ pub mod rule;
 pub mod status;
 pub mod verify;
 
-use crate::cli::Target;
+use crate::cli::{Context, Target};
 use crate::history::DatabaseHistory;
+use crate::layout::Layout;
 use crate::report::DatabaseInfo;
+
+/// The layout whose history table the reading commands read and whose tool `migrate` and
+/// the repairs defer to ([`crate::history::layout_for`]: where `auto` becomes a layout).
+pub(crate) fn history_layout(ctx: &Context) -> Layout {
+    crate::history::layout_for(ctx.config.migrations.layout)
+}
 
 /// What a command that reads a database without changing it makes of a `--db` path with
 /// no file behind it.
@@ -45,23 +52,25 @@ pub const INSPECTING: WhenMissing = WhenMissing::New;
 /// in place, and a typo would let it rename them.)
 pub const REPLAYING: WhenMissing = WhenMissing::Refuse;
 
-/// The history of `target`, read without creating or changing anything
-/// ([`crate::history::read_database`]), with `when_missing` applied.
+/// The history of `target` (in `layout`'s table), read without creating or changing
+/// anything ([`crate::history::read_database`]), with `when_missing` applied.
 pub(crate) fn read_history(
     target: &Target,
+    layout: Layout,
     when_missing: WhenMissing,
 ) -> anyhow::Result<DatabaseHistory> {
-    Ok(read_history_and(target, when_missing, |_| Ok(()))?.0)
+    Ok(read_history_and(target, layout, when_missing, |_| Ok(()))?.0)
 }
 
 /// [`read_history`], plus what `also` reads through the same connection (`None` for a
 /// missing database that `when_missing` lets through).
 pub(crate) fn read_history_and<T>(
     target: &Target,
+    layout: Layout,
     when_missing: WhenMissing,
     also: impl FnOnce(&rusqlite::Connection) -> anyhow::Result<T>,
 ) -> anyhow::Result<(DatabaseHistory, Option<T>)> {
-    let read = crate::history::read_database_and(&target.path, also)?;
+    let read = crate::history::read_database_and(&target.path, layout, also)?;
     if !read.0.exists && when_missing == WhenMissing::Refuse {
         anyhow::bail!(
             "database {} does not exist (check --db, or leave it out to dry-run on an empty database)",

@@ -14,6 +14,7 @@ pub(crate) fn timeouts(ctx: &Context, lock_timeout: Option<u64>) -> Timeouts {
 }
 
 pub fn mark_applied(ctx: &Context, args: &RepairArgs) -> anyhow::Result<Outcome> {
+    crate::history::refuse_foreign_writes(super::history_layout(ctx), "mark-applied")?;
     let reason = Reason::required(&args.reason, "mark-applied")?;
     let discovery = ctx.read_migrations()?;
     let target = ctx.require_database()?;
@@ -29,6 +30,7 @@ pub fn mark_applied(ctx: &Context, args: &RepairArgs) -> anyhow::Result<Outcome>
 }
 
 pub fn forget(ctx: &Context, args: &RepairArgs) -> anyhow::Result<Outcome> {
+    crate::history::refuse_foreign_writes(super::history_layout(ctx), "forget")?;
     let reason = Reason::required(&args.reason, "forget")?;
     let target = ctx.require_database()?;
     let done = repair::forget(
@@ -41,6 +43,7 @@ pub fn forget(ctx: &Context, args: &RepairArgs) -> anyhow::Result<Outcome> {
 }
 
 pub fn rekey(ctx: &Context, args: &RekeyArgs) -> anyhow::Result<Outcome> {
+    crate::history::refuse_foreign_writes(super::history_layout(ctx), "rekey")?;
     let discovery = ctx.read_migrations()?;
     let target = ctx.require_database()?;
     let done = repair::rekey(

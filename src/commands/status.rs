@@ -66,7 +66,7 @@ pub fn database_report(
     t: &Target,
     command: &str,
 ) -> anyhow::Result<DatabaseReport> {
-    let history = super::read_history(t, super::INSPECTING)?;
+    let history = super::read_history(t, super::history_layout(ctx), super::INSPECTING)?;
     let rows = history.rows;
     let plan = Plan::new(discovery, &rows);
     let mut report = Report::new(command, &ctx.dir_display);

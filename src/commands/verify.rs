@@ -13,7 +13,8 @@ use crate::schema;
 pub fn run(ctx: &Context) -> anyhow::Result<Outcome> {
     let d = ctx.read_migrations()?;
     let target = ctx.require_database()?;
-    let (history, schema) = super::read_history_and(target, super::REPLAYING, |conn| {
+    let layout = super::history_layout(ctx);
+    let (history, schema) = super::read_history_and(target, layout, super::REPLAYING, |conn| {
         crate::introspect::read_schema(conn)
             .map_err(|e| anyhow::anyhow!("cannot read the schema of {}: {e}", target.display))
     })?;

@@ -187,7 +187,8 @@ pub fn finish(
 
 /// The history rules (`lint --db`) over the one plan, at default severities: drift (with
 /// `[[accept-checksum]]` applied), renamed-applied, missing-file, out-of-order-pending,
-/// unverified-record. `duplicate-version` is a folder rule and not repeated here.
+/// unverified-record, invalid-history-row. `duplicate-version` is a folder rule and not
+/// repeated here.
 pub fn history_findings(
     plan: &Plan<'_>,
     database: &str,
@@ -198,6 +199,7 @@ pub fn history_findings(
     out.extend(rules::missing_file::check(plan, database));
     out.extend(rules::out_of_order_pending::check(plan));
     out.extend(rules::unverified_record::check(plan));
+    out.extend(rules::invalid_history_row::check(plan, database));
     out
 }
 

@@ -345,6 +345,7 @@ mod tests {
             checksum: checksum.map(str::to_string),
             file_name: None,
             skeleton: None,
+            ..Default::default()
         }
     }
 

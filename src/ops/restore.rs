@@ -337,6 +337,7 @@ mod tests {
             checksum: None,
             file_name: None,
             skeleton: None,
+            ..Default::default()
         };
         let before = [row("001"), row("002"), row("003")];
         let after = [row("1"), row("004")];

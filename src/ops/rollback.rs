@@ -315,6 +315,7 @@ mod tests {
                 checksum: Some(m.checksum.clone()),
                 file_name: None,
                 skeleton: None,
+                ..Default::default()
             })
             .collect();
         (d, rows)

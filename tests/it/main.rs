@@ -21,6 +21,7 @@ mod github;
 mod keep_going;
 mod lint;
 mod migrate;
+mod native_history;
 mod ops;
 mod pr_mode;
 mod python_runner;

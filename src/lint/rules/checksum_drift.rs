@@ -74,7 +74,8 @@ pub fn classify(m: &Migration, row: &HistoryRow) -> Option<Change> {
             let verbatim = match row.stored() {
                 Stored::Sha256(h) => checksum::sha256_hex(m.text.as_bytes()) == h,
                 Stored::Md5(h) => m.legacy_checksum == h,
-                Stored::Unverified(_) => true,
+                // Other tools' digests match only what the tool itself accepts.
+                _ => true,
             };
             (!verbatim).then_some(Change::LineEndings)
         }
@@ -204,6 +205,7 @@ mod tests {
             }),
             file_name: schemagate.then(|| "001_a.sql".into()),
             skeleton: schemagate.then(|| checksum::skeleton_hash(Kind::Sql, text.as_bytes())),
+            ..Default::default()
         }
     }
 
@@ -278,6 +280,7 @@ mod tests {
             checksum: Some(d(old).migrations[0].checksum.clone()),
             file_name: Some("002_p.py".into()),
             skeleton: Some(checksum::skeleton_hash(Kind::Python, old.as_bytes())),
+            ..HistoryRow::default()
         };
         assert_eq!(classify(&d(new).migrations[0], &r), Some(Change::Content));
         assert_eq!(

@@ -63,6 +63,7 @@ mod tests {
             checksum: None,
             file_name: None,
             skeleton: None,
+            ..Default::default()
         }];
         let f = check(&Plan::new(&d, &rows), "app.db");
         assert_eq!(f.len(), 1);

@@ -31,6 +31,7 @@ pub mod version_width;
 
 pub mod checksum_drift;
 pub mod duplicate_version;
+pub mod invalid_history_row;
 pub mod missing_file;
 pub mod out_of_order_pending;
 pub mod renamed_applied;
@@ -63,6 +64,7 @@ pub const ALL: &[&RuleDoc] = &[
     &missing_file::RULE,
     &out_of_order_pending::RULE,
     &unverified_record::RULE,
+    &invalid_history_row::RULE,
     &modified_migration::RULE,
     &renamed_migration::RULE,
     &deleted_migration::RULE,

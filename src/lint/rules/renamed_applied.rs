@@ -60,6 +60,7 @@ mod tests {
             checksum: Some(d.migrations[0].checksum.clone()),
             file_name: None,
             skeleton: None,
+            ..Default::default()
         }];
         let f = check(&Plan::new(&d, &rows));
         assert_eq!(f.len(), 1);
