@@ -54,8 +54,9 @@ pub fn auto_migrate_with(
             Ok(d) => d,
             Err(e) => return MigrateResult::failed(format!("{e:#}")),
         };
-    if let Some(e) = discovery.errors.first() {
-        return MigrateResult::failed(e.to_string());
+    if !discovery.errors.is_empty() {
+        let all: Vec<String> = discovery.errors.iter().map(ToString::to_string).collect();
+        return MigrateResult::failed(all.join("\n"));
     }
     match crate::apply::migrate(db_path.as_ref(), dir, &discovery, opts, &mut |_| {}) {
         Ok(r) => r,

@@ -16,7 +16,8 @@ use std::process::{Command, Stdio};
 use anyhow::{Context as _, bail};
 
 use crate::base::BaseView;
-use crate::migration::{self, Discovery, Version};
+use crate::layout::{Layout, LayoutSetting, names};
+use crate::migration::{self, Discovery, FolderEntry, Version};
 
 /// A repository, reached from a folder inside its work tree.
 #[derive(Clone, Debug)]
@@ -132,6 +133,24 @@ impl Repo {
     /// The migration files (and only those) of `dir_display`'s folder at `commit`:
     /// `(file name, bytes)`, read in one `git cat-file --batch` process.
     pub fn read_folder_at(&self, commit: &str) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
+        Ok(self
+            .read_entries_at(commit)?
+            .into_iter()
+            .filter_map(|e| match e {
+                FolderEntry::File { name, bytes }
+                    if migration::parse_file_name(&name).is_some() =>
+                {
+                    Some((name, bytes))
+                }
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// The folder at `commit` as discovery reads it: files named like migrations with their
+    /// bytes, the names of the others, and the `up.sql`/`down.sql`/`metadata.toml` of
+    /// subfolders (diesel). Symbolic links and submodules are not files any tool would read.
+    pub fn read_entries_at(&self, commit: &str) -> anyhow::Result<Vec<FolderEntry>> {
         let prefix = self.prefix()?;
         let tree = format!("{commit}:{}", prefix.trim_end_matches('/'));
         // A folder that does not exist at the base is an empty folder: every file is new.
@@ -139,28 +158,58 @@ impl Repo {
             return Ok(Vec::new());
         }
         // --full-tree: from a subfolder, ls-tree would otherwise filter by the cwd.
-        let listing = output(&self.cwd, &["ls-tree", "-z", "--full-tree", &tree])?
+        let listing = output(&self.cwd, &["ls-tree", "-r", "-z", "--full-tree", &tree])?
             .with_context(|| format!("git cannot list {tree}"))?;
-        let mut wanted = Vec::new();
+        let mut top = Vec::new();
+        let mut wanted: Vec<(String, String)> = Vec::new();
         for entry in listing.split(|&b| b == 0).filter(|e| !e.is_empty()) {
             let entry = String::from_utf8_lossy(entry);
-            let Some((meta, name)) = entry.split_once('\t') else {
+            let Some((meta, path)) = entry.split_once('\t') else {
                 continue;
             };
             let mut meta = meta.split(' ');
             let (mode, kind, oid) = (meta.next(), meta.next(), meta.next());
-            // Symbolic links and submodules are not files the manager would read.
             if kind != Some("blob") || mode == Some("120000") {
                 continue;
             }
-            if migration::parse_file_name(name).is_some()
-                && let Some(oid) = oid
-            {
-                wanted.push((name.to_string(), oid.to_string()));
+            let Some(oid) = oid else { continue };
+            match path.split_once('/') {
+                None => {
+                    if names::looks_like_migration(path) {
+                        wanted.push((path.to_string(), oid.to_string()));
+                    } else {
+                        top.push(FolderEntry::File {
+                            name: path.to_string(),
+                            bytes: Vec::new(),
+                        });
+                    }
+                }
+                Some((folder, file))
+                    if names::looks_like_migration(folder)
+                        && matches!(file, "up.sql" | "down.sql" | "metadata.toml") =>
+                {
+                    wanted.push((path.to_string(), oid.to_string()));
+                }
+                Some(_) => {}
             }
         }
         let blobs = self.cat_blobs(wanted.iter().map(|(_, oid)| oid.as_str()))?;
-        Ok(wanted.into_iter().map(|(n, _)| n).zip(blobs).collect())
+        let mut folders: Vec<(String, migration::FolderFiles)> = Vec::new();
+        for ((path, _), bytes) in wanted.into_iter().zip(blobs) {
+            match path.split_once('/') {
+                None => top.push(FolderEntry::File { name: path, bytes }),
+                Some((folder, file)) => match folders.iter_mut().find(|(f, _)| f == folder) {
+                    Some((_, files)) => files.push((file.to_string(), bytes)),
+                    None => folders.push((folder.to_string(), vec![(file.to_string(), bytes)])),
+                },
+            }
+        }
+        top.extend(
+            folders
+                .into_iter()
+                .map(|(name, files)| FolderEntry::Folder { name, files }),
+        );
+        Ok(top)
     }
 
     /// Contents of the given blobs, in order.
@@ -256,12 +305,13 @@ pub fn load_base(
     migrations_dir: &Path,
     dir_display: &str,
     reference: &str,
+    layout: Layout,
 ) -> anyhow::Result<BaseView> {
     let repo = Repo::discover(migrations_dir)?;
     let (commit, resolved) = repo.resolve(reference)?;
-    let tip = discover_at(&repo, &commit, dir_display)?;
+    let tip = discover_at(&repo, &commit, dir_display, layout)?;
     let fork = match repo.merge_base(&commit)? {
-        Some(fork) if fork != commit => Some(discover_at(&repo, &fork, dir_display)?),
+        Some(fork) if fork != commit => Some(discover_at(&repo, &fork, dir_display, layout)?),
         _ => None,
     };
     Ok(BaseView {
@@ -271,11 +321,19 @@ pub fn load_base(
     })
 }
 
-fn discover_at(repo: &Repo, commit: &str, dir_display: &str) -> anyhow::Result<Discovery> {
-    let files = repo.read_folder_at(commit)?;
-    Ok(migration::discover(
+/// The base is read in the working tree's layout: a branch that changes the layout is
+/// compared file by file in the new one.
+fn discover_at(
+    repo: &Repo,
+    commit: &str,
+    dir_display: &str,
+    layout: Layout,
+) -> anyhow::Result<Discovery> {
+    let entries = repo.read_entries_at(commit)?;
+    Ok(migration::discover_folder(
         dir_display,
-        files.iter().map(|(n, b)| (n.as_str(), b.as_slice())),
+        LayoutSetting::Fixed(layout),
+        entries,
     ))
 }
 
@@ -286,7 +344,7 @@ pub fn compare_with_base(
     work: &Discovery,
     reference: &str,
 ) -> anyhow::Result<Vec<crate::report::Finding>> {
-    let base = load_base(migrations_dir, dir_display, reference)?;
+    let base = load_base(migrations_dir, dir_display, reference, work.layout)?;
     Ok(crate::base::compare(&base, work))
 }
 
@@ -296,8 +354,9 @@ pub fn versions_at(
     migrations_dir: &Path,
     dir_display: &str,
     reference: &str,
+    layout: Layout,
 ) -> anyhow::Result<Vec<Version>> {
-    let base = load_base(migrations_dir, dir_display, reference)?;
+    let base = load_base(migrations_dir, dir_display, reference, layout)?;
     Ok(base.tip.migrations.into_iter().map(|m| m.version).collect())
 }
 
