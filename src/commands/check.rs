@@ -38,8 +38,9 @@ pub fn run(ctx: &Context, args: &CheckArgs) -> anyhow::Result<Outcome> {
     if let Some(kept) = &replay.kept {
         ctx.log(format!("replay database kept at {}", kept.display()));
     }
-
     let mut report = Report::new("check", &ctx.dir_display);
+
+    report.set_layout(&d);
     report.database = target.map(super::database_info);
     report.set_migrations(&plan);
     match target {

@@ -20,9 +20,13 @@ pub fn run(ctx: &Context, args: &DryRunArgs) -> anyhow::Result<Outcome> {
         ctx.log(format!("scratch database kept at {}", kept.display()));
     }
     let mut report = Report::new("dry-run", &ctx.dir_display);
+    report.set_layout(&d);
     report.database = target.map(super::database_info);
     report.set_migrations(&plan);
-    report.findings = crate::lint::apply_severities(out.findings, &ctx.config.rules);
+    let mut findings = out.findings;
+    // What the dry run could not apply is part of what it says.
+    crate::lint::rules::unsupported_migration::check(&d, &mut findings);
+    report.findings = crate::lint::apply_severities(findings, &ctx.config.rules);
     report.dry_run = Some(out.dry_run);
     report.finish(ctx.fail_on);
     crate::commands::lint::emit(ctx, &report, &d)?;

@@ -18,6 +18,7 @@ pub fn run(ctx: &Context, args: &LintArgs) -> anyhow::Result<Outcome> {
         )?);
     }
     let mut report = Report::new("lint", &ctx.dir_display);
+    report.set_layout(&d);
     let rows = match ctx.database()? {
         Some(target) => {
             let rows = super::read_history(target, super::INSPECTING)?.rows;
@@ -55,6 +56,7 @@ pub fn collect_raw(ctx: &Context, d: &Discovery) -> anyhow::Result<(Vec<Finding>
     lint::check_rule_config(&ctx.config.rules)?;
     let mut inputs = LintInputs::from_config(&ctx.config)?;
     inputs.dir = ctx.dir_display.clone();
+    inputs.layout = d.layout;
     // python3 reads the .py files while we lint the .sql files.
     let scan = crate::pyrunner::scan::start(&ctx.python, d);
     let mut findings = lint::lint_sql_files(d, &inputs);

@@ -70,6 +70,7 @@ pub fn database_report(
     let rows = history.rows;
     let plan = Plan::new(discovery, &rows);
     let mut report = Report::new(command, &ctx.dir_display);
+    report.set_layout(discovery);
     report.database = Some(super::database_info(t));
     report.set_migrations(&plan);
     report.findings = crate::lint::deploy_findings(

@@ -40,6 +40,8 @@ pub fn run(ctx: &Context) -> anyhow::Result<Outcome> {
     )?;
 
     let mut report = Report::new("verify", &ctx.dir_display);
+
+    report.set_layout(&d);
     report.database = Some(super::database_info(target));
     report.set_migrations(&plan);
     let mut findings = replay.findings;

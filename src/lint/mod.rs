@@ -43,6 +43,9 @@ pub struct LintInputs {
     pub python: Option<PythonAst>,
     /// `[lint] target_sqlite`; `None` turns `sqlite-version` off.
     pub target_sqlite: Option<SqliteVersion>,
+    /// The folder's layout (set from discovery): rules whose advice depends on the tool
+    /// that deploys the folder read it.
+    pub layout: crate::layout::Layout,
 }
 
 impl LintInputs {
@@ -60,6 +63,7 @@ impl LintInputs {
             dir: String::new(),
             python: None,
             target_sqlite,
+            layout: crate::layout::Layout::Legacy,
         })
     }
 }

@@ -217,6 +217,15 @@ pub struct Summary {
     pub ok: bool,
 }
 
+/// The folder layout: which tool's conventions the migrations follow, and why schemagate
+/// thinks so.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct LayoutInfo {
+    pub name: crate::layout::Layout,
+    /// "`-- migrate:up` markers (12 files)", or "`[migrations] layout` in schemagate.toml".
+    pub evidence: String,
+}
+
 /// The report every command that inspects a folder or database produces.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Report {
@@ -224,6 +233,9 @@ pub struct Report {
     pub tool: Tool,
     pub command: String,
     pub migrations_dir: String,
+    /// The folder's layout (absent in reports written before layouts existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layout: Option<LayoutInfo>,
     pub database: Option<DatabaseInfo>,
     pub migrations: Vec<MigrationInfo>,
     pub findings: Vec<Finding>,
@@ -258,6 +270,7 @@ impl Report {
             tool: Tool::current(),
             command: command.to_string(),
             migrations_dir: migrations_dir.to_string(),
+            layout: None,
             database: None,
             migrations: Vec::new(),
             findings: Vec::new(),
@@ -293,6 +306,14 @@ impl Report {
                 .count(),
             ok: !failed_step && !self.findings.iter().any(|f| fail_on.fails(f.severity)),
         };
+    }
+
+    /// Records the folder's layout and why.
+    pub fn set_layout(&mut self, d: &crate::migration::Discovery) {
+        self.layout = Some(LayoutInfo {
+            name: d.layout,
+            evidence: d.evidence.clone(),
+        });
     }
 
     /// Fills `migrations` from the plan.

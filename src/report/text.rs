@@ -149,6 +149,20 @@ fn frame(out: &mut String, f: &Finding, text: &str, line: usize, style: &Style) 
 
 pub fn render(report: &Report, sources: Sources<'_>, style: &Style) -> String {
     let mut out = String::new();
+    // The legacy layout is the default world; another tool's folder is named up front.
+    if let Some(l) = report
+        .layout
+        .as_ref()
+        .filter(|l| l.name != crate::layout::Layout::Legacy)
+    {
+        let _ = writeln!(
+            out,
+            "{} {}, from {}\n",
+            paint(style, "1", "layout:"),
+            l.name,
+            l.evidence
+        );
+    }
     for f in &report.findings {
         render_finding(&mut out, f, sources, style);
         out.push('\n');
