@@ -38,6 +38,16 @@ pub fn run(ctx: &Context, args: &CheckArgs) -> anyhow::Result<Outcome> {
     if let Some(kept) = &replay.kept {
         ctx.log(format!("replay database kept at {}", kept.display()));
     }
+    // Down SQL is only ever run here, on a copy of the replay: up, down, up again.
+    let reversible = crate::reversible::check(
+        &all,
+        &crate::reversible::Options {
+            migrations_dir: ctx.migrations_dir.clone(),
+            busy_timeout: opts.busy_timeout,
+            migration_timeout: opts.migration_timeout,
+        },
+    )?;
+
     let mut report = Report::new("check", &ctx.dir_display);
 
     report.set_layout(&d);
@@ -72,6 +82,7 @@ pub fn run(ctx: &Context, args: &CheckArgs) -> anyhow::Result<Outcome> {
             report.dry_run = Some(replay.dry_run);
         }
     }
+    findings.extend(reversible);
     report.findings = crate::lint::finish(dedup(findings), &d, &inputs, &ctx.config.rules);
     report.finish(ctx.fail_on);
     if ctx.format == crate::cli::Format::Text && ctx.verbose == 0 {

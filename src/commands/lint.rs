@@ -77,11 +77,18 @@ pub fn emit(ctx: &Context, report: &Report, d: &Discovery) -> anyhow::Result<()>
     if let Some(out) = crate::github::render(report, ctx.format) {
         return ctx.emit(&out);
     }
+    // A down file (`.down.sql`, diesel `down.sql`) has a path of its own.
     let sources = |path: &str| {
-        d.migrations
-            .iter()
-            .find(|m| m.path == path)
-            .map(|m| m.text.as_str())
+        d.migrations.iter().find_map(|m| {
+            if m.path == path {
+                Some(m.text.as_str())
+            } else {
+                m.down
+                    .as_ref()
+                    .filter(|down| down.path == path)
+                    .map(|down| down.text.as_str())
+            }
+        })
     };
     // Escape codes are stripped by anstream on stdout when needed; never in files.
     let style = text::Style {

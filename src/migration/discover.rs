@@ -285,13 +285,15 @@ fn build(
         legacy_checksum: crate::checksum::legacy(Kind::Sql, bytes),
         description,
         no_transaction: up_no_tx,
-        down: down.map(|(span, no_transaction)| DownSql {
-            file_name: file_name.to_string(),
-            path: path.clone(),
-            text: text.to_string(),
-            span,
-            no_transaction,
-        }),
+        down: down
+            .map(|(span, no_transaction)| DownSql {
+                file_name: file_name.to_string(),
+                path: path.clone(),
+                text: text.to_string(),
+                span,
+                no_transaction,
+            })
+            .filter(has_statements),
         up,
         path,
         file_name: file_name.to_string(),
@@ -392,7 +394,7 @@ fn folder(d: &mut Discovery, dir: &str, layout: Layout, name: &str, inner: &[(St
         Ok((mut m, _)) => {
             if let Some(bytes) = file("down.sql") {
                 match down_file(dir, &format!("{name}/down.sql"), bytes, no_tx) {
-                    Ok(down) => m.down = Some(down),
+                    Ok(down) => m.down = Some(down).filter(has_statements),
                     Err(e) => d.errors.push(e),
                 }
             }
@@ -400,6 +402,12 @@ fn folder(d: &mut Discovery, dir: &str, layout: Layout, name: &str, inner: &[(St
         }
         Err(e) => d.errors.push(e),
     }
+}
+
+/// Down SQL with nothing to run (an empty `-- migrate:down` section, an empty `down.sql`)
+/// is no way back: `rollback` refuses the migration instead of forgetting it.
+fn has_statements(down: &DownSql) -> bool {
+    !down.statements().is_empty()
 }
 
 /// A down file, whole.
@@ -482,7 +490,7 @@ fn pair_down(
     };
     let no_tx = layout == Layout::Sqlx && bytes.starts_with(b"-- no-transaction");
     match down_file(dir, file_name, bytes, no_tx) {
-        Ok(down) => d.migrations[i].down = Some(down),
+        Ok(down) => d.migrations[i].down = Some(down).filter(has_statements),
         Err(e) => d.errors.push(e),
     }
 }

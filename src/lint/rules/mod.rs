@@ -8,6 +8,7 @@ pub mod add_column_invalid;
 pub mod add_column_not_idempotent;
 pub mod deleted_migration;
 pub mod destructive_change;
+pub mod down_not_reversible;
 pub mod duplicate_content;
 pub mod empty_migration;
 pub mod foreign_dialect;
@@ -74,6 +75,7 @@ pub const ALL: &[&RuleDoc] = &[
     &migration_failed::RULE,
     &not_idempotent::RULE,
     &slow_migration::RULE,
+    &down_not_reversible::RULE,
     &schema_drift::RULE,
 ];
 
