@@ -18,6 +18,7 @@ mod dry_run;
 mod faults;
 mod generate_init;
 mod github;
+mod layouts;
 mod lint;
 mod migrate;
 mod ops;
