@@ -139,6 +139,9 @@ fn render_text(ctx: &Context, d: &Discovery, reports: &[DatabaseReport]) -> Stri
         .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
         .collect();
     let mut out = String::new();
+    if d.layout != crate::layout::Layout::Legacy {
+        let _ = writeln!(out, "layout: {}, from {}\n", d.layout, d.evidence);
+    }
     for row in &rows {
         let line: Vec<String> = row
             .iter()

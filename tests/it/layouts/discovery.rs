@@ -47,6 +47,8 @@ fn the_text_report_names_the_layout_and_why() {
         out.starts_with("layout: dbmate, from `-- migrate:up` markers (3 files)\n"),
         "{out}"
     );
+    let out = output(&p.run(&["status"]).success());
+    assert!(out.starts_with("layout: dbmate, from "), "{out}");
     // A legacy folder says nothing about layouts.
     let p = Project::new();
     p.file("001_init.sql", "CREATE TABLE a(x);\n");
