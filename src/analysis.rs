@@ -25,7 +25,7 @@ use crate::baseline::Baseline;
 use crate::config::Config;
 use crate::dryrun::{self, ApplyExecutor, Options, Source};
 use crate::lint::{self, LintInputs};
-use crate::migration::{Discovery, Migration};
+use crate::migration::{Discovery, FolderEntry, Migration};
 use crate::plan::{HistoryRow, Plan};
 use crate::report::{BaseInfo, DryRun, Finding, Gate};
 
@@ -95,17 +95,22 @@ pub fn run(
     let Some(pr) = pr else {
         return analyse(work, settings, Vec::new());
     };
-    let base = crate::git::load_pr_base(work.dir, settings.dir_display, pr.reference)?;
+    let base = crate::git::load_pr_base(
+        work.dir,
+        settings.dir_display,
+        pr.reference,
+        work.discovery.layout,
+    )?;
     let mut comparison = crate::base::compare(&base.view, work.discovery);
     for f in &mut comparison {
         f.introduced = Some(true);
     }
     let mut head = analyse(work, settings, comparison)?;
 
-    let base_discovery = base.discovery(settings.dir_display);
+    let base_discovery = base.discovery(settings.dir_display, work.discovery.layout);
     let before = match &settings.dry_run {
         Some(_) => {
-            let folder = materialise(&base.files)?;
+            let folder = materialise(&base.entries)?;
             let mut base_settings = settings.clone();
             if let Some(opts) = &mut base_settings.dry_run {
                 opts.keep_scratch = false;
@@ -181,6 +186,15 @@ pub fn analyse(
             out.notes
                 .push(format!("replay database kept at {}", kept.display()));
         }
+        // Down SQL is only ever run here, on a copy of the replay: up, down, up again.
+        findings.extend(crate::reversible::check(
+            &all,
+            &crate::reversible::Options {
+                migrations_dir: tree.dir.to_path_buf(),
+                busy_timeout: opts.busy_timeout,
+                migration_timeout: opts.migration_timeout,
+            },
+        )?);
         match &settings.database {
             Some(db) => {
                 let pending: Vec<&Migration> = plan.pending().collect();
@@ -223,6 +237,7 @@ fn lint_folder(
     lint::check_rule_config(&settings.config.rules)?;
     let mut inputs = LintInputs::from_config(settings.config)?;
     inputs.dir = settings.dir_display.to_string();
+    inputs.layout = d.layout;
     // python3 reads the .py files while we lint the .sql files.
     let scan = crate::pyrunner::scan::start(settings.python, d);
     let mut findings = lint::lint_sql_files(d, &inputs);
@@ -259,8 +274,9 @@ fn dedup(findings: Vec<Finding>) -> Vec<Finding> {
         .collect()
 }
 
-/// Writes the base's files into a new private temporary folder.
-fn materialise(files: &[(String, Vec<u8>)]) -> anyhow::Result<tempfile::TempDir> {
+/// Writes the base's files (and diesel-style migration folders) into a new private
+/// temporary folder.
+fn materialise(entries: &[FolderEntry]) -> anyhow::Result<tempfile::TempDir> {
     let dir = tempfile::Builder::new()
         .prefix("schemagate-base-")
         .tempdir()
@@ -272,18 +288,33 @@ fn materialise(files: &[(String, Vec<u8>)]) -> anyhow::Result<tempfile::TempDir>
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700))
             .context("cannot make the base branch's temporary folder private")?;
     }
-    for (name, bytes) in files {
-        // Names come from a git tree: one path component, never `.` or `..`.
-        if name.is_empty() || name == "." || name == ".." || name.contains(['/', '\\']) {
-            continue;
-        }
-        let path = dir.path().join(name);
-        std::fs::write(&path, bytes).with_context(|| {
+    // Names come from a git tree: one path component each, but never trusted to be.
+    let plain = |name: &str| {
+        !(name.is_empty() || name == "." || name == ".." || name.contains(['/', '\\']))
+    };
+    let write = |path: &Path, bytes: &[u8]| {
+        std::fs::write(path, bytes).with_context(|| {
             format!(
-                "cannot write the base branch's {name} to a temporary folder ({})",
+                "cannot write the base branch's migrations to a temporary folder ({})",
                 path.display()
             )
-        })?;
+        })
+    };
+    for entry in entries {
+        match entry {
+            FolderEntry::File { name, bytes } if plain(name) => {
+                write(&dir.path().join(name), bytes)?;
+            }
+            FolderEntry::Folder { name, files } if plain(name) => {
+                let sub = dir.path().join(name);
+                std::fs::create_dir(&sub)
+                    .with_context(|| format!("cannot create {}", sub.display()))?;
+                for (file, bytes) in files.iter().filter(|(f, _)| plain(f)) {
+                    write(&sub.join(file), bytes)?;
+                }
+            }
+            _ => {}
+        }
     }
     Ok(dir)
 }
@@ -326,11 +357,15 @@ mod tests {
 
     #[test]
     fn the_base_folder_is_private_and_holds_only_plain_names() {
+        let file = |name: &str, bytes: &[u8]| FolderEntry::File {
+            name: name.to_string(),
+            bytes: bytes.to_vec(),
+        };
         let files = vec![
-            ("001_a.sql".to_string(), b"SELECT 1;".to_vec()),
-            ("helpers.py".to_string(), b"X = 1\n".to_vec()),
-            ("../escape.sql".to_string(), b"no".to_vec()),
-            ("..".to_string(), b"no".to_vec()),
+            file("001_a.sql", b"SELECT 1;"),
+            file("helpers.py", b"X = 1\n"),
+            file("../escape.sql", b"no"),
+            file("..", b"no"),
         ];
         let dir = materialise(&files).unwrap();
         let mut names: Vec<String> = std::fs::read_dir(dir.path())

@@ -3,6 +3,8 @@
 
 use std::path::Path;
 
+use crate::layout::LayoutSetting;
+
 pub use crate::apply::{MigrateOptions, MigrateResult, MigrateStatus};
 
 /// Applies what is pending in `./migrations` (or `[migrations] dir` of the `schemagate.toml`
@@ -23,9 +25,7 @@ pub fn auto_migrate(db_path: impl AsRef<Path>) -> MigrateResult {
         .and_then(|cwd| crate::fsio::discover_config(None, &cwd).ok());
     let layout = config
         .as_ref()
-        .map_or(crate::layout::Layout::Legacy, |(c, _)| {
-            crate::history::layout_for(c.migrations.layout)
-        });
+        .map_or(LayoutSetting::Auto, |(c, _)| c.migrations.layout);
     let dir = config
         .map(|(config, root)| match root {
             Some(root) if config.migrations.dir.is_relative() => root.join(&config.migrations.dir),
@@ -43,28 +43,41 @@ pub fn auto_migrate(db_path: impl AsRef<Path>) -> MigrateResult {
             dir: backups,
             keep: None,
         },
-        layout,
         ..MigrateOptions::default()
     };
-    auto_migrate_with(db, dir, &opts)
+    migrate_folder(db, &dir, layout, &opts)
 }
 
-/// [`auto_migrate`] with an explicit migrations folder and options.
+/// [`auto_migrate`] with an explicit migrations folder (its layout detected) and options.
 pub fn auto_migrate_with(
     db_path: impl AsRef<Path>,
     migrations_dir: impl AsRef<Path>,
     opts: &MigrateOptions,
 ) -> MigrateResult {
-    let dir = migrations_dir.as_ref();
-    let discovery =
-        match crate::fsio::read_migrations_dir(dir, &dir.to_string_lossy().replace('\\', "/")) {
-            Ok(d) => d,
-            Err(e) => return MigrateResult::failed(format!("{e:#}")),
-        };
-    if let Some(e) = discovery.errors.first() {
-        return MigrateResult::failed(e.to_string());
+    migrate_folder(
+        db_path.as_ref(),
+        migrations_dir.as_ref(),
+        LayoutSetting::Auto,
+        opts,
+    )
+}
+
+fn migrate_folder(
+    db: &Path,
+    dir: &Path,
+    layout: LayoutSetting,
+    opts: &MigrateOptions,
+) -> MigrateResult {
+    let display = dir.to_string_lossy().replace('\\', "/");
+    let discovery = match crate::fsio::read_migrations_folder(dir, &display, layout) {
+        Ok(d) => d,
+        Err(e) => return MigrateResult::failed(format!("{e:#}")),
+    };
+    if !discovery.errors.is_empty() {
+        let all: Vec<String> = discovery.errors.iter().map(ToString::to_string).collect();
+        return MigrateResult::failed(all.join("\n"));
     }
-    match crate::apply::migrate(db_path.as_ref(), dir, &discovery, opts, &mut |_| {}) {
+    match crate::apply::migrate(db, dir, &discovery, opts, &mut |_| {}) {
         Ok(r) => r,
         Err(e) => MigrateResult::failed(format!("{e:#}")),
     }
@@ -113,13 +126,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let m = dir.path().join("migrations");
         std::fs::create_dir(&m).unwrap();
-        std::fs::write(m.join("20240101000000_a.sql"), "CREATE TABLE a(x);").unwrap();
+        std::fs::write(
+            m.join("20240101000000_a.sql"),
+            "-- +goose Up\nCREATE TABLE a(x);\n-- +goose Down\nDROP TABLE a;\n",
+        )
+        .unwrap();
         let db = dir.path().join("app.db");
-        let opts = MigrateOptions {
-            layout: crate::layout::Layout::Goose,
-            ..MigrateOptions::default()
-        };
-        let r = auto_migrate_with(&db, &m, &opts);
+        let r = auto_migrate_with(&db, &m, &MigrateOptions::default());
         assert_eq!(r.status, MigrateStatus::Error);
         let message = r.error.unwrap().message;
         assert!(message.contains("run `goose up`"), "{message}");

@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, bail};
 
 use crate::config::{Config, FILE_NAME};
-use crate::migration::{self, Discovery};
+use crate::layout::{LayoutSetting, names};
+use crate::migration::{self, Discovery, FolderEntry};
 
 /// Reads `explicit`, or the first `schemagate.toml` found walking up from `start`.
 /// Returns the config and the folder relative paths in it are resolved against.
@@ -42,8 +43,22 @@ pub fn discover_config(
     Ok((config, Some(root)))
 }
 
-/// Lists the folder and reads every file whose name makes it a migration.
+/// Lists the folder and reads every file whose name makes it a migration, detecting the
+/// layout ([`read_migrations_folder`] with `[migrations] layout = "auto"`).
 pub fn read_migrations_dir(dir: &Path, dir_display: &str) -> anyhow::Result<Discovery> {
+    read_migrations_folder(dir, dir_display, LayoutSetting::Auto)
+}
+
+/// Lists the folder and reads what the layouts read: files named like migrations, and the
+/// `up.sql`/`down.sql`/`metadata.toml` of folders named like diesel migrations. Entries
+/// named like migrations that cannot be read as files (dangling or looping symbolic links,
+/// FIFOs, sockets, devices, names that are not UTF-8) are passed on as such, so that
+/// discovery refuses them instead of skipping them.
+pub fn read_migrations_folder(
+    dir: &Path,
+    dir_display: &str,
+    layout: LayoutSetting,
+) -> anyhow::Result<Discovery> {
     if !dir.exists() {
         bail!(
             "migrations folder {} does not exist (pass --dir, or set [migrations] dir in schemagate.toml)",
@@ -56,39 +71,124 @@ pub fn read_migrations_dir(dir: &Path, dir_display: &str) -> anyhow::Result<Disc
             dir.display()
         );
     }
-    let mut names = Vec::new();
-    for entry in fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))? {
-        let entry = entry.with_context(|| format!("cannot list {}", dir.display()))?;
-        let Ok(name) = entry.file_name().into_string() else {
-            continue; // a non-UTF-8 name cannot match the migration pattern
+    let listing = |d: &Path| -> anyhow::Result<Vec<fs::DirEntry>> {
+        let mut out = Vec::new();
+        for entry in fs::read_dir(d).with_context(|| format!("cannot list {}", d.display()))? {
+            out.push(entry.with_context(|| format!("cannot list {}", d.display()))?);
+        }
+        Ok(out)
+    };
+    let display = |name: &str| migration::join_display(dir_display, name);
+    let mut entries = Vec::new();
+    for entry in listing(dir)? {
+        let name = match entry.file_name().into_string() {
+            Ok(name) => name,
+            Err(raw) => {
+                entries.push(FolderEntry::NonUtf8Name {
+                    lossy: raw.to_string_lossy().into_owned(),
+                });
+                continue;
+            }
         };
-        let is_file = entry
-            .file_type()
-            .map(|t| t.is_file() || t.is_symlink())
-            .unwrap_or(false);
-        if is_file && entry.path().is_file() {
-            names.push(name);
+        if !names::looks_like_migration(&name) {
+            entries.push(FolderEntry::File {
+                name,
+                bytes: Vec::new(),
+            });
+            continue;
+        }
+        let path = entry.path();
+        match read_entry(&path) {
+            Read::File(bytes) => {
+                let bytes = bytes.with_context(|| format!("cannot read {}", display(&name)))?;
+                entries.push(FolderEntry::File { name, bytes });
+            }
+            Read::Folder => {
+                let mut files = Vec::new();
+                for inner in listing(&path)? {
+                    let Ok(file) = inner.file_name().into_string() else {
+                        continue;
+                    };
+                    if !matches!(file.as_str(), "up.sql" | "down.sql" | "metadata.toml") {
+                        continue;
+                    }
+                    let shown = format!("{name}/{file}");
+                    match read_entry(&inner.path()) {
+                        Read::File(bytes) => {
+                            let bytes = bytes
+                                .with_context(|| format!("cannot read {}", display(&shown)))?;
+                            files.push((file, bytes));
+                        }
+                        Read::Folder => entries.push(FolderEntry::Unreadable {
+                            name: shown,
+                            what: "a folder".into(),
+                        }),
+                        Read::Odd(what) => {
+                            entries.push(FolderEntry::Unreadable { name: shown, what })
+                        }
+                    }
+                }
+                entries.push(FolderEntry::Folder { name, files });
+            }
+            Read::Odd(what) => entries.push(FolderEntry::Unreadable { name, what }),
         }
     }
-    let mut contents = Vec::with_capacity(names.len());
-    for name in &names {
-        let bytes = if migration::parse_file_name(name).is_some() {
-            let path = dir.join(name);
-            fs::read(&path).with_context(|| {
-                format!("cannot read {}", migration::join_display(dir_display, name))
-            })?
-        } else {
-            Vec::new()
-        };
-        contents.push(bytes);
+    Ok(migration::discover_folder(dir_display, layout, entries))
+}
+
+/// What an entry of the migrations folder turned out to be.
+enum Read {
+    File(std::io::Result<Vec<u8>>),
+    Folder,
+    /// Not readable as a file or folder: what it is.
+    Odd(String),
+}
+
+/// Reads a regular file (following symbolic links). The file is opened with `O_NONBLOCK`
+/// and checked on the open handle, so a FIFO put in its place never blocks the read.
+fn read_entry(path: &Path) -> Read {
+    use std::io::Read as _;
+    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+    let meta = match fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) => {
+            let link = fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+            return Read::Odd(match (link, e.raw_os_error()) {
+                (true, Some(libc::ELOOP)) => "a symbolic link loop".into(),
+                (true, Some(libc::ENOENT)) => "a dangling symbolic link".into(),
+                (true, _) => format!("a symbolic link that cannot be followed ({e})"),
+                (false, _) => format!("cannot be inspected ({e})"),
+            });
+        }
+    };
+    let t = meta.file_type();
+    if t.is_dir() {
+        return Read::Folder;
     }
-    Ok(migration::discover(
-        dir_display,
-        names
-            .iter()
-            .map(String::as_str)
-            .zip(contents.iter().map(Vec::as_slice)),
-    ))
+    if !t.is_file() {
+        return Read::Odd(
+            if t.is_fifo() {
+                "a FIFO (named pipe)"
+            } else if t.is_socket() {
+                "a socket"
+            } else {
+                "a device file"
+            }
+            .into(),
+        );
+    }
+    let file = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path);
+    Read::File(file.and_then(|mut f| {
+        if !f.metadata()?.is_file() {
+            return Err(std::io::Error::other("it is no longer a regular file"));
+        }
+        let mut bytes = Vec::new();
+        f.read_to_end(&mut bytes)?;
+        Ok(bytes)
+    }))
 }
 
 /// Writes `bytes` to `path` so that a reader (or a crash) sees the old file or the new one,

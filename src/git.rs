@@ -16,7 +16,8 @@ use std::process::{Command, Stdio};
 use anyhow::{Context as _, bail};
 
 use crate::base::BaseView;
-use crate::migration::{self, Discovery, Version};
+use crate::layout::{Layout, LayoutSetting, names};
+use crate::migration::{self, Discovery, FolderEntry, Version};
 
 /// A repository, reached from a folder inside its work tree.
 #[derive(Clone, Debug)]
@@ -132,15 +133,30 @@ impl Repo {
     /// The migration files (and only those) of `dir_display`'s folder at `commit`:
     /// `(file name, bytes)`, read in one `git cat-file --batch` process.
     pub fn read_folder_at(&self, commit: &str) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
-        self.read_files_at(commit, |name| migration::parse_file_name(name).is_some())
+        Ok(self
+            .read_entries_at(commit, false)?
+            .into_iter()
+            .filter_map(|e| match e {
+                FolderEntry::File { name, bytes }
+                    if migration::parse_file_name(&name).is_some() =>
+                {
+                    Some((name, bytes))
+                }
+                _ => None,
+            })
+            .collect())
     }
 
-    /// The files of the folder at `commit` (not its subfolders) whose name `keep` accepts.
-    pub fn read_files_at(
+    /// The folder at `commit` as discovery reads it: files named like migrations with their
+    /// bytes, the names of the others, and the `up.sql`/`down.sql`/`metadata.toml` of
+    /// subfolders (diesel). Symbolic links and submodules are not files any tool would read.
+    /// With `all_bytes`, the other top-level files come with their bytes too (the helper
+    /// modules Python migrations import from beside them).
+    pub fn read_entries_at(
         &self,
         commit: &str,
-        keep: impl Fn(&str) -> bool,
-    ) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
+        all_bytes: bool,
+    ) -> anyhow::Result<Vec<FolderEntry>> {
         let prefix = self.prefix()?;
         let tree = format!("{commit}:{}", prefix.trim_end_matches('/'));
         // A folder that does not exist at the base is an empty folder: every file is new.
@@ -148,28 +164,58 @@ impl Repo {
             return Ok(Vec::new());
         }
         // --full-tree: from a subfolder, ls-tree would otherwise filter by the cwd.
-        let listing = output(&self.cwd, &["ls-tree", "-z", "--full-tree", &tree])?
+        let listing = output(&self.cwd, &["ls-tree", "-r", "-z", "--full-tree", &tree])?
             .with_context(|| format!("git cannot list {tree}"))?;
-        let mut wanted = Vec::new();
+        let mut top = Vec::new();
+        let mut wanted: Vec<(String, String)> = Vec::new();
         for entry in listing.split(|&b| b == 0).filter(|e| !e.is_empty()) {
             let entry = String::from_utf8_lossy(entry);
-            let Some((meta, name)) = entry.split_once('\t') else {
+            let Some((meta, path)) = entry.split_once('\t') else {
                 continue;
             };
             let mut meta = meta.split(' ');
             let (mode, kind, oid) = (meta.next(), meta.next(), meta.next());
-            // Symbolic links and submodules are not files the manager would read.
             if kind != Some("blob") || mode == Some("120000") {
                 continue;
             }
-            if keep(name)
-                && let Some(oid) = oid
-            {
-                wanted.push((name.to_string(), oid.to_string()));
+            let Some(oid) = oid else { continue };
+            match path.split_once('/') {
+                None => {
+                    if all_bytes || names::looks_like_migration(path) {
+                        wanted.push((path.to_string(), oid.to_string()));
+                    } else {
+                        top.push(FolderEntry::File {
+                            name: path.to_string(),
+                            bytes: Vec::new(),
+                        });
+                    }
+                }
+                Some((folder, file))
+                    if names::looks_like_migration(folder)
+                        && matches!(file, "up.sql" | "down.sql" | "metadata.toml") =>
+                {
+                    wanted.push((path.to_string(), oid.to_string()));
+                }
+                Some(_) => {}
             }
         }
         let blobs = self.cat_blobs(wanted.iter().map(|(_, oid)| oid.as_str()))?;
-        Ok(wanted.into_iter().map(|(n, _)| n).zip(blobs).collect())
+        let mut folders: Vec<(String, migration::FolderFiles)> = Vec::new();
+        for ((path, _), bytes) in wanted.into_iter().zip(blobs) {
+            match path.split_once('/') {
+                None => top.push(FolderEntry::File { name: path, bytes }),
+                Some((folder, file)) => match folders.iter_mut().find(|(f, _)| f == folder) {
+                    Some((_, files)) => files.push((file.to_string(), bytes)),
+                    None => folders.push((folder.to_string(), vec![(file.to_string(), bytes)])),
+                },
+            }
+        }
+        top.extend(
+            folders
+                .into_iter()
+                .map(|(name, files)| FolderEntry::Folder { name, files }),
+        );
+        Ok(top)
     }
 
     /// Contents of the given blobs, in order.
@@ -265,12 +311,13 @@ pub fn load_base(
     migrations_dir: &Path,
     dir_display: &str,
     reference: &str,
+    layout: Layout,
 ) -> anyhow::Result<BaseView> {
     let repo = Repo::discover(migrations_dir)?;
     let (commit, resolved) = repo.resolve(reference)?;
-    let tip = discover_at(&repo, &commit, dir_display)?;
+    let tip = discover_at(&repo, &commit, dir_display, layout)?;
     let fork = match repo.merge_base(&commit)? {
-        Some(fork) if fork != commit => Some(discover_at(&repo, &fork, dir_display)?),
+        Some(fork) if fork != commit => Some(discover_at(&repo, &fork, dir_display, layout)?),
         _ => None,
     };
     Ok(BaseView {
@@ -289,20 +336,19 @@ pub struct PrBase {
     /// fork point is absent (a shallow clone), which is also what a pull request's merge
     /// commit is built from.
     pub commit: String,
-    /// Every file of the migrations folder at `commit` (not its subfolders): the
-    /// migrations, and the helper modules Python migrations may import from beside them.
-    pub files: Vec<(String, Vec<u8>)>,
+    /// The migrations folder at `commit`: every top-level file with its bytes (the
+    /// migrations, and the helper modules Python migrations may import from beside them)
+    /// and the migration folders a layout reads (diesel).
+    pub entries: Vec<FolderEntry>,
 }
 
 impl PrBase {
-    /// The migrations among [`PrBase::files`].
-    pub fn discovery(&self, dir_display: &str) -> Discovery {
-        migration::discover(
+    /// The migrations at the fork point, read in `layout`.
+    pub fn discovery(&self, dir_display: &str, layout: Layout) -> Discovery {
+        migration::discover_folder(
             dir_display,
-            self.files
-                .iter()
-                .filter(|(n, _)| migration::parse_file_name(n).is_some())
-                .map(|(n, b)| (n.as_str(), b.as_slice())),
+            LayoutSetting::Fixed(layout),
+            self.entries.clone(),
         )
     }
 }
@@ -312,19 +358,20 @@ pub fn load_pr_base(
     migrations_dir: &Path,
     dir_display: &str,
     reference: &str,
+    layout: Layout,
 ) -> anyhow::Result<PrBase> {
     let repo = Repo::discover(migrations_dir)?;
     let (tip_commit, resolved) = repo.resolve(reference)?;
-    let tip = discover_at(&repo, &tip_commit, dir_display)?;
+    let tip = discover_at(&repo, &tip_commit, dir_display, layout)?;
     let fork_commit = repo
         .merge_base(&tip_commit)?
         .unwrap_or_else(|| tip_commit.clone());
     let fork = if fork_commit != tip_commit {
-        Some(discover_at(&repo, &fork_commit, dir_display)?)
+        Some(discover_at(&repo, &fork_commit, dir_display, layout)?)
     } else {
         None
     };
-    let files = repo.read_files_at(&fork_commit, |_| true)?;
+    let entries = repo.read_entries_at(&fork_commit, true)?;
     Ok(PrBase {
         view: BaseView {
             label: resolved,
@@ -332,15 +379,23 @@ pub fn load_pr_base(
             fork,
         },
         commit: fork_commit,
-        files,
+        entries,
     })
 }
 
-fn discover_at(repo: &Repo, commit: &str, dir_display: &str) -> anyhow::Result<Discovery> {
-    let files = repo.read_folder_at(commit)?;
-    Ok(migration::discover(
+/// The base is read in the working tree's layout: a branch that changes the layout is
+/// compared file by file in the new one.
+fn discover_at(
+    repo: &Repo,
+    commit: &str,
+    dir_display: &str,
+    layout: Layout,
+) -> anyhow::Result<Discovery> {
+    let entries = repo.read_entries_at(commit, false)?;
+    Ok(migration::discover_folder(
         dir_display,
-        files.iter().map(|(n, b)| (n.as_str(), b.as_slice())),
+        LayoutSetting::Fixed(layout),
+        entries,
     ))
 }
 
@@ -351,7 +406,7 @@ pub fn compare_with_base(
     work: &Discovery,
     reference: &str,
 ) -> anyhow::Result<Vec<crate::report::Finding>> {
-    let base = load_base(migrations_dir, dir_display, reference)?;
+    let base = load_base(migrations_dir, dir_display, reference, work.layout)?;
     Ok(crate::base::compare(&base, work))
 }
 
@@ -361,8 +416,9 @@ pub fn versions_at(
     migrations_dir: &Path,
     dir_display: &str,
     reference: &str,
+    layout: Layout,
 ) -> anyhow::Result<Vec<Version>> {
-    let base = load_base(migrations_dir, dir_display, reference)?;
+    let base = load_base(migrations_dir, dir_display, reference, layout)?;
     Ok(base.tip.migrations.into_iter().map(|m| m.version).collect())
 }
 

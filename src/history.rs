@@ -26,19 +26,9 @@ use std::path::Path;
 use rusqlite::{Connection, named_params};
 use serde_json::{Map, Value};
 
-use crate::layout::{Layout, LayoutSetting};
+use crate::layout::Layout;
 use crate::migration::Migration;
 use crate::plan::{HistoryRow, RowOrigin};
-
-/// The layout whose history table the commands read, and whose tool `migrate` defers to,
-/// for a `[migrations] layout` setting. `auto` reads as the legacy layout until the folder's
-/// layout is detected: this is the one place to switch to the detected layout.
-pub fn layout_for(setting: LayoutSetting) -> Layout {
-    match setting {
-        LayoutSetting::Fixed(layout) => layout,
-        LayoutSetting::Auto => Layout::Legacy,
-    }
-}
 
 /// `Err` (exit 2, before anything is opened) when `command` would write the history of a
 /// folder that another tool deploys: schemagate writes only `schema_versions`, and a row in
@@ -495,11 +485,6 @@ mod tests {
                 "{e}"
             );
         }
-        assert_eq!(layout_for(LayoutSetting::Auto), Layout::Legacy);
-        assert_eq!(
-            layout_for(LayoutSetting::Fixed(Layout::Diesel)),
-            Layout::Diesel
-        );
     }
 
     #[test]

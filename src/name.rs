@@ -7,6 +7,8 @@ use serde::Serialize;
 
 /// A migration version: the leading digits of the file name, kept as written ("004") but
 /// compared numerically, so "048" == "48" and "999" < "1000" without any size limit.
+/// Flyway versions may have dotted parts ("1.2.10"): each part compares numerically, and
+/// trailing zero parts do not count ("1.0" == "1"), as Flyway compares them.
 #[derive(Clone, Debug, Eq, Serialize)]
 #[serde(transparent)]
 pub struct Version(String);
@@ -21,13 +23,32 @@ impl Version {
         }
     }
 
+    /// Accepts digit runs separated by single dots ("1", "1.2", "2.0.10").
+    pub fn parse_dotted(s: &str) -> Option<Version> {
+        let ok = s
+            .split('.')
+            .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()));
+        ok.then(|| Version(s.to_string()))
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
 
-    /// Digits without leading zeros ("" for zero): the numeric identity of the version.
-    fn significant(&self) -> &str {
-        self.0.trim_start_matches('0')
+    /// The numeric parts without leading zeros ("" for zero), trailing zero parts dropped:
+    /// the numeric identity of the version.
+    fn parts(&self) -> impl Iterator<Item = &str> + '_ {
+        let mut s = self.0.as_str();
+        while let Some((head, last)) = s.rsplit_once('.') {
+            if !last.bytes().all(|b| b == b'0') {
+                break;
+            }
+            s = head;
+        }
+        let whole_zero = s.bytes().all(|b| b == b'0');
+        s.split('.')
+            .filter(move |_| !whole_zero)
+            .map(|p| p.trim_start_matches('0'))
     }
 
     /// Number of digits as written, for the zero-padding of generated names.
@@ -35,7 +56,8 @@ impl Version {
         self.0.len()
     }
 
-    /// The numeric value, when it fits (it always does for real migration folders).
+    /// The numeric value, when it fits (it always does for real migration folders) and the
+    /// version has no dotted parts.
     pub fn number(&self) -> Option<u128> {
         self.0.parse().ok()
     }
@@ -48,20 +70,33 @@ impl Version {
 
 impl PartialEq for Version {
     fn eq(&self, other: &Self) -> bool {
-        self.significant() == other.significant()
+        self.parts().eq(other.parts())
     }
 }
 
 impl std::hash::Hash for Version {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.significant().hash(state)
+        for p in self.parts() {
+            p.hash(state);
+        }
     }
 }
 
 impl Ord for Version {
     fn cmp(&self, other: &Self) -> Ordering {
-        let (a, b) = (self.significant(), other.significant());
-        a.len().cmp(&b.len()).then_with(|| a.cmp(b))
+        let numeric = |a: &str, b: &str| a.len().cmp(&b.len()).then_with(|| a.cmp(b));
+        let (mut a, mut b) = (self.parts(), other.parts());
+        loop {
+            match (a.next(), b.next()) {
+                (None, None) => return Ordering::Equal,
+                (None, Some(_)) => return Ordering::Less,
+                (Some(_), None) => return Ordering::Greater,
+                (Some(x), Some(y)) => match numeric(x, y) {
+                    Ordering::Equal => {}
+                    other => return other,
+                },
+            }
+        }
     }
 }
 
@@ -137,5 +172,27 @@ mod tests {
         assert!(Version::parse("").is_none());
         assert!(Version::parse("12a").is_none());
         assert_eq!(Version::from_number(7, 3).as_str(), "007");
+    }
+
+    #[test]
+    fn dotted_versions_compare_part_by_part() {
+        let v = |s| Version::parse_dotted(s).unwrap();
+        assert!(v("1.2") < v("1.10"));
+        assert!(v("1.9") < v("2"));
+        assert_eq!(v("1.0"), v("1"));
+        assert_eq!(v("01.2"), v("1.2"));
+        assert!(v("1") < v("1.1"));
+        assert!(v("0") < v("0.1"));
+        assert!(Version::parse_dotted("1..2").is_none());
+        assert!(Version::parse_dotted("1.").is_none());
+        assert!(Version::parse("1.2").is_none());
+        let hash = |x: &Version| {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            x.hash(&mut h);
+            h.finish()
+        };
+        assert_eq!(hash(&v("2.0")), hash(&v("2")));
+        assert_eq!(hash(&v("000")), hash(&v("0")));
     }
 }

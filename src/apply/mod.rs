@@ -9,6 +9,8 @@
 //!   refuse on drift and friends, back up, apply each pending migration atomically with its
 //!   history row, stop at the first failure.
 //! - [`signal`]: SIGINT/SIGTERM stop a run at a migration boundary.
+//! - [`down`]: a migration's down SQL, in one transaction with its history change
+//!   (`rollback`, and `check`'s reversibility check). Nothing else ever runs it.
 //!
 //! Each transactional migration runs in `BEGIN IMMEDIATE` (never a deferred transaction that
 //! fails with SQLITE_BUSY_SNAPSHOT when it first writes), statement by statement so that a
@@ -16,6 +18,7 @@
 //! its `schema_versions` row is inserted before the one COMMIT. A failure or a `kill -9`
 //! therefore leaves the database exactly at the previous migration boundary.
 
+pub mod down;
 pub mod run;
 pub mod schema_checks;
 pub mod signal;

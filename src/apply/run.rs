@@ -12,7 +12,6 @@ use super::signal::interrupted;
 use super::step::{ApplyOptions, StepErrorKind, StepResult, apply_one, python_failure};
 use crate::config::{RuleLevel, Timeouts};
 use crate::history;
-use crate::layout::Layout;
 use crate::migration::{Discovery, Kind, Migration};
 use crate::ops::Locked;
 use crate::plan::Plan;
@@ -48,9 +47,6 @@ pub struct MigrateOptions {
     pub rules: std::collections::BTreeMap<String, RuleLevel>,
     /// `[[accept-checksum]]` from schemagate.toml: reviewed drift that does not block.
     pub accepted: Vec<crate::config::AcceptedChecksum>,
-    /// The folder's layout: only the legacy layout is deployed by schemagate
-    /// ([`history::refuse_foreign_writes`]).
-    pub layout: Layout,
 }
 
 impl Default for MigrateOptions {
@@ -64,7 +60,6 @@ impl Default for MigrateOptions {
             env: Vec::new(),
             rules: Default::default(),
             accepted: Vec::new(),
-            layout: Layout::Legacy,
         }
     }
 }
@@ -161,7 +156,7 @@ pub fn migrate(
 ) -> anyhow::Result<MigrateResult> {
     use anyhow::Context as _;
     // Before anything is opened or created: another tool's database is that tool's to write.
-    history::refuse_foreign_writes(opts.layout, "migrate")?;
+    history::refuse_foreign_writes(discovery.layout, "migrate")?;
     let existed = crate::db::probe(db_path)? != crate::db::FileState::Missing;
     if !existed {
         if !opts.create {

@@ -70,7 +70,7 @@ pub(super) fn check_schema_after(
     // database with many tables; skip them when the migration cannot have changed the
     // outcome: no foreign key existed and none is declared by the migration, or nothing
     // was dropped, altered or (re)defined that an existing view could depend on.
-    let may_add_fk = m.text.to_ascii_lowercase().contains("references");
+    let may_add_fk = m.up_sql().to_ascii_lowercase().contains("references");
     let after = if fk_before.is_none() && !may_add_fk {
         None
     } else {
@@ -93,7 +93,7 @@ pub(super) fn check_schema_after(
             ),
         ));
     }
-    let may_break_views = crate::sql::split(&m.text).iter().any(|st| {
+    let may_break_views = m.up_statements().iter().any(|st| {
         !matches!(
             crate::sql::classify(st, &m.text),
             StatementKind::CreateTable

@@ -98,7 +98,7 @@ impl StepError {
         }
     }
 
-    fn at(mut self, idx: &LineIndex, offset: usize) -> StepError {
+    pub(super) fn at(mut self, idx: &LineIndex, offset: usize) -> StepError {
         let (line, column) = idx.line_col(offset);
         self.line = Some(line);
         self.column = Some(column);
@@ -143,7 +143,7 @@ impl From<&StepError> for Location {
 /// Rolls back whatever is open. SQLite may already have rolled back on its own after some
 /// errors (and keeps the transaction open after others), so "no transaction is active" is
 /// expected and ignored.
-fn rollback(conn: &Connection) {
+pub(super) fn rollback(conn: &Connection) {
     if !conn.is_autocommit() {
         let _ = conn.execute_batch("ROLLBACK");
     }
@@ -172,7 +172,7 @@ fn is_busy(e: &rusqlite::Error) -> bool {
 }
 
 /// `BEGIN IMMEDIATE`, with a message that says who is in the way.
-fn begin(conn: &Connection, m: &Migration, busy: Duration) -> Result<(), StepError> {
+pub(super) fn begin(conn: &Connection, m: &Migration, busy: Duration) -> Result<(), StepError> {
     conn.execute_batch("BEGIN IMMEDIATE").map_err(|e| {
         if is_busy(&e) {
             StepError::new(
@@ -195,7 +195,7 @@ fn begin(conn: &Connection, m: &Migration, busy: Duration) -> Result<(), StepErr
 
 /// COMMIT, retried a few times on BUSY (in rollback-journal mode an open reader blocks it
 /// and the transaction stays active), then rolled back with a message naming the cause.
-fn commit(conn: &Connection, m: &Migration) -> Result<(), StepError> {
+pub(super) fn commit(conn: &Connection, m: &Migration) -> Result<(), StepError> {
     let mut last = None;
     for _ in 0..3 {
         match conn.execute_batch("COMMIT") {
@@ -224,20 +224,20 @@ fn commit(conn: &Connection, m: &Migration) -> Result<(), StepError> {
 
 /// Denies transaction control inside our transaction: a `COMMIT` in the file would commit
 /// half a migration without its history row.
-fn deny_transaction_control(conn: &mut Connection) {
+pub(super) fn deny_transaction_control(conn: &mut Connection) {
     let _ = conn.authorizer(Some(|ctx: AuthContext<'_>| match ctx.action {
         AuthAction::Transaction { .. } => Authorization::Deny,
         _ => Authorization::Allow,
     }));
 }
 
-fn clear_authorizer(conn: &mut Connection) {
+pub(super) fn clear_authorizer(conn: &mut Connection) {
     let _ = conn.authorizer(None::<fn(AuthContext<'_>) -> Authorization>);
 }
 
 /// Interrupts statements once the deadline passes or a stop signal arrived (SQLite calls
 /// the handler every N VM steps); `None` removes it.
-fn set_deadline(conn: &mut Connection, timeout: Option<Option<Duration>>) {
+pub(super) fn set_deadline(conn: &mut Connection, timeout: Option<Option<Duration>>) {
     let _ = match timeout {
         Some(t) => {
             let deadline = t.map(|t| Instant::now() + t);
@@ -252,7 +252,7 @@ fn set_deadline(conn: &mut Connection, timeout: Option<Option<Duration>>) {
 
 /// Transaction control found by the splitter, before anything runs.
 fn refuse_transaction_control(m: &Migration, idx: &LineIndex) -> Result<(), StepError> {
-    for s in sql::split(&m.text) {
+    for s in m.up_statements() {
         if sql::is_transaction_control(sql::classify(&s, &m.text)) {
             let first = s.text(&m.text).split_whitespace().next().unwrap_or("");
             return Err(StepError::new(
@@ -269,25 +269,40 @@ fn refuse_transaction_control(m: &Migration, idx: &LineIndex) -> Result<(), Step
     Ok(())
 }
 
-/// Runs the file's statements one by one; a failure carries the statement's position (or,
-/// for a syntax error, the offending token's).
-/// Runs a SQL migration's statements on `conn`, inside the caller's transaction. Public for
-/// the dry run's idempotency check, which runs them a second time and reads the schema
-/// before its own ROLLBACK.
+/// Runs a SQL migration's Up statements on `conn`, inside the caller's transaction (a Down
+/// section is never run here). Public for the dry run's idempotency check, which runs them a
+/// second time and reads the schema before its own ROLLBACK.
 pub fn run_statements(
     conn: &Connection,
     m: &Migration,
     idx: &LineIndex,
 ) -> Result<usize, StepError> {
+    run_split(conn, &m.text, m.up_statements(), &|e, offset| {
+        step_failure(m, e).at(idx, offset)
+    })
+}
+
+/// Runs `statements` (spans into `src`) one by one; a failure carries the statement's
+/// position (or, for a syntax error, the offending token's), turned into an error by
+/// `fail`.
+pub(super) fn run_split(
+    conn: &Connection,
+    src: &str,
+    statements: Vec<sql::Statement>,
+    fail: &dyn Fn(&rusqlite::Error, usize) -> StepError,
+) -> Result<usize, StepError> {
     let mut count = 0;
-    for s in sql::split(&m.text) {
-        let text = s.text(&m.text);
-        if sql::classify(&s, &m.text) == sql::StatementKind::DotCommand {
-            let message = format!(
+    for s in statements {
+        let text = s.text(src);
+        if sql::classify(&s, src) == sql::StatementKind::DotCommand {
+            // Not an SQLite error, but it fails the step the same way, at the same place.
+            let mut e = fail(&rusqlite::Error::InvalidQuery, s.span.start);
+            e.kind = StepErrorKind::Failed;
+            e.message = format!(
                 "`{}` is a command of the sqlite3 shell, not SQL: SQLite's library cannot run it; remove it from the migration",
                 text.trim_end()
             );
-            return Err(StepError::new(StepErrorKind::Failed, m, message).at(idx, s.span.start));
+            return Err(e);
         }
         let mut stmt = match conn.prepare(text) {
             Ok(stmt) => stmt,
@@ -299,7 +314,7 @@ pub fn run_statements(
                     }
                     _ => s.span.start,
                 };
-                return Err(step_failure(m, &e).at(idx, offset));
+                return Err(fail(&e, offset));
             }
         };
         let result = stmt.query([]).and_then(|mut rows| {
@@ -307,7 +322,7 @@ pub fn run_statements(
             Ok(())
         });
         if let Err(e) = result {
-            return Err(step_failure(m, &e).at(idx, s.span.start));
+            return Err(fail(&e, s.span.start));
         }
         count += 1;
     }

@@ -184,9 +184,17 @@ impl Context {
     /// Reads the migrations folder. A missing folder or an undecodable file is an error
     /// (exit 2): acting on a partial view of the folder is how migrations get skipped.
     pub fn read_migrations(&self) -> anyhow::Result<Discovery> {
-        let d = crate::fsio::read_migrations_dir(&self.migrations_dir, &self.dir_display)?;
-        if let Some(e) = d.errors.first() {
-            bail!("{e}");
+        let d = crate::fsio::read_migrations_folder(
+            &self.migrations_dir,
+            &self.dir_display,
+            self.config.migrations.layout,
+        )?;
+        if !d.errors.is_empty() {
+            let all: Vec<String> = d.errors.iter().map(ToString::to_string).collect();
+            bail!("{}", all.join("\n"));
+        }
+        if d.layout != crate::layout::Layout::Legacy {
+            self.debug(format!("layout: {}, from {}", d.layout, d.evidence));
         }
         Ok(d)
     }

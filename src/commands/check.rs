@@ -11,7 +11,7 @@ use crate::report::Report;
 pub fn run(ctx: &Context, args: &CheckArgs) -> anyhow::Result<Outcome> {
     let d = ctx.read_migrations()?;
     let target = ctx.database()?;
-    let (rows, source) = super::dry_run::source_of(target, super::history_layout(ctx))?;
+    let (rows, source) = super::dry_run::source_of(target, d.layout)?;
     let opts = super::dry_run::options(ctx, args.keep_scratch, true, args.fail_fast);
     let settings = Settings {
         database: target.map(|t| analysis::Database {
@@ -27,6 +27,8 @@ pub fn run(ctx: &Context, args: &CheckArgs) -> anyhow::Result<Outcome> {
     super::lint::log_analysis(ctx, &out);
 
     let mut report = Report::new("check", &ctx.dir_display);
+
+    report.set_layout(&d);
     report.database = target.map(super::database_info);
     report.base = out.base;
     report.set_migrations(&Plan::new(&d, &rows));

@@ -13,7 +13,7 @@ use crate::report::Report;
 pub fn run(ctx: &Context, args: &DryRunArgs) -> anyhow::Result<Outcome> {
     let d = ctx.read_migrations()?;
     let target = ctx.database()?;
-    let (rows, source) = source_of(target, super::history_layout(ctx))?;
+    let (rows, source) = source_of(target, d.layout)?;
     let plan = Plan::new(&d, &rows);
     let pending: Vec<&Migration> = plan.pending().collect();
     let opts = options(ctx, args.keep_scratch, false, args.fail_fast);
@@ -22,15 +22,18 @@ pub fn run(ctx: &Context, args: &DryRunArgs) -> anyhow::Result<Outcome> {
         ctx.log(format!("scratch database kept at {}", kept.display()));
     }
     let mut report = Report::new("dry-run", &ctx.dir_display);
+    report.set_layout(&d);
     report.database = target.map(super::database_info);
     report.set_migrations(&plan);
     // One report per statement and the layout's severity, as `check` gives them.
-    let findings = crate::lint::rules::not_idempotent::settle(
+    let mut findings = crate::lint::rules::not_idempotent::settle(
         out.findings,
         &d,
         None,
         super::lint::layout(ctx, &d),
     );
+    // What the dry run could not apply is part of what it says.
+    crate::lint::rules::unsupported_migration::check(&d, &mut findings);
     report.findings = crate::lint::apply_severities(findings, &ctx.config.rules);
     report.dry_run = Some(out.dry_run);
     report.finish(ctx.fail_on);

@@ -13,7 +13,7 @@ pub fn run(ctx: &Context, args: &GenerateArgs) -> anyhow::Result<Outcome> {
         .map(|m| m.version.clone())
         .collect();
     if let Some(base) = &args.base {
-        known.extend(base_versions(ctx, base)?);
+        known.extend(base_versions(ctx, base, discovery.layout)?);
     }
     let version = generate::next_version(&known, ctx.config.migrations.version_step);
     let kind = match args.kind {
@@ -56,6 +56,10 @@ pub fn run(ctx: &Context, args: &GenerateArgs) -> anyhow::Result<Outcome> {
 
 /// Versions of the migrations folder at a git ref, so two branches do not both take "the
 /// next" number.
-fn base_versions(ctx: &Context, base: &str) -> anyhow::Result<Vec<crate::migration::Version>> {
-    crate::git::versions_at(&ctx.migrations_dir, &ctx.dir_display, base)
+fn base_versions(
+    ctx: &Context,
+    base: &str,
+    layout: crate::layout::Layout,
+) -> anyhow::Result<Vec<crate::migration::Version>> {
+    crate::git::versions_at(&ctx.migrations_dir, &ctx.dir_display, base, layout)
 }

@@ -11,7 +11,7 @@ pub fn run(ctx: &Context, args: &LintArgs) -> anyhow::Result<Outcome> {
     let d = ctx.read_migrations()?;
     let target = ctx.database()?;
     let rows = match target {
-        Some(t) => super::read_history(t, super::history_layout(ctx), super::INSPECTING)?.rows,
+        Some(t) => super::read_history(t, d.layout, super::INSPECTING)?.rows,
         None => Vec::new(),
     };
     let settings = Settings {
@@ -32,6 +32,7 @@ pub fn run(ctx: &Context, args: &LintArgs) -> anyhow::Result<Outcome> {
     log_analysis(ctx, &out);
 
     let mut report = Report::new("lint", &ctx.dir_display);
+    report.set_layout(&d);
     report.database = target.map(super::database_info);
     report.base = out.base;
     report.set_migrations(&Plan::new(&d, &rows));
@@ -98,11 +99,18 @@ pub fn emit(ctx: &Context, report: &Report, d: &Discovery) -> anyhow::Result<()>
     if let Some(out) = crate::github::render(report, ctx.format) {
         return ctx.emit(&out);
     }
+    // A down file (`.down.sql`, diesel `down.sql`) has a path of its own.
     let sources = |path: &str| {
-        d.migrations
-            .iter()
-            .find(|m| m.path == path)
-            .map(|m| m.text.as_str())
+        d.migrations.iter().find_map(|m| {
+            if m.path == path {
+                Some(m.text.as_str())
+            } else {
+                m.down
+                    .as_ref()
+                    .filter(|down| down.path == path)
+                    .map(|down| down.text.as_str())
+            }
+        })
     };
     // Escape codes are stripped by anstream on stdout when needed; never in files.
     let style = text::Style {
@@ -118,6 +126,6 @@ pub fn emit(ctx: &Context, report: &Report, d: &Discovery) -> anyhow::Result<()>
 
 /// The folder's layout, as the rules and the dry run's findings read it. The one place
 /// that decides it for the commands that lint (detection from the folder goes here).
-pub(crate) fn layout(ctx: &Context, _d: &Discovery) -> crate::layout::Layout {
-    crate::lint::configured_layout(&ctx.config)
+pub(crate) fn layout(_ctx: &Context, d: &Discovery) -> crate::layout::Layout {
+    d.layout
 }

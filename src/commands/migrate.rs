@@ -44,7 +44,6 @@ pub fn run(ctx: &Context, args: &MigrateArgs) -> anyhow::Result<Outcome> {
             .unwrap_or_default(),
         rules: ctx.config.rules.clone(),
         accepted: ctx.config.accept_checksum.clone(),
-        layout: super::history_layout(ctx),
     };
     let mut on_event = |ev: Event<'_>| match ev {
         Event::Created(p) => ctx.log(format!(

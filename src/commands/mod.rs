@@ -20,16 +20,10 @@ pub mod rule;
 pub mod status;
 pub mod verify;
 
-use crate::cli::{Context, Target};
+use crate::cli::Target;
 use crate::history::DatabaseHistory;
 use crate::layout::Layout;
 use crate::report::DatabaseInfo;
-
-/// The layout whose history table the reading commands read and whose tool `migrate` and
-/// the repairs defer to ([`crate::history::layout_for`]: where `auto` becomes a layout).
-pub(crate) fn history_layout(ctx: &Context) -> Layout {
-    crate::history::layout_for(ctx.config.migrations.layout)
-}
 
 /// What a command that reads a database without changing it makes of a `--db` path with
 /// no file behind it.

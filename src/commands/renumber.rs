@@ -24,7 +24,7 @@ pub fn run(ctx: &Context, args: &RenumberArgs) -> anyhow::Result<Outcome> {
         ..Facts::default()
     };
     if let Some(target) = ctx.database()? {
-        let history = crate::history::read_database(&target.path, super::history_layout(ctx))?;
+        let history = crate::history::read_database(&target.path, discovery.layout)?;
         if !history.exists {
             bail!(
                 "database {} does not exist; check the --db path (renumber reads it to keep applied files in place)",

@@ -14,7 +14,7 @@ pub(crate) fn timeouts(ctx: &Context, lock_timeout: Option<u64>) -> Timeouts {
 }
 
 pub fn mark_applied(ctx: &Context, args: &RepairArgs) -> anyhow::Result<Outcome> {
-    crate::history::refuse_foreign_writes(super::history_layout(ctx), "mark-applied")?;
+    crate::history::refuse_foreign_writes(ctx.read_migrations()?.layout, "mark-applied")?;
     let reason = Reason::required(&args.reason, "mark-applied")?;
     let discovery = ctx.read_migrations()?;
     let target = ctx.require_database()?;
@@ -30,7 +30,7 @@ pub fn mark_applied(ctx: &Context, args: &RepairArgs) -> anyhow::Result<Outcome>
 }
 
 pub fn forget(ctx: &Context, args: &RepairArgs) -> anyhow::Result<Outcome> {
-    crate::history::refuse_foreign_writes(super::history_layout(ctx), "forget")?;
+    crate::history::refuse_foreign_writes(ctx.read_migrations()?.layout, "forget")?;
     let reason = Reason::required(&args.reason, "forget")?;
     let target = ctx.require_database()?;
     let done = repair::forget(
@@ -43,7 +43,7 @@ pub fn forget(ctx: &Context, args: &RepairArgs) -> anyhow::Result<Outcome> {
 }
 
 pub fn rekey(ctx: &Context, args: &RekeyArgs) -> anyhow::Result<Outcome> {
-    crate::history::refuse_foreign_writes(super::history_layout(ctx), "rekey")?;
+    crate::history::refuse_foreign_writes(ctx.read_migrations()?.layout, "rekey")?;
     let discovery = ctx.read_migrations()?;
     let target = ctx.require_database()?;
     let done = repair::rekey(

@@ -66,10 +66,11 @@ pub fn database_report(
     t: &Target,
     command: &str,
 ) -> anyhow::Result<DatabaseReport> {
-    let history = super::read_history(t, super::history_layout(ctx), super::INSPECTING)?;
+    let history = super::read_history(t, discovery.layout, super::INSPECTING)?;
     let rows = history.rows;
     let plan = Plan::new(discovery, &rows);
     let mut report = Report::new(command, &ctx.dir_display);
+    report.set_layout(discovery);
     report.database = Some(super::database_info(t));
     report.set_migrations(&plan);
     report.findings = crate::lint::deploy_findings(
@@ -138,6 +139,9 @@ fn render_text(ctx: &Context, d: &Discovery, reports: &[DatabaseReport]) -> Stri
         .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
         .collect();
     let mut out = String::new();
+    if d.layout != crate::layout::Layout::Legacy {
+        let _ = writeln!(out, "layout: {}, from {}\n", d.layout, d.evidence);
+    }
     for row in &rows {
         let line: Vec<String> = row
             .iter()

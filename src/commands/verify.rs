@@ -13,7 +13,7 @@ use crate::schema;
 pub fn run(ctx: &Context) -> anyhow::Result<Outcome> {
     let d = ctx.read_migrations()?;
     let target = ctx.require_database()?;
-    let layout = super::history_layout(ctx);
+    let layout = d.layout;
     let (history, schema) = super::read_history_and(target, layout, super::REPLAYING, |conn| {
         crate::introspect::read_schema(conn)
             .map_err(|e| anyhow::anyhow!("cannot read the schema of {}: {e}", target.display))
@@ -42,6 +42,8 @@ pub fn run(ctx: &Context) -> anyhow::Result<Outcome> {
     )?;
 
     let mut report = Report::new("verify", &ctx.dir_display);
+
+    report.set_layout(&d);
     report.database = Some(super::database_info(target));
     report.set_migrations(&plan);
     let mut findings = replay.findings;

@@ -35,8 +35,10 @@ pub struct SqlUnit<'a> {
 }
 
 impl<'a> SqlUnit<'a> {
+    /// The Up SQL of a `.sql` migration (the whole file, or its Up section), with the
+    /// file's positions. A Down section is not linted as SQL that runs forward.
     pub fn file(m: &'a Migration) -> SqlUnit<'a> {
-        SqlUnit::new(m, &m.text, Origin::File)
+        SqlUnit::with_statements(m, &m.text, m.up_statements(), Origin::File)
     }
 
     pub fn python(m: &'a Migration, lit: &'a PySql) -> SqlUnit<'a> {
@@ -44,7 +46,15 @@ impl<'a> SqlUnit<'a> {
     }
 
     fn new(migration: &'a Migration, text: &'a str, origin: Origin<'a>) -> SqlUnit<'a> {
-        let statements = sql::split(text);
+        SqlUnit::with_statements(migration, text, sql::split(text), origin)
+    }
+
+    fn with_statements(
+        migration: &'a Migration,
+        text: &'a str,
+        statements: Vec<Statement>,
+        origin: Origin<'a>,
+    ) -> SqlUnit<'a> {
         let kinds = statements.iter().map(|s| sql::classify(s, text)).collect();
         SqlUnit {
             migration,

@@ -304,6 +304,15 @@ pub struct BaseInfo {
     pub gate: Gate,
 }
 
+/// The folder layout: which tool's conventions the migrations follow, and why schemagate
+/// thinks so.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct LayoutInfo {
+    pub name: crate::layout::Layout,
+    /// "`-- migrate:up` markers (12 files)", or "`[migrations] layout` in schemagate.toml".
+    pub evidence: String,
+}
+
 /// The report every command that inspects a folder or database produces.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Report {
@@ -311,6 +320,9 @@ pub struct Report {
     pub tool: Tool,
     pub command: String,
     pub migrations_dir: String,
+    /// The folder's layout (absent in reports written before layouts existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layout: Option<LayoutInfo>,
     pub database: Option<DatabaseInfo>,
     /// Pull-request mode: the base the findings were compared with (absent without one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -348,6 +360,7 @@ impl Report {
             tool: Tool::current(),
             command: command.to_string(),
             migrations_dir: migrations_dir.to_string(),
+            layout: None,
             database: None,
             base: None,
             migrations: Vec::new(),
@@ -407,6 +420,14 @@ impl Report {
                     .iter()
                     .any(|f| f.gated(gate) && fail_on.fails(f.severity)),
         };
+    }
+
+    /// Records the folder's layout and why.
+    pub fn set_layout(&mut self, d: &crate::migration::Discovery) {
+        self.layout = Some(LayoutInfo {
+            name: d.layout,
+            evidence: d.evidence.clone(),
+        });
     }
 
     /// Fills `migrations` from the plan.

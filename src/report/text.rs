@@ -209,6 +209,20 @@ pub fn render_listing(
     list_preexisting: bool,
 ) -> String {
     let mut out = String::new();
+    // The legacy layout is the default world; another tool's folder is named up front.
+    if let Some(l) = report
+        .layout
+        .as_ref()
+        .filter(|l| l.name != crate::layout::Layout::Legacy)
+    {
+        let _ = writeln!(
+            out,
+            "{} {}, from {}\n",
+            paint(style, "1", "layout:"),
+            l.name,
+            l.evidence
+        );
+    }
     for f in report
         .findings
         .iter()

@@ -19,6 +19,7 @@ mod faults;
 mod generate_init;
 mod github;
 mod keep_going;
+mod layouts;
 mod lint;
 mod migrate;
 mod native_history;

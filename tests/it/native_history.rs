@@ -419,9 +419,9 @@ fn golang_migrate_runs_what_is_above_its_one_version() {
 #[test]
 fn flyway_rows_with_a_baseline_and_a_crc32() {
     let p = project("flyway");
-    p.file("1_users.sql", USERS);
-    p.file("2_posts.sql", POSTS);
-    p.file("3_tags.sql", TAGS);
+    p.file("V1__users.sql", USERS);
+    p.file("V2__posts.sql", POSTS);
+    p.file("V3__tags.sql", TAGS);
     let conn = db(&p);
     conn.execute_batch(FLYWAY).unwrap();
     conn.execute_batch(USERS).unwrap();
@@ -448,8 +448,8 @@ fn flyway_rows_with_a_baseline_and_a_crc32() {
 #[test]
 fn refinery_checksums_are_recomputed_from_name_version_and_sql() {
     let p = project("flyway");
-    p.file("1_initial.sql", USERS);
-    p.file("2_posts.sql", POSTS);
+    p.file("V1__initial.sql", USERS);
+    p.file("V2__posts.sql", POSTS);
     let conn = db(&p);
     conn.execute_batch(REFINERY).unwrap();
     conn.execute_batch(USERS).unwrap();

@@ -1,5 +1,6 @@
 //! `invalid-filename`: migration names the team did not mean to write.
 
+use crate::layout::Layout;
 use crate::lint::RuleDoc;
 use crate::migration::{Discovery, Kind};
 use crate::report::{Finding, Severity};
@@ -13,6 +14,12 @@ Flags migration files whose name is not `NNN_lower_case_description.sql` (or `.p
 spaces, upper-case letters, characters other than `a-z`, `0-9` and `_`, a missing
 description (`005_.sql`), and copy artefacts such as `005_add_tags 2.sql`,
 `005_add_tags copy.sql` or `005_add_tags (1).sql`.
+
+In a folder of another tool (sqlx, dbmate, goose, golang-migrate, Flyway, diesel) the
+tool's own naming is accepted: hyphens (`20230101120000_create-users.sql`), upper case
+(Flyway's `V2__Add_people.sql`), the `.up.sql`/`.down.sql` suffixes and diesel's
+`2023-01-01-000000_name` folders; copies, spaces and missing descriptions are still
+flagged.
 
 ## Why is this bad?
 The legacy manager picked files with the glob `[0-9][0-9][0-9]_*.{py,sql}`, so a copy that a
@@ -37,15 +44,21 @@ Delete copies; rename the others before they are applied anywhere.
 };
 
 pub fn check(d: &Discovery, out: &mut Vec<Finding>) {
+    let legacy = d.layout == Layout::Legacy;
     for m in &d.migrations {
-        let Some(problem) = problem(&m.name) else {
+        let Some(problem) = problem(&m.name).filter(|p| legacy || p.in_any_layout()) else {
             continue;
         };
         let ext = match m.kind {
             Kind::Sql => "sql",
             Kind::Python => "py",
         };
-        let suggested = format!("{}_{}.{ext}", m.version, suggest(&m.name));
+        let suggested = if legacy {
+            format!("{}_{}.{ext}", m.version, suggest(&m.name))
+        } else {
+            // The tool's own shape, with only the name part changed.
+            m.file_name.replacen(&m.name, &suggest(&m.name), 1)
+        };
         let help = match problem {
             Problem::Copy => format!(
                 "this looks like a copy made by a file manager, and it would run as a migration: delete it, or give it a new version and a name like `{suggested}`"
@@ -74,6 +87,15 @@ enum Problem {
 }
 
 impl Problem {
+    /// Problems whatever the tool's naming conventions (the others are legacy-only: other
+    /// tools write hyphens and upper case themselves).
+    fn in_any_layout(self) -> bool {
+        matches!(
+            self,
+            Problem::Copy | Problem::NoDescription | Problem::Spaces
+        )
+    }
+
     fn describe(self) -> &'static str {
         match self {
             Problem::Copy => "looks like a copy of another migration",
@@ -202,6 +224,53 @@ mod tests {
         );
         assert!(flagged("007_.sql")[0].message.contains("no description"));
         assert!(flagged("008_fix.v2.sql")[0].message.contains("characters"));
+    }
+
+    fn flagged_in(layout: Layout, names: &[&str]) -> Vec<Finding> {
+        let entries = names
+            .iter()
+            .map(|n| crate::migration::FolderEntry::File {
+                name: n.to_string(),
+                bytes: b"SELECT 1;".to_vec(),
+            })
+            .collect();
+        let d = crate::migration::discover_folder(
+            "m",
+            crate::layout::LayoutSetting::Fixed(layout),
+            entries,
+        );
+        let mut out = Vec::new();
+        check(&d, &mut out);
+        out
+    }
+
+    #[test]
+    fn each_layout_keeps_its_own_naming() {
+        let clean = [
+            (Layout::Sqlx, "20230101120000_create-users.up.sql"),
+            (Layout::Sqlx, "20230101120000_create-users.down.sql"),
+            (Layout::Sqlx, "2_AddIndex.sql"),
+            (Layout::GolangMigrate, "000001_create_users_table.up.sql"),
+            (Layout::Flyway, "V2__Add_people.sql"),
+            (Layout::Flyway, "V1_1__init.sql"),
+            (Layout::Dbmate, "20230101120000_create-users.sql"),
+            (Layout::Goose, "00001_CreateUsers.sql"),
+        ];
+        for (layout, name) in clean {
+            assert!(flagged_in(layout, &[name]).is_empty(), "{layout} {name}");
+        }
+        let copy = flagged_in(Layout::Sqlx, &["20230101120000_create-users copy.sql"]);
+        assert_eq!(copy.len(), 1);
+        assert!(
+            copy[0]
+                .help
+                .as_deref()
+                .unwrap()
+                .contains("`20230101120000_create_users.sql`"),
+            "{:?}",
+            copy[0].help
+        );
+        assert_eq!(flagged_in(Layout::Flyway, &["V3__Add people.sql"]).len(), 1);
     }
 
     #[test]

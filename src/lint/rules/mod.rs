@@ -8,11 +8,13 @@ pub mod add_column_invalid;
 pub mod add_column_not_idempotent;
 pub mod deleted_migration;
 pub mod destructive_change;
+pub mod down_not_reversible;
 pub mod duplicate_content;
 pub mod empty_migration;
 pub mod foreign_dialect;
 pub mod invalid_filename;
 pub mod migration_failed;
+pub mod missing_up_section;
 pub mod modified_migration;
 pub mod needs_no_transaction;
 pub mod not_idempotent;
@@ -26,6 +28,7 @@ pub mod slow_migration;
 pub mod sql_syntax_error;
 pub mod sqlite_version;
 pub mod transaction_control;
+pub mod unsupported_migration;
 pub mod unversioned_file;
 pub mod version_width;
 
@@ -47,6 +50,8 @@ pub const ALL: &[&RuleDoc] = &[
     &unversioned_file::RULE,
     &duplicate_content::RULE,
     &version_width::RULE,
+    &unsupported_migration::RULE,
+    &missing_up_section::RULE,
     &robust_statements::RULE,
     &add_column_not_idempotent::RULE,
     &add_column_invalid::RULE,
@@ -72,6 +77,7 @@ pub const ALL: &[&RuleDoc] = &[
     &migration_failed::RULE,
     &not_idempotent::RULE,
     &slow_migration::RULE,
+    &down_not_reversible::RULE,
     &schema_drift::RULE,
 ];
 
@@ -85,6 +91,8 @@ pub(crate) fn folder_rules(d: &Discovery, inputs: &LintInputs, out: &mut Vec<Fin
     unversioned_file::check(d, &inputs.dir, out);
     duplicate_content::check(d, out);
     version_width::check(d, out);
+    unsupported_migration::check(d, out);
+    missing_up_section::check(d, out);
     out.extend(duplicate_version::check(d));
 }
 

@@ -1,5 +1,6 @@
 //! `unversioned-file`: SQL or numbered Python files in the folder that no manager will run.
 
+use crate::layout::Layout;
 use crate::lint::RuleDoc;
 use crate::migration::{Discovery, join_display};
 use crate::report::{Finding, Severity};
@@ -13,6 +14,10 @@ Flags `.sql` files in the migrations folder whose name does not start with a ver
 `_` (`003-add-tags.sql`, `add_tags.sql`, `3a_tags.sql`), and `.py` files that start with a
 digit but are not named like a migration. Python helpers such as `manager.py` or
 `__init__.py` are not flagged.
+
+In a folder of another tool, names are read the way that tool reads them: a plain
+`3_x.sql` is never run by golang-migrate (it runs `3_x.up.sql`), a `001_x.sql` never by
+Flyway (`V1__x.sql`), a top-level `.sql` file never by diesel (`<version>_x/up.sql`).
 
 ## Why is this bad?
 The file looks like a migration to a reviewer but is never applied: the schema change it
@@ -38,20 +43,39 @@ pub fn check(d: &Discovery, dir: &str, out: &mut Vec<Finding>) {
         if !is_sql && !name.starts_with(|c: char| c.is_ascii_digit()) {
             continue; // a Python helper module
         }
-        let help = match suggest(name) {
+        let help = match suggest(name).map(|s| in_layout(d.layout, &s)) {
             Some(s) => format!(
                 "rename it to `{s}` if it is a migration, or move it out of the migrations folder"
             ),
-            None => "name it `NNN_description.sql` if it is a migration, or move it out of the migrations folder".to_string(),
+            None => format!(
+                "name it `{}` if it is a migration, or move it out of the migrations folder",
+                in_layout(d.layout, "NNN_description.sql")
+            ),
+        };
+        let what = match d.layout {
+            Layout::Legacy => "a migration".to_string(),
+            other => format!("a {other} migration"),
         };
         out.push(
             Finding::of(
                 &RULE,
-                format!("`{name}` is not named like a migration, so it is never applied"),
+                format!("`{name}` is not named like {what}, so it is never applied"),
             )
             .path(join_display(dir, name))
             .help(help),
         );
+    }
+}
+
+/// A legacy-style name (`003_add_tags.sql`) in the layout's own shape.
+fn in_layout(layout: Layout, legacy: &str) -> String {
+    let (version, rest) = legacy.split_once('_').unwrap_or(("NNN", legacy));
+    let stem = rest.strip_suffix(".sql").unwrap_or(rest);
+    match layout {
+        Layout::GolangMigrate => format!("{version}_{stem}.up.sql"),
+        Layout::Flyway => format!("V{}__{stem}.sql", version.trim_start_matches('0')),
+        Layout::Diesel => format!("{version}_{stem}/up.sql"),
+        _ => legacy.to_string(),
     }
 }
 
@@ -100,6 +124,35 @@ mod tests {
         assert_eq!(paths, ["m/003-add-tags.sql", "m/4x.py", "m/schema.sql"]);
         assert!(f[0].help.as_deref().unwrap().contains("`003_add_tags.sql`"));
         assert_eq!(f[0].line, None);
+    }
+
+    #[test]
+    fn names_are_read_the_way_the_layout_reads_them() {
+        let entries = ["000001_a.up.sql", "3_plain.sql"]
+            .iter()
+            .map(|n| crate::migration::FolderEntry::File {
+                name: n.to_string(),
+                bytes: b"SELECT 1;".to_vec(),
+            })
+            .collect();
+        let d = crate::migration::discover_folder(
+            "m",
+            crate::layout::LayoutSetting::Fixed(Layout::GolangMigrate),
+            entries,
+        );
+        let mut out = Vec::new();
+        check(&d, "m", &mut out);
+        assert_eq!(out.len(), 1);
+        assert!(
+            out[0].message.contains("golang-migrate migration"),
+            "{}",
+            out[0].message
+        );
+        assert!(
+            out[0].help.as_deref().unwrap().contains("`3_plain.up.sql`"),
+            "{:?}",
+            out[0].help
+        );
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use crate::layout::Layout;
 use crate::lint::RuleDoc;
 use crate::migration::{Discovery, Version};
 use crate::report::{Finding, Severity};
@@ -27,6 +28,11 @@ migrations/047_add_tags.sql
 migrations/48_add_index.sql
 ```
 
+Only layouts whose tool orders versions as text are checked: legacy, dbmate (files in
+name order, versions as strings) and diesel. sqlx, goose and golang-migrate compare
+integers and Flyway compares version parts, so `1_x.sql`, `2_y.sql`, ..., `10_z.sql` is a
+clean folder there.
+
 ## Use instead
 ```text
 migrations/047_add_tags.sql
@@ -37,6 +43,9 @@ Rename before the migration is applied anywhere (`schemagate generate` pads for 
 };
 
 pub fn check(d: &Discovery, out: &mut Vec<Finding>) {
+    if !d.layout.orders_versions_as_text() {
+        return;
+    }
     // Zero-padded versions show the team's convention; without any, the most common width.
     let padded: Vec<&Version> = d
         .migrations
@@ -72,16 +81,22 @@ pub fn check(d: &Discovery, out: &mut Vec<Finding>) {
             .number()
             .map(|n| Version::from_number(n, width).to_string())
             .unwrap_or_else(|| v.to_string());
-        let renamed = format!("{padded}{}", &m.file_name[w..]);
+        // diesel writes its versions with `-` in the folder name: no exact new name.
+        let renamed = match m.file_name.strip_prefix(v.as_str()) {
+            Some(rest) => format!("rename it to `{padded}{rest}`"),
+            None => format!("pad its version to {width} digits"),
+        };
+        let why = match d.layout {
+            Layout::Legacy => "the legacy manager compares versions as text".to_string(),
+            other => format!("{} orders versions as text", other.tool()),
+        };
         out.push(
-            Finding::of(&RULE, format!(
-                    "version `{v}` has {w} digit(s) while the other migrations use {width}"
-                ),
+            Finding::of(
+                &RULE,
+                format!("version `{v}` has {w} digit(s) while the other migrations use {width}"),
             )
             .path(&m.path)
-            .help(format!(
-                "rename it to `{renamed}` before it is applied anywhere (the legacy manager compares versions as text)"
-            )),
+            .help(format!("{renamed} before it is applied anywhere ({why})")),
         );
     }
 }
@@ -107,6 +122,40 @@ mod tests {
         assert_eq!(paths, ["m/48_b.sql", "m/0049_c.sql"]);
         assert!(f[0].help.as_deref().unwrap().contains("`048_b.sql`"));
         assert!(f[1].help.as_deref().unwrap().contains("`049_c.sql`"));
+    }
+
+    #[test]
+    fn integer_versions_are_never_flagged() {
+        for layout in [
+            Layout::Sqlx,
+            Layout::Goose,
+            Layout::GolangMigrate,
+            Layout::Flyway,
+        ] {
+            let names: Vec<String> = (1..=12)
+                .map(|i| match layout {
+                    Layout::Flyway => format!("V{i}__step.sql"),
+                    Layout::GolangMigrate => format!("{i}_step.up.sql"),
+                    _ => format!("{i}_step.sql"),
+                })
+                .collect();
+            let entries = names
+                .iter()
+                .map(|n| crate::migration::FolderEntry::File {
+                    name: n.clone(),
+                    bytes: b"-- +goose Up\nSELECT 1;".to_vec(),
+                })
+                .collect();
+            let d = crate::migration::discover_folder(
+                "m",
+                crate::layout::LayoutSetting::Fixed(layout),
+                entries,
+            );
+            assert_eq!(d.migrations.len(), 12, "{layout}");
+            let mut out = Vec::new();
+            check(&d, &mut out);
+            assert!(out.is_empty(), "{layout}: {out:?}");
+        }
     }
 
     #[test]

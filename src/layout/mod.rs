@@ -6,9 +6,15 @@
 //! discovery reads the files as that tool does (a Down section is never run forward) and
 //! the history is read from that tool's own table.
 
+pub mod detect;
+pub mod names;
+pub mod sections;
+
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+
+pub use detect::{Conflict, Detected, Seen, detect};
 
 /// A migration tool's folder conventions.
 #[derive(
@@ -71,6 +77,33 @@ impl Layout {
 
     pub fn parse(s: &str) -> Option<Layout> {
         Layout::ALL.into_iter().find(|l| l.as_str() == s)
+    }
+
+    /// The layout's own tool, as people call it in prose.
+    pub fn tool(self) -> &'static str {
+        match self {
+            Layout::Legacy => "the legacy Python manager",
+            Layout::Sqlx => "sqlx",
+            Layout::Dbmate => "dbmate",
+            Layout::Goose => "goose",
+            Layout::GolangMigrate => "golang-migrate",
+            Layout::Flyway => "Flyway/refinery",
+            Layout::Diesel => "diesel",
+        }
+    }
+
+    /// Whether the tool orders versions as text (file names, a text history column), so
+    /// that `9` comes after `10` when the widths differ: legacy, dbmate and diesel. The
+    /// others compare integers (sqlx, goose, golang-migrate) or version parts (Flyway).
+    pub fn orders_versions_as_text(self) -> bool {
+        matches!(self, Layout::Legacy | Layout::Dbmate | Layout::Diesel)
+    }
+}
+
+impl Default for Layout {
+    /// Until a folder says otherwise, the layout schemagate was written for.
+    fn default() -> Layout {
+        Layout::Legacy
     }
 }
 

@@ -1,10 +1,15 @@
-//! `schemagate rollback [--to VERSION | --steps N]`: runs `downgrade(conn)` of applied
-//! Python migrations, newest first, each in one transaction with the removal of its history
-//! row and its audit row (the Python runner's guarantees: a failure leaves nothing behind).
+//! `schemagate rollback [--to VERSION | --steps N]`: takes applied migrations back, newest
+//! first, each in one transaction with the removal of its history row and its audit row (a
+//! failure leaves nothing behind): `downgrade(conn)` of Python migrations, and the down SQL
+//! of layouts that have it (dbmate and goose Down sections, sqlx and golang-migrate
+//! `.down.sql` files, diesel `down.sql`), whose history row is forgotten the way the tool's
+//! own revert does ([`tables`]).
 //!
 //! Everything that could stop the run is checked before the first change: every migration
-//! in the range must be a Python file with the recorded content and a `downgrade`. SQL
-//! migrations have no down step; the way back for them is `restore`.
+//! in the range must have a way back (a Python `downgrade`, or down SQL) and the recorded
+//! content. Legacy SQL migrations have no down step; the way back for them is `restore`.
+
+mod tables;
 
 use std::path::Path;
 
@@ -13,8 +18,10 @@ use serde::Serialize;
 use serde_json::{Map, json};
 
 use super::{Database, Event, Session};
+use crate::apply::down::{DownOptions, run_down};
 use crate::audit;
 use crate::config::Timeouts;
+use crate::layout::Layout;
 use crate::migration::{Discovery, Kind, Migration, Version};
 use crate::plan::{Plan, State};
 use crate::pyrunner::{self, Direction, Job, RecordStatement};
@@ -49,9 +56,12 @@ pub enum RollbackStatus {
     Error,
 }
 
-/// The downgrade that failed.
+/// The downgrade (or down SQL) that failed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct DowngradeError {
+    /// Down SQL only: the column in the down file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<usize>,
     // Alphabetical: the order the JSON has always had.
     pub line: Option<usize>,
     pub message: String,
@@ -75,6 +85,11 @@ pub struct RolledBack {
 struct Step<'a> {
     migration: &'a Migration,
     row_version: String,
+}
+
+/// How a step goes back.
+fn has_down_sql(m: &Migration) -> bool {
+    m.kind == Kind::Sql && m.down.is_some()
 }
 
 /// The recorded migrations to take back, newest first.
@@ -127,8 +142,14 @@ pub fn rollback(
     on_event: &mut dyn FnMut(Event<'_>),
 ) -> anyhow::Result<RolledBack> {
     let db = req.db;
-    let session = Session::open_existing(db.path, db.display, &req.timeouts)?;
-    let rows = session.history()?;
+    let layout = req.discovery.layout;
+    let mut session = Session::open_existing(db.path, db.display, &req.timeouts)?;
+    let rows = if layout == Layout::Legacy {
+        session.history()?
+    } else {
+        tables::applied_rows(&session.conn, layout, req.discovery)
+            .map_err(|e| anyhow::anyhow!("nothing was rolled back: {e:#}"))?
+    };
     let plan = Plan::new(req.discovery, &rows);
     let chosen = select(&plan, req.to, req.steps)?;
     if chosen.is_empty() {
@@ -154,13 +175,21 @@ pub fn rollback(
             (None, _) => refusals.push(format!(
                 "{row_version}: no migration file has this version, so there is no downgrade to run"
             )),
-            (Some(m), _) if m.kind == Kind::Sql => {
-                refusals.push(format!("{}: SQL migrations have no downgrade", m.path))
+            (Some(m), _) if m.kind == Kind::Sql && m.down.is_none() => {
+                refusals.push(if layout == Layout::Legacy {
+                    format!("{}: SQL migrations have no downgrade", m.path)
+                } else {
+                    format!("{}: it has no down SQL", m.path)
+                })
             }
             (Some(m), State::Drifted) => refusals.push(format!(
                 "{}: the file changed since it was applied, so its downgrade may not undo what ran",
                 m.path
             )),
+            (Some(m), _) if has_down_sql(m) => steps.push(Step {
+                migration: m,
+                row_version,
+            }),
             (Some(m), _) => {
                 let file = req.migrations_dir.join(&m.file_name);
                 if let Err(err) = pyrunner::validate(
@@ -197,7 +226,32 @@ pub fn rollback(
     let mut error = None;
     for step in &steps {
         let m = step.migration;
-        let record = record_statements(step, side_table, req.reason, &backup_display, &done);
+        let forget =
+            tables::forget_statements(layout, m, &step.row_version, req.discovery, side_table);
+        let record = record_statements(step, forget, req.reason, &backup_display, &done);
+        if has_down_sql(m) {
+            let opts = DownOptions {
+                commit: true,
+                busy_timeout: req.timeouts.busy,
+                migration_timeout,
+            };
+            match run_down(&mut session.conn, m, &record, &opts) {
+                Ok(_) => {
+                    on_event(Event::RolledBack(m));
+                    done.push(m.version.to_string());
+                }
+                Err(e) => {
+                    error = Some(DowngradeError {
+                        column: e.column,
+                        line: e.line,
+                        message: e.message,
+                        path: e.path.unwrap_or_else(|| m.path.clone()),
+                    });
+                    break;
+                }
+            }
+            continue;
+        }
         let file = req.migrations_dir.join(&m.file_name);
         let job = Job {
             python: req.python,
@@ -225,6 +279,7 @@ pub fn rollback(
                     other => (other.to_string(), None),
                 };
                 error = Some(DowngradeError {
+                    column: None,
                     line,
                     message,
                     path: m.path.clone(),
@@ -247,36 +302,34 @@ pub fn rollback(
     })
 }
 
-/// What commits together with one downgrade: the removal of its history rows and the
-/// audit row. Parameters are named as the Python runner binds them (no `:`).
+/// What commits together with one downgrade: the removal of its history rows (`forget`)
+/// and the audit row. Parameters are named as the Python runner binds them (no `:`).
 fn record_statements(
     step: &Step<'_>,
-    side_table: bool,
+    forget: Vec<RecordStatement>,
     reason: Option<&str>,
     backup: &str,
     done_before: &[String],
 ) -> Vec<RecordStatement> {
-    let mut version = Map::new();
-    version.insert("version".into(), step.row_version.clone().into());
-    let mut out = vec![RecordStatement {
-        sql: "DELETE FROM schema_versions WHERE version = :version".into(),
-        params: version.clone(),
-    }];
-    if side_table {
-        out.push(RecordStatement {
-            sql: "DELETE FROM schemagate_history WHERE version = :version".into(),
-            params: version,
-        });
+    let mut out = forget;
+    let mut details = json!({
+        "file": step.migration.path,
+        "checksum": step.migration.checksum,
+        "after": done_before,
+    });
+    if let Some(down) = step
+        .migration
+        .down
+        .as_ref()
+        .filter(|_| has_down_sql(step.migration))
+    {
+        details["down"] = json!(down.path);
     }
     let entry = audit::Entry::new("rollback")
         .versions([step.row_version.as_str()])
         .reason(reason)
         .backup(Some(backup.to_string()))
-        .details(json!({
-            "file": step.migration.path,
-            "checksum": step.migration.checksum,
-            "after": done_before,
-        }));
+        .details(details);
     out.push(RecordStatement {
         sql: audit::CREATE_SQL.into(),
         params: Map::new(),
