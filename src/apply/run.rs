@@ -291,7 +291,7 @@ pub fn migrate(
         result.backup = Some(path.display().to_string());
         crate::db::failpoint("after_backup");
         if let Some(keep) = keep {
-            for p in crate::backup::prune(db_path, dir, (*keep).max(1))? {
+            for p in crate::backup::prune(db_path, dir, *keep, Some(&path))? {
                 on_event(Event::Pruned(&p));
             }
         }
