@@ -15,6 +15,7 @@ mod action;
 mod base;
 mod check;
 mod dry_run;
+mod edges;
 mod faults;
 mod generate_init;
 mod github;
