@@ -57,5 +57,6 @@ pub mod pyrunner;
 pub mod renumber;
 pub mod report;
 pub mod schema;
+pub mod scratch;
 pub mod sql;
 pub use api::{MigrateResult, MigrateStatus, auto_migrate};

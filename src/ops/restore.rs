@@ -111,10 +111,13 @@ pub fn restore(
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let staging = Staging::new(staging_dir)?;
+    // A private folder beside the database (same file system); a staging folder left by a
+    // killed restore is removed here, by the next one.
+    let staging = crate::scratch::ScratchDir::new_in(staging_dir, STAGING_PREFIX)?;
+    let staged = staging.new_database("restore.db")?;
     {
-        let mut stage = Connection::open(&staging.path)
-            .with_context(|| format!("cannot open {}", staging.path.display()))?;
+        let mut stage = Connection::open(&staged)
+            .with_context(|| format!("cannot open {}", staged.display()))?;
         crate::backup::copy(&source, &mut stage, busy).context("cannot copy the backup")?;
         keep_journal_mode(&session.conn, &stage)?;
         let tx = stage.transaction()?;
@@ -281,35 +284,8 @@ fn history_change(before: &[HistoryRow], after: &[HistoryRow]) -> (Vec<String>, 
     (gone, new)
 }
 
-/// A scratch database beside the live one, deleted (with its journals) when dropped.
-struct Staging {
-    path: PathBuf,
-}
-
-impl Staging {
-    fn new(dir: &Path) -> anyhow::Result<Staging> {
-        let file = tempfile::Builder::new()
-            .prefix(".schemagate-restore-")
-            .suffix(".db")
-            .tempfile_in(dir)
-            .with_context(|| format!("cannot create a staging file in {}", dir.display()))?;
-        let (_, path) = file
-            .keep()
-            .map_err(|e| e.error)
-            .context("cannot keep the staging file")?;
-        Ok(Staging { path })
-    }
-}
-
-impl Drop for Staging {
-    fn drop(&mut self) {
-        for suffix in ["", "-journal", "-wal", "-shm"] {
-            let mut p = self.path.as_os_str().to_owned();
-            p.push(suffix);
-            let _ = std::fs::remove_file(PathBuf::from(p));
-        }
-    }
-}
+/// The name prefix of `restore`'s staging folders beside the database.
+pub const STAGING_PREFIX: &str = ".schemagate-restore-";
 
 #[cfg(test)]
 mod tests {

@@ -3,6 +3,7 @@
 
 mod backups;
 mod lock;
+mod scratch;
 
 use crate::common::output;
 
