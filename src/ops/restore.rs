@@ -16,7 +16,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::Connection;
 use serde::Serialize;
 use serde_json::json;
 
@@ -196,11 +196,10 @@ fn open_backup(path: &Path) -> anyhow::Result<Connection> {
             return Err(refuse("it is not a SQLite database".into()));
         }
     }
-    let conn = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .map_err(|e| refuse(format!("{e}")))?;
+    // Read-only without `-wal`/`-shm` appearing beside a backup taken from a WAL database.
+    let conn = crate::db::open_read_only(path)
+        .map_err(|e| refuse(format!("{e:#}")))?
+        .ok_or_else(|| refuse("it disappeared".into()))?;
     crate::db::quick_check(&conn).map_err(|e| refuse(format!("{e:#}")))?;
     if !crate::db::table_exists(&conn, crate::history::TABLE).map_err(|e| refuse(format!("{e}")))? {
         return Err(refuse(

@@ -3,6 +3,7 @@
 
 mod backups;
 mod lock;
+mod read_only;
 mod scratch;
 
 use crate::common::output;
