@@ -173,13 +173,13 @@ pub enum Allow {
 #[derive(Clone, Debug, Default, Args)]
 pub struct MigrateArgs {
     /// Seconds to wait for another migrator's lock.
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(long, value_name = "SECONDS", value_parser = seconds())]
     pub lock_timeout: Option<u64>,
     /// Seconds each statement waits while the application holds the write lock.
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(long, value_name = "SECONDS", value_parser = seconds())]
     pub busy_timeout: Option<u64>,
     /// Seconds one migration may run before it is killed and rolled back.
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(long, value_name = "SECONDS", value_parser = seconds())]
     pub migration_timeout: Option<u64>,
     /// Do not back up before applying.
     #[arg(long)]
@@ -227,7 +227,7 @@ pub struct RollbackArgs {
     pub steps: Option<usize>,
     #[arg(long, value_name = "TEXT")]
     pub reason: Option<String>,
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(long, value_name = "SECONDS", value_parser = seconds())]
     pub lock_timeout: Option<u64>,
 }
 
@@ -238,7 +238,7 @@ pub struct RestoreArgs {
     pub backup: Option<PathBuf>,
     #[arg(long, value_name = "TEXT")]
     pub reason: Option<String>,
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(long, value_name = "SECONDS", value_parser = seconds())]
     pub lock_timeout: Option<u64>,
 }
 
@@ -248,7 +248,7 @@ pub struct RepairArgs {
     /// Why (recorded in the audit table).
     #[arg(long, value_name = "TEXT")]
     pub reason: String,
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(long, value_name = "SECONDS", value_parser = seconds())]
     pub lock_timeout: Option<u64>,
 }
 
@@ -258,7 +258,7 @@ pub struct RekeyArgs {
     pub new: String,
     #[arg(long, value_name = "TEXT")]
     pub reason: Option<String>,
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(long, value_name = "SECONDS", value_parser = seconds())]
     pub lock_timeout: Option<u64>,
 }
 
@@ -282,6 +282,12 @@ pub struct InitArgs {
 #[derive(Clone, Debug, Default, Args)]
 pub struct RuleArgs {
     pub name: Option<String>,
+}
+
+/// A number of seconds for a timeout flag: at most
+/// [`crate::config::defaults::MAX_TIMEOUT_SECS`] (larger ones overflowed and panicked).
+fn seconds() -> clap::builder::RangedU64ValueParser<u64> {
+    clap::value_parser!(u64).range(0..=crate::config::defaults::MAX_TIMEOUT_SECS)
 }
 
 /// Entry point used by `main`: parse, run, turn the result into an exit code.

@@ -4,6 +4,7 @@
 mod backups;
 mod github_timeout;
 mod lock;
+mod numbers;
 mod read_only;
 mod scratch;
 
