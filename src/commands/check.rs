@@ -12,6 +12,9 @@ use crate::plan::Plan;
 use crate::report::{Finding, Report};
 
 pub fn run(ctx: &Context, args: &CheckArgs) -> anyhow::Result<Outcome> {
+    if let Some(sarif) = &args.sarif_file {
+        ctx.refuse_output_onto_input(sarif, "--sarif-file")?;
+    }
     let d = ctx.read_migrations()?;
     let target = ctx.database()?;
     let (mut findings, inputs) = super::lint::collect_raw(ctx, &d)?;

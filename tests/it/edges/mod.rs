@@ -5,6 +5,7 @@ mod backups;
 mod github_timeout;
 mod lock;
 mod numbers;
+mod output;
 mod read_only;
 mod scratch;
 
