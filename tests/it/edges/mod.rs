@@ -2,6 +2,7 @@
 //! the bug it pins. The table of bad inputs is `crate::bad_input_table`.
 
 mod backups;
+mod generate;
 mod github_timeout;
 mod lock;
 mod numbers;
