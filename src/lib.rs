@@ -20,7 +20,8 @@
 //! [`audit`], [`lock`], [`backup`]), applying ([`apply`]: [`apply::step`] one migration,
 //! [`apply::run`] the whole `migrate` run), [`ops`] (the other operations that change a
 //! database: repairs, restore, rollback, each in a locked [`ops::Session`] with a typed
-//! result and progress events), [`dryrun`] (scratch databases), child interpreters
+//! result and progress events), [`dryrun`] (the dry run, in a [`scratch`] folder: private,
+//! removed on signals and after a killed run), child interpreters
 //! ([`pyrunner`]: Python migrations, and the AST scan whose results [`lint`] reads), [`git`]
 //! and [`github`]. [`api`] is the one-call API for Rust applications ([`auto_migrate`]).
 //!

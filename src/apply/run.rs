@@ -185,10 +185,9 @@ pub fn migrate(
     let dirty = history::dirty(&session.conn).map_err(|e| session.explain(e))?;
     if let Some(d) = dirty.first() {
         anyhow::bail!(
-            "database {} is in an unknown state: {d}. Check the database by hand; when it is consistent, record the migration (`schemagate mark-applied {}`) or remove the marker: DELETE FROM schemagate_state WHERE version = '{}'",
+            "database {} is in an unknown state: {d}. The statements before the failure stayed applied: check the database by hand, finish or undo them, then run `schemagate resolve {} --applied` (finished) or `--rolled-back` (undone) with --reason",
             db_path.display(),
             d.version,
-            d.version
         );
     }
     // Re-read under the lock: what another migrator applied while we waited is not pending.

@@ -116,6 +116,9 @@ pub enum Command {
     Forget(RepairArgs),
     /// Move a history row from OLD to NEW after a renumbering (content must match).
     Rekey(RekeyArgs),
+    /// Clear the marker a failed `no-transaction` migration left, once the database is
+    /// checked: its statements before the failure stayed applied.
+    Resolve(ResolveArgs),
     /// Resolve duplicate versions by moving later duplicates to free numbers.
     Renumber(RenumberArgs),
     /// Write schemagate.toml for an existing project.
@@ -253,6 +256,23 @@ pub struct RepairArgs {
 }
 
 #[derive(Clone, Debug, Args)]
+#[command(group = clap::ArgGroup::new("outcome").required(true).args(["applied", "rolled_back"]))]
+pub struct ResolveArgs {
+    pub version: String,
+    /// You finished what the migration started by hand: record it as applied.
+    #[arg(long)]
+    pub applied: bool,
+    /// You undid what the migration did: it is pending again and runs at the next migrate.
+    #[arg(long)]
+    pub rolled_back: bool,
+    /// What you checked and did (recorded in the audit table).
+    #[arg(long, value_name = "TEXT")]
+    pub reason: String,
+    #[arg(long, value_name = "SECONDS", value_parser = seconds())]
+    pub lock_timeout: Option<u64>,
+}
+
+#[derive(Clone, Debug, Args)]
 pub struct RekeyArgs {
     pub old: String,
     pub new: String,
@@ -356,6 +376,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::MarkApplied(a) => commands::repair::mark_applied(&ctx, &a),
         Command::Forget(a) => commands::repair::forget(&ctx, &a),
         Command::Rekey(a) => commands::repair::rekey(&ctx, &a),
+        Command::Resolve(a) => commands::repair::resolve(&ctx, &a),
         Command::Renumber(a) => commands::renumber::run(&ctx, &a),
         Command::Rule(_) | Command::Init(_) => unreachable!("handled above"),
     }

@@ -8,6 +8,7 @@ mod lock;
 mod numbers;
 mod output;
 mod read_only;
+mod resolve;
 mod scratch;
 
 use crate::common::output;
