@@ -179,8 +179,14 @@ pub fn migrate(
             .conn
             .execute_batch(history::CREATE_TABLE)
             .map_err(|e| session.explain(e))?;
-        on_event(Event::Created(db_path));
     }
+    // Announced once the new database is kept: a refused run removes it again
+    // (`Session::discard`), and "created a new database" must not be said of it.
+    let announce_created = |on_event: &mut dyn FnMut(Event<'_>)| {
+        if created {
+            on_event(Event::Created(db_path));
+        }
+    };
 
     let dirty = history::dirty(&session.conn).map_err(|e| session.explain(e))?;
     if let Some(d) = dirty.first() {
@@ -233,6 +239,7 @@ pub fn migrate(
 
     let pending: Vec<&Migration> = plan.pending().collect();
     if pending.is_empty() {
+        announce_created(on_event);
         return Ok(result);
     }
     if pending.iter().any(|m| m.kind == Kind::Python)
@@ -273,6 +280,7 @@ pub fn migrate(
         }
     }
 
+    announce_created(on_event);
     if !created {
         // A damaged b-tree must stop us before we back it up or add to it.
         crate::db::quick_check(&session.conn)

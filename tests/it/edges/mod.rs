@@ -5,6 +5,7 @@ mod backups;
 mod generate;
 mod github_timeout;
 mod lock;
+mod messages;
 mod numbers;
 mod output;
 mod read_only;
