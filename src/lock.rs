@@ -30,11 +30,23 @@ pub struct MigrateLock {
     path: PathBuf,
     /// How long we waited for another migrator.
     pub waited: Duration,
+    /// This run created the lock file.
+    created: bool,
 }
 
 impl MigrateLock {
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Releases the lock after a run that changed nothing (a refusal), removing the lock
+    /// file when this run created it: a refused command leaves the database's folder as it
+    /// found it. Safe while others wait: a waiter that then locks the removed file sees that
+    /// the path no longer names it and opens the path again ([`acquire`]).
+    pub fn discard(self) {
+        if self.created && is_at_path(&self.file, &self.path) {
+            let _ = fs::remove_file(&self.path);
+        }
     }
 }
 
@@ -74,11 +86,14 @@ pub fn acquire(db: &Path, timeout: Duration) -> Result<MigrateLock, LockError> {
         path: path.clone(),
         source,
     };
-    let file = open_lock_file(&path)?;
     let start = Instant::now();
-    loop {
+    let (file, created) = loop {
+        let (file, created) = open_lock_file(&path)?;
         match file.try_lock() {
-            Ok(()) => break,
+            // A lock file can be removed (`MigrateLock::discard`): a lock taken on a file
+            // that is no longer the one at the path locks nothing, so open it again.
+            Ok(()) if is_at_path(&file, &path) => break (file, created),
+            Ok(()) => continue,
             Err(TryLockError::WouldBlock) => {
                 if start.elapsed() >= timeout {
                     return Err(LockError::Timeout {
@@ -94,46 +109,70 @@ pub fn acquire(db: &Path, timeout: Duration) -> Result<MigrateLock, LockError> {
             }
             Err(TryLockError::Error(e)) => return Err(io(e)),
         }
-    }
+    };
     let mut lock = MigrateLock {
         file,
         path,
         waited: start.elapsed(),
+        created,
     };
     // Informational only: a failure to write it must not stop the deploy.
     let _ = write_holder(&mut lock.file);
     Ok(lock)
 }
 
+/// Whether the path still names the file we hold open.
+fn is_at_path(file: &File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (file.metadata(), fs::symlink_metadata(path)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
 /// Opens (or creates) the lock file without following a symbolic link and without
 /// truncating anything: `ln -s /etc/passwd app.db.migrate.lock` must not make us write
 /// into `/etc/passwd`. A file that is not a regular file with one name, or whose content is
 /// not a holder line of ours, is refused rather than overwritten.
-fn open_lock_file(path: &Path) -> Result<File, LockError> {
+fn open_lock_file(path: &Path) -> Result<(File, bool), LockError> {
     use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
     let not_ours = |what: &str| LockError::NotOurs {
         path: path.to_path_buf(),
         what: what.to_string(),
     };
-    let file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(0o644)
+    let open = |create: bool| {
+        let mut o = OpenOptions::new();
+        o.read(true).write(true);
+        if create {
+            o.create_new(true).mode(0o644);
+        }
         // O_NONBLOCK: opening a FIFO someone put there must not hang.
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
-        .open(path)
-        .map_err(|source| {
-            if source.raw_os_error() == Some(libc::ELOOP) {
-                not_ours("a symbolic link")
-            } else {
-                LockError::Io {
-                    path: path.to_path_buf(),
-                    source,
-                }
+        o.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
+            .open(path)
+    };
+    let io_error = |source: std::io::Error| {
+        if source.raw_os_error() == Some(libc::ELOOP) {
+            not_ours("a symbolic link")
+        } else {
+            LockError::Io {
+                path: path.to_path_buf(),
+                source,
             }
-        })?;
+        }
+    };
+    // Created by us (and then ours to remove when the run changes nothing), or there
+    // already; a file removed between the two attempts is simply created on the next.
+    let (file, created) = loop {
+        match open(true) {
+            Ok(f) => break (f, true),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => match open(false) {
+                Ok(f) => break (f, false),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(io_error(e)),
+            },
+            Err(e) => return Err(io_error(e)),
+        }
+    };
     let meta = file.metadata().map_err(|source| LockError::Io {
         path: path.to_path_buf(),
         source,
@@ -154,7 +193,7 @@ fn open_lock_file(path: &Path) -> Result<File, LockError> {
     if !ours {
         return Err(not_ours("a file with other content"));
     }
-    Ok(file)
+    Ok((file, created))
 }
 
 /// What a file that is not a regular file is, for messages.
@@ -287,6 +326,31 @@ mod tests {
         // Our own stale holder line is fine.
         fs::write(lock_path(&db), "pid=1 host=x started=0\n").unwrap();
         acquire(&db, Duration::from_millis(10)).unwrap();
+    }
+
+    /// A refused run removes the lock file it created; a waiter that had opened it locks
+    /// the file at the path, not the removed one.
+    #[test]
+    fn discard_removes_only_a_lock_file_this_run_created_and_waiters_follow() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("app.db");
+        let first = acquire(&db, Duration::from_secs(1)).unwrap();
+        let waiter = std::thread::spawn({
+            let db = db.clone();
+            move || acquire(&db, Duration::from_secs(10)).unwrap()
+        });
+        std::thread::sleep(Duration::from_millis(150));
+        first.discard();
+        let second = waiter.join().unwrap();
+        assert!(is_at_path(&second.file, &lock_path(&db)));
+        assert!(is_held(&db).unwrap());
+        // Created by the waiter after the removal: its own to discard.
+        second.discard();
+        assert!(!lock_path(&db).exists());
+        // A lock file that was there before is kept.
+        fs::write(lock_path(&db), "").unwrap();
+        acquire(&db, Duration::from_secs(1)).unwrap().discard();
+        assert!(lock_path(&db).exists());
     }
 
     /// Issue 12.17: "cannot create the lock file X: Permission denied (os error 13):

@@ -190,6 +190,8 @@ pub fn migrate(
 
     let dirty = history::dirty(&session.conn).map_err(|e| session.explain(e))?;
     if let Some(d) = dirty.first() {
+        let d = d.clone();
+        session.discard();
         anyhow::bail!(
             "database {} is in an unknown state: {d}. The statements before the failure stayed applied: check the database by hand, finish or undo them, then run `schemagate resolve {} --applied` (finished) or `--rolled-back` (undone) with --reason",
             db_path.display(),

@@ -112,11 +112,21 @@ fn in_one_transaction(
     change: impl FnOnce(&Transaction<'_>, &[HistoryRow]) -> anyhow::Result<(Change, audit::Entry)>,
 ) -> anyhow::Result<Repaired> {
     let mut session = Session::open_existing(db.path, db.display, timeouts)?;
-    let (tx, rows) = session.write_transaction()?;
-    let (done, entry) = change(&tx, &rows)?;
-    audit::record(&tx, &entry)?;
-    tx.commit().map_err(|e| crate::db::explain(db.path, e))?;
-    Ok(Repaired::new(done, &db, entry))
+    let changed = (|| {
+        let (tx, rows) = session.write_transaction()?;
+        let (done, entry) = change(&tx, &rows)?;
+        audit::record(&tx, &entry)?;
+        tx.commit().map_err(|e| crate::db::explain(db.path, e))?;
+        Ok((done, entry))
+    })();
+    match changed {
+        Ok((done, entry)) => Ok(Repaired::new(done, &db, entry)),
+        // Refused or failed: the transaction rolled back, nothing changed.
+        Err(e) => {
+            session.discard();
+            Err(e)
+        }
+    }
 }
 
 /// Runs `sql` on `schemagate_history` too when the database has it (a legacy one does not).

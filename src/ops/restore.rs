@@ -78,11 +78,23 @@ pub fn restore(
     let existed = crate::db::probe(db.path)? != crate::db::FileState::Missing;
     let locked = Locked::acquire(db.path, &req.timeouts, &mut |_| {})?;
 
-    let source = open_backup(&chosen)?;
-    let source_rows = read_history(&source, &chosen)?;
+    let source = match open_backup(&chosen).and_then(|s| {
+        let rows = read_history(&s, &chosen)?;
+        Ok((s, rows))
+    }) {
+        Ok(s) => s,
+        Err(e) => {
+            locked.discard();
+            return Err(e);
+        }
+    };
+    let (source, source_rows) = source;
     let mut session = locked.open(!existed)?;
     let live_rows = session.history()?;
-    refuse_foreign(&session.conn, &source, db.display, &chosen)?;
+    if let Err(e) = refuse_foreign(&session.conn, &source, db.display, &chosen) {
+        session.discard();
+        return Err(e);
+    }
 
     let replaced = if existed {
         let b = crate::backup::create(db.path, req.backup_dir, busy)

@@ -12,6 +12,7 @@
 mod common;
 
 mod action;
+mod bad_input_table;
 mod base;
 mod check;
 mod dry_run;

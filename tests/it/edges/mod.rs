@@ -8,7 +8,7 @@ mod lock;
 mod messages;
 mod numbers;
 mod output;
-mod read_only;
+pub mod read_only;
 mod resolve;
 mod scratch;
 
