@@ -23,6 +23,7 @@ mod github;
 mod lint;
 mod migrate;
 mod ops;
+mod properties;
 mod python_runner;
 mod report_schema;
 mod status;
