@@ -68,24 +68,48 @@ pub fn backup_path(dir: &Path, db: &Path, now: SystemTime) -> PathBuf {
         .unwrap_or(first)
 }
 
-/// Whether a file name is a backup of the database with this stem.
-fn is_backup_name(name: &str, stem: &str) -> bool {
-    let Some(rest) = name.strip_prefix(stem).and_then(|r| r.strip_prefix('_')) else {
-        return false;
-    };
-    let Some(rest) = rest.strip_suffix(".db") else {
-        return false;
-    };
-    let b = rest.as_bytes();
-    b.len() >= 15
-        && b[..8].iter().all(u8::is_ascii_digit)
-        && b[8] == b'_'
-        && b[9..15].iter().all(u8::is_ascii_digit)
-        && (b.len() == 15
-            || (b[15] == b'_' && b.len() > 16 && b[16..].iter().all(u8::is_ascii_digit)))
+/// When a backup was taken, as its name says: the timestamp, then the sequence number of
+/// backups taken in the same second (the first has none and counts as 1; `_2`, `_3`, ...
+/// follow). Parsed after the database's stem, so an `_` in the stem (`app_data`) is never
+/// read as part of it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Taken {
+    /// `YYYYMMDDHHMMSS` as a number: orders like the time it writes.
+    pub timestamp: u64,
+    pub sequence: u64,
 }
 
-/// The backups of `db` in `dir`, oldest first (by the timestamp in the name).
+/// What a backup's file name says, when it is a backup of the database with this stem.
+fn parse_backup_name(name: &str, stem: &str) -> Option<Taken> {
+    let rest = name
+        .strip_prefix(stem)?
+        .strip_prefix('_')?
+        .strip_suffix(".db")?;
+    let b = rest.as_bytes();
+    let digits = |r: &[u8]| !r.is_empty() && r.iter().all(u8::is_ascii_digit);
+    if b.len() < 15 || !digits(&b[..8]) || b[8] != b'_' || !digits(&b[9..15]) {
+        return None;
+    }
+    let sequence = match &b[15..] {
+        [] => 1,
+        [b'_', n @ ..] if digits(n) => rest[16..].parse().ok()?,
+        _ => return None,
+    };
+    let timestamp = format!("{}{}", &rest[..8], &rest[9..15]).parse().ok()?;
+    Some(Taken {
+        timestamp,
+        sequence,
+    })
+}
+
+/// Whether a file name is a backup of the database with this stem.
+#[cfg(test)]
+fn is_backup_name(name: &str, stem: &str) -> bool {
+    parse_backup_name(name, stem).is_some()
+}
+
+/// The backups of `db` in `dir`, oldest first: by the time in the name, then the sequence
+/// number (`_10` after `_9`, and after the first of that second).
 pub fn list_backups(db: &Path, dir: &Path) -> anyhow::Result<Vec<BackupFile>> {
     let stem = stem(db);
     let entries = match fs::read_dir(dir) {
@@ -99,39 +123,24 @@ pub fn list_backups(db: &Path, dir: &Path) -> anyhow::Result<Vec<BackupFile>> {
         let Ok(name) = entry.file_name().into_string() else {
             continue;
         };
-        if !is_backup_name(&name, &stem) {
+        let Some(taken) = parse_backup_name(&name, &stem) else {
             continue;
-        }
+        };
         let meta = entry.metadata().ok();
-        out.push(BackupFile {
-            path: entry.path(),
-            size: meta.as_ref().map_or(0, |m| m.len()),
-            modified: meta.and_then(|m| m.modified().ok()),
-        });
+        out.push((
+            taken,
+            name,
+            BackupFile {
+                path: entry.path(),
+                size: meta.as_ref().map_or(0, |m| m.len()),
+                modified: meta.and_then(|m| m.modified().ok()),
+            },
+        ));
     }
-    out.sort_by_key(|b| sort_key(&b.path));
-    Ok(out)
-}
-
-/// Timestamp, then the numeric suffix (`_10` after `_9`).
-fn sort_key(p: &Path) -> (String, u64) {
-    let name = p
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    // name = <stem>_YYYYMMDD_HHMMSS[_N]
-    let parts: Vec<&str> = name.rsplitn(4, '_').collect();
-    if parts.len() == 4 && parts[0].len() < 8 {
-        // has a suffix: parts = [N, HHMMSS, YYYYMMDD, stem]
-        (
-            format!("{}_{}", parts[2], parts[1]),
-            parts[0].parse().unwrap_or(0),
-        )
-    } else if parts.len() >= 2 {
-        (format!("{}_{}", parts.get(1).unwrap_or(&""), parts[0]), 1)
-    } else {
-        (name, 0)
-    }
+    // The name breaks ties only for equal (timestamp, sequence): `x_..._2.db` and
+    // `x_..._02.db` both say sequence 2.
+    out.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+    Ok(out.into_iter().map(|(_, _, b)| b).collect())
 }
 
 /// The newest version in a backup's `schema_versions` (what `restore` would bring back);
@@ -146,12 +155,20 @@ pub fn newest_version(path: &Path) -> anyhow::Result<Option<String>> {
         .map(|(_, s)| s))
 }
 
-/// Deletes the oldest backups of `db` so that `keep` remain. Returns what was deleted.
-pub fn prune(db: &Path, dir: &Path, keep: usize) -> anyhow::Result<Vec<PathBuf>> {
+/// Deletes the oldest backups of `db` so that `keep` remain, never `just_written` (the
+/// backup this run made: a clock set back, or a backup named in the future, must not make
+/// it "the oldest"). Returns what was deleted.
+pub fn prune(
+    db: &Path,
+    dir: &Path,
+    keep: usize,
+    just_written: Option<&Path>,
+) -> anyhow::Result<Vec<PathBuf>> {
     let all = list_backups(db, dir)?;
-    let excess = all.len().saturating_sub(keep);
+    let excess = all.len().saturating_sub(keep.max(1));
+    let protected = |b: &BackupFile| just_written.is_some_and(|p| same_path(p, &b.path));
     let mut removed = Vec::new();
-    for b in all.into_iter().take(excess) {
+    for b in all.into_iter().filter(|b| !protected(b)).take(excess) {
         fs::remove_file(&b.path)
             .with_context(|| format!("cannot delete the old backup {}", b.path.display()))?;
         removed.push(b.path);
@@ -160,6 +177,14 @@ pub fn prune(db: &Path, dir: &Path, keep: usize) -> anyhow::Result<Vec<PathBuf>>
         crate::fsio::sync_dir(dir);
     }
     Ok(removed)
+}
+
+/// The same file, by name (both are in the backup folder we just listed).
+fn same_path(a: &Path, b: &Path) -> bool {
+    a == b
+        || (a.file_name() == b.file_name()
+            && a.parent().map(fs::canonicalize).and_then(Result::ok)
+                == b.parent().map(fs::canonicalize).and_then(Result::ok))
 }
 
 /// The temporary name of a backup in progress: hidden, and carrying our pid so that a later
@@ -247,7 +272,7 @@ pub fn copy(src: &Connection, dst: &mut Connection, deadline: Duration) -> anyho
 }
 
 fn write_and_verify(db: &Path, tmp: &Path, deadline: Duration) -> anyhow::Result<()> {
-    let mode = db_mode(db)?;
+    fs::metadata(db).with_context(|| format!("cannot read {}", db.display()))?;
     {
         // Created by us with the narrowest mode first; widened to the database's at the end.
         let mut opts = fs::OpenOptions::new();
@@ -288,28 +313,39 @@ fn write_and_verify(db: &Path, tmp: &Path, deadline: Duration) -> anyhow::Result
     if pages == 0 && src_pages > 0 {
         bail!("the new backup is empty although the database is not");
     }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        fs::set_permissions(tmp, fs::Permissions::from_mode(mode & 0o777))
-            .with_context(|| format!("cannot set the mode of {}", tmp.display()))?;
-    }
-    let _ = mode;
+    match_owner_and_mode(db, tmp)?;
     Ok(())
 }
 
-fn db_mode(db: &Path) -> anyhow::Result<u32> {
-    let meta = fs::metadata(db).with_context(|| format!("cannot read {}", db.display()))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        Ok(meta.permissions().mode())
+/// Gives the backup the database's group (and, when we are root, its owner) and permission
+/// bits no wider than the database's. A `0640 app:adm` database backed up by root must not
+/// become `0640 root:root`: the `adm` readers would lose it and `root`'s group would gain
+/// it. When the group cannot be set (we are not in it), the group bits are dropped instead:
+/// a backup is never readable by anyone the database is not readable by.
+#[cfg(unix)]
+pub fn match_owner_and_mode(db: &Path, file: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let src = fs::metadata(db).with_context(|| format!("cannot read {}", db.display()))?;
+    let dst = fs::metadata(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let mut mode = src.mode() & 0o777;
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    let owner = (root && dst.uid() != src.uid()).then_some(src.uid());
+    let changes = dst.gid() != src.gid() || owner.is_some();
+    if changes && std::os::unix::fs::chown(file, owner, Some(src.gid())).is_err() {
+        let kept = fs::metadata(file).with_context(|| format!("cannot read {}", file.display()))?;
+        if kept.gid() != src.gid() {
+            mode &= !0o070;
+        }
     }
-    #[cfg(not(unix))]
-    {
-        let _ = meta;
-        Ok(0o600)
-    }
+    fs::set_permissions(file, fs::Permissions::from_mode(mode))
+        .with_context(|| format!("cannot set the mode of {}", file.display()))?;
+    Ok(())
+}
+
+#[cfg(not(unix))]
+pub fn match_owner_and_mode(_db: &Path, _file: &Path) -> anyhow::Result<()> {
+    Ok(())
 }
 
 fn display_dir(p: &Path) -> String {
@@ -359,7 +395,7 @@ mod tests {
         let x: i64 = c.query_row("SELECT x FROM t", [], |r| r.get(0)).unwrap();
         assert_eq!(x, 42);
         assert_eq!(list_backups(&db, &bdir).unwrap().len(), 3);
-        let removed = prune(&db, &bdir, 1).unwrap();
+        let removed = prune(&db, &bdir, 1, Some(&b)).unwrap();
         assert_eq!(removed.len(), 2);
         let left = list_backups(&db, &bdir).unwrap();
         assert_eq!(left[0].path, b);
@@ -392,5 +428,114 @@ mod tests {
             format!("{err:#}").contains("cannot create the backup folder"),
             "{err:#}"
         );
+    }
+
+    /// Issue 12.1: with `app_data.db`, `app_data_20240101_120000_2.db` was read as the
+    /// stem `app_data_20240101`... and sorted before the first backup of that second, so
+    /// prune deleted the backup just written and restore picked an older one.
+    #[test]
+    fn an_underscore_in_the_stem_is_not_part_of_the_timestamp() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("app_data.db");
+        let names = [
+            "app_data_20240101_120000_2.db",
+            "app_data_20231231_235959.db",
+            "app_data_20240101_120000_10.db",
+            "app_data_20240101_120000.db",
+            "app_data_20240101_115959_3.db",
+            "app_20240101_130000.db",
+            "app_data_x_20240101_120000.db",
+        ];
+        for n in names {
+            fs::write(dir.path().join(n), b"x").unwrap();
+        }
+        let listed: Vec<String> = list_backups(&db, dir.path())
+            .unwrap()
+            .iter()
+            .map(|b| b.path.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            listed,
+            [
+                "app_data_20231231_235959.db",
+                "app_data_20240101_115959_3.db",
+                "app_data_20240101_120000.db",
+                "app_data_20240101_120000_2.db",
+                "app_data_20240101_120000_10.db",
+            ]
+        );
+        assert_eq!(
+            parse_backup_name("app_data_20240101_120000_2.db", "app_data"),
+            Some(Taken {
+                timestamp: 20240101120000,
+                sequence: 2
+            })
+        );
+        assert_eq!(
+            parse_backup_name("app_data_20240101_120000_.db", "app_data"),
+            None
+        );
+        assert_eq!(
+            parse_backup_name("app_data_20240101_12000.db", "app_data"),
+            None
+        );
+    }
+
+    #[test]
+    fn prune_never_deletes_the_backup_just_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("app.db");
+        Connection::open(&db)
+            .unwrap()
+            .execute_batch("CREATE TABLE t(x)")
+            .unwrap();
+        let bdir = dir.path().join("backups");
+        fs::create_dir_all(&bdir).unwrap();
+        // A backup named in the future (a clock that was ahead): the newest by name.
+        fs::write(bdir.join("app_29991231_235959.db"), b"future").unwrap();
+        let b = create(&db, &bdir, Duration::from_secs(5)).unwrap();
+        let removed = prune(&db, &bdir, 1, Some(&b)).unwrap();
+        assert!(b.exists(), "the new backup was pruned: {removed:?}");
+        assert_eq!(removed, [bdir.join("app_29991231_235959.db")]);
+        // keep = 0 is treated as 1, and still never the one just written.
+        let removed = prune(&db, &bdir, 0, Some(&b)).unwrap();
+        assert!(b.exists());
+        assert!(removed.is_empty());
+    }
+
+    /// Issue 12.15: a backup of a `0640 root:adm` database was `0640 root:root`.
+    #[cfg(unix)]
+    #[test]
+    fn the_backup_keeps_the_group_and_is_never_wider() {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("app.db");
+        Connection::open(&db)
+            .unwrap()
+            .execute_batch("CREATE TABLE t(x)")
+            .unwrap();
+        fs::set_permissions(&db, fs::Permissions::from_mode(0o640)).unwrap();
+        // A group we may give the file: any group when root, else a supplementary one.
+        let root = unsafe { libc::geteuid() } == 0;
+        let group = if root {
+            Some(4242)
+        } else {
+            let mut groups = vec![0 as libc::gid_t; 64];
+            let n = unsafe { libc::getgroups(64, groups.as_mut_ptr()) };
+            let egid = unsafe { libc::getegid() };
+            groups
+                .into_iter()
+                .take(n.max(0) as usize)
+                .find(|g| *g != egid)
+        };
+        let Some(group) = group else {
+            eprintln!("skipped: not root and no supplementary group to give the database");
+            return;
+        };
+        std::os::unix::fs::chown(&db, None, Some(group)).unwrap();
+        let b = create(&db, &dir.path().join("backups"), Duration::from_secs(5)).unwrap();
+        let meta = fs::metadata(&b).unwrap();
+        assert_eq!(meta.gid(), group);
+        assert_eq!(meta.mode() & 0o777, 0o640);
     }
 }

@@ -141,6 +141,11 @@ pub mod defaults {
     /// `slow-migration` reports dry-run steps slower than this (`[lint] slow_migration_ms`).
     pub const SLOW_MIGRATION_MS: u64 = 5000;
 
+    /// The largest timeout in seconds, for every timeout flag and key: SQLite takes its
+    /// busy timeout in milliseconds as a 32-bit number (2147483 s, about 24 days); larger
+    /// values overflowed it (and the migration deadline) and panicked.
+    pub const MAX_TIMEOUT_SECS: u64 = 2_147_483;
+
     /// Interpreter for `.py` migrations (`--python`, `SCHEMAGATE_PYTHON`, `[apply] python`).
     pub const PYTHON: &str = "python3";
 }
@@ -179,15 +184,19 @@ impl Timeouts {
     /// Each timeout from its flag, else `[apply]` in schemagate.toml, else [`defaults`].
     /// A migration timeout of 0 means no limit.
     pub fn resolve(flags: TimeoutFlags, apply: &ApplyConfig) -> Timeouts {
+        // Flags and keys are checked against the limit where they are read; a library
+        // caller's out-of-range number is capped rather than panicking later.
+        let cap = |s: u64| s.min(defaults::MAX_TIMEOUT_SECS);
         let secs = |flag: Option<u64>, key: Option<u64>, default: Duration| {
-            flag.or(key).map_or(default, Duration::from_secs)
+            flag.or(key)
+                .map_or(default, |s| Duration::from_secs(cap(s)))
         };
         Timeouts {
             lock: secs(flags.lock, apply.lock_timeout, defaults::LOCK_TIMEOUT),
             busy: secs(flags.busy, apply.busy_timeout, defaults::BUSY_TIMEOUT),
             migration: match flags.migration.or(apply.migration_timeout) {
                 Some(0) => None,
-                Some(s) => Some(Duration::from_secs(s)),
+                Some(s) => Some(Duration::from_secs(cap(s))),
                 None => defaults::MIGRATION_TIMEOUT,
             },
         }
@@ -234,6 +243,19 @@ impl Config {
         for (name, env) in &config.environments {
             if env.database.as_os_str().is_empty() {
                 bail!("{origin}: environments.{name}.database is empty");
+            }
+        }
+        let apply = &config.apply;
+        for (key, value) in [
+            ("lock_timeout", apply.lock_timeout),
+            ("busy_timeout", apply.busy_timeout),
+            ("migration_timeout", apply.migration_timeout),
+        ] {
+            if let Some(v) = value.filter(|v| *v > defaults::MAX_TIMEOUT_SECS) {
+                bail!(
+                    "{origin}: apply.{key} = {v} is too large: at most {} seconds (about 24 days)",
+                    defaults::MAX_TIMEOUT_SECS
+                );
             }
         }
         Ok(config)
@@ -339,5 +361,30 @@ reason = "comment typo fixed in PR #12"
         assert!(e.to_string().contains("keep_bakups"), "{e}");
         let e = Config::parse("[migrations]\nversion_step = 0\n", "schemagate.toml").unwrap_err();
         assert!(e.to_string().contains("version_step"), "{e}");
+    }
+
+    /// Issue 12.9: `busy_timeout = 2147484` panicked in SQLite's millisecond conversion.
+    #[test]
+    fn timeouts_past_the_limit_are_errors_naming_the_key() {
+        let e = Config::parse("[apply]\nbusy_timeout = 2147484\n", "schemagate.toml").unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("apply.busy_timeout = 2147484 is too large"),
+            "{e}"
+        );
+        Config::parse("[apply]\nbusy_timeout = 2147483\n", "t").unwrap();
+        let e = Config::parse("[apply]\nmigration_timeout = -1\n", "schemagate.toml").unwrap_err();
+        assert!(e.to_string().contains("migration_timeout"), "{e}");
+        let t = Timeouts::resolve(
+            TimeoutFlags {
+                migration: Some(u64::MAX),
+                ..TimeoutFlags::default()
+            },
+            &ApplyConfig::default(),
+        );
+        assert_eq!(
+            t.migration,
+            Some(Duration::from_secs(defaults::MAX_TIMEOUT_SECS))
+        );
     }
 }

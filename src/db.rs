@@ -45,6 +45,15 @@ pub fn probe(path: &Path) -> anyhow::Result<FileState> {
             path.display()
         );
     }
+    // A FIFO or a device reports length 0: it is not "a truncated empty file", and
+    // opening a FIFO to read its header would hang.
+    if !meta.is_file() {
+        bail!(
+            "{} is {}, not a database file (pass the database file with --db)",
+            path.display(),
+            crate::lock::file_kind(&meta.file_type())
+        );
+    }
     if meta.len() == 0 {
         return Ok(FileState::Empty);
     }
@@ -87,9 +96,16 @@ pub fn refuse(path: &Path, state: FileState) -> anyhow::Error {
 }
 
 /// Opens an existing database without write access. `None` when the file does not exist
-/// (what that means is the caller's choice). Never creates a file: not the database, and
-/// not the `-wal`/`-shm` files a read-only connection to a WAL database would otherwise
-/// create and leave behind when nobody else has it open (it is opened `immutable=1` then).
+/// (what that means is the caller's choice). Creates and changes no file, for a WAL
+/// database too, where a plain read-only connection would create `-wal`/`-shm` and leave
+/// them behind, or write its read mark into the `-shm` of a database in use:
+/// - a WAL database without `-wal`/`-shm` (nobody has it open) is opened `immutable=1`;
+/// - a WAL database with both (in use, or left so by a crash) is opened with
+///   `readonly_shm=1`: SQLite maps the `-shm` read-only and still reads the WAL, so the
+///   commits in it are seen;
+/// - the one exception: a `-wal` without its `-shm` (deleted by hand) cannot be read
+///   without creating the `-shm`; SQLite creates it then, as any reader would, rather than
+///   a stale view that hides the commits in the WAL.
 pub fn open_read_only(path: &Path) -> anyhow::Result<Option<Connection>> {
     match probe(path)? {
         FileState::Missing => return Ok(None),
@@ -104,11 +120,12 @@ pub fn open_read_only(path: &Path) -> anyhow::Result<Option<Connection>> {
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
         | OpenFlags::SQLITE_OPEN_NO_MUTEX
         | OpenFlags::SQLITE_OPEN_URI;
-    let conn = if is_wal(path) && !side("-wal") && !side("-shm") {
-        let uri = format!("file:{}?immutable=1", uri_path(path)?);
-        Connection::open_with_flags(uri, flags)
-    } else {
-        Connection::open_with_flags(path, flags)
+    let uri =
+        |query: &str| -> anyhow::Result<String> { Ok(format!("file:{}?{query}", uri_path(path)?)) };
+    let conn = match (is_wal(path), side("-wal"), side("-shm")) {
+        (true, false, false) => Connection::open_with_flags(uri("immutable=1")?, flags),
+        (true, _, true) => Connection::open_with_flags(uri("readonly_shm=1")?, flags),
+        _ => Connection::open_with_flags(path, flags),
     }
     .map_err(|e| explain(path, e))?;
     conn.busy_timeout(crate::config::defaults::BUSY_TIMEOUT)

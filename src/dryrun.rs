@@ -102,18 +102,16 @@ fn open_source(path: &Path) -> anyhow::Result<Connection> {
         .ok_or_else(|| crate::db::refuse(path, crate::db::FileState::Missing))
 }
 
-/// The scratch database: a temporary folder holding `scratch.db`.
+/// The scratch database: `scratch.db` in a private scratch folder ([`crate::scratch`]).
 struct Scratch {
-    dir: tempfile::TempDir,
+    dir: crate::scratch::ScratchDir,
     path: PathBuf,
 }
 
 fn make_scratch(source: Source<'_>, busy_timeout: Duration) -> anyhow::Result<Scratch> {
-    let dir = tempfile::Builder::new()
-        .prefix("schemagate-dry-run-")
-        .tempdir()
+    let dir = crate::scratch::ScratchDir::new("dry-run")
         .context("cannot create a temporary folder for the scratch database")?;
-    let path = dir.path().join("scratch.db");
+    let path = dir.new_database("scratch.db")?;
     let mut dst = Connection::open(&path)
         .with_context(|| format!("cannot create the scratch database {}", path.display()))?;
     if let Source::Copy(src_path) = source {

@@ -33,9 +33,24 @@ pub fn validate_name(name: &str) -> Result<(), NameError> {
     Ok(())
 }
 
+/// Why no next version can be given.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum VersionError {
+    #[error(
+        "version {version} is too large to count on from ({digits} digits; `generate` counts up to {} digits): name the new file by hand, with a version above it",
+        u128::MAX.to_string().len() - 1
+    )]
+    TooLarge { version: String, digits: usize },
+}
+
 /// The version after every known one, `step` above the newest, zero-padded like the folder
 /// (the most common digit count, 3 by convention). An empty folder starts at `step`.
-pub fn next_version<'a>(known: impl IntoIterator<Item = &'a Version>, step: u32) -> Version {
+/// A version too large to count with is an error: skipping it (or wrapping around) gave a
+/// version below it, `000…001`, that sorted before everything.
+pub fn next_version<'a>(
+    known: impl IntoIterator<Item = &'a Version>,
+    step: u32,
+) -> Result<Version, VersionError> {
     let known: Vec<&Version> = known.into_iter().collect();
     let mut widths = std::collections::BTreeMap::<usize, usize>::new();
     for v in &known {
@@ -46,8 +61,27 @@ pub fn next_version<'a>(known: impl IntoIterator<Item = &'a Version>, step: u32)
         .iter()
         .max_by_key(|(w, n)| (**n, **w))
         .map_or(3, |(w, _)| *w);
-    let newest = known.iter().filter_map(|v| v.number()).max().unwrap_or(0);
-    Version::from_number(newest + u128::from(step), width)
+    // 38 digits always fit in a u128 with room for the step; longer ones may not.
+    let limit = u128::MAX.to_string().len() - 1;
+    let too_large = |v: &Version| VersionError::TooLarge {
+        version: v.as_str().to_string(),
+        digits: v.as_str().trim_start_matches('0').len(),
+    };
+    let mut newest = 0u128;
+    for v in &known {
+        if v.as_str().trim_start_matches('0').len() > limit {
+            return Err(too_large(v));
+        }
+        newest = newest.max(v.number().ok_or_else(|| too_large(v))?);
+    }
+    let next = newest
+        .checked_add(u128::from(step))
+        .filter(|n| n.to_string().len() <= limit)
+        .ok_or_else(|| VersionError::TooLarge {
+            version: newest.to_string(),
+            digits: newest.to_string().len(),
+        })?;
+    Ok(Version::from_number(next, width))
 }
 
 fn title(name: &str) -> String {
@@ -116,19 +150,30 @@ mod tests {
 
     #[test]
     fn next_version_follows_the_folder() {
-        assert_eq!(next_version(&versions(&[]), 1).as_str(), "001");
-        assert_eq!(next_version(&versions(&[]), 5).as_str(), "005");
+        assert_eq!(next_version(&versions(&[]), 1).unwrap().as_str(), "001");
+        assert_eq!(next_version(&versions(&[]), 5).unwrap().as_str(), "005");
         assert_eq!(
-            next_version(&versions(&["001", "002", "010"]), 1).as_str(),
+            next_version(&versions(&["001", "002", "010"]), 1)
+                .unwrap()
+                .as_str(),
             "011"
         );
         assert_eq!(
-            next_version(&versions(&["005", "010", "015"]), 5).as_str(),
+            next_version(&versions(&["005", "010", "015"]), 5)
+                .unwrap()
+                .as_str(),
             "020"
         );
-        assert_eq!(next_version(&versions(&["998", "999"]), 1).as_str(), "1000");
         assert_eq!(
-            next_version(&versions(&["0001", "0002"]), 1).as_str(),
+            next_version(&versions(&["998", "999"]), 1)
+                .unwrap()
+                .as_str(),
+            "1000"
+        );
+        assert_eq!(
+            next_version(&versions(&["0001", "0002"]), 1)
+                .unwrap()
+                .as_str(),
             "0003"
         );
     }
@@ -157,5 +202,23 @@ mod tests {
         assert!(py.contains("DESCRIPTION = \"Add user email\""));
         assert!(py.contains("def upgrade(conn):"));
         assert!(!py.contains("conn.commit()\n"));
+    }
+
+    /// Issue 12.13: past u128, the long version was skipped (or the sum wrapped) and the
+    /// "next" version was `000…001`, below everything.
+    #[test]
+    fn versions_too_large_to_count_on_are_refused() {
+        let long = "9".repeat(39);
+        let e = next_version(&versions(&["001", &long]), 1).unwrap_err();
+        assert!(e.to_string().contains("too large"), "{e}");
+        assert!(e.to_string().contains(&long), "{e}");
+        let max38 = "9".repeat(38);
+        assert!(next_version(&versions(&[&max38]), 1).is_err());
+        let ok = format!("{}1", "0".repeat(60));
+        assert_eq!(
+            next_version(&versions(&[&ok]), 1).unwrap().as_str().len(),
+            61
+        );
+        assert!(next_version(&versions(&["001"]), u32::MAX).is_ok());
     }
 }

@@ -289,7 +289,24 @@ fn branch_of(reference: &str) -> &str {
 /// comparison reads the folder at the base's tip and needs no common history.
 pub fn fetch_hint(reference: &str) -> String {
     let branch = branch_of(reference);
-    format!("git fetch --no-tags --depth=1 origin {branch}:refs/remotes/origin/{branch}")
+    format!(
+        "git fetch --no-tags --depth=1 origin {}",
+        shell_quote(&format!("{branch}:refs/remotes/origin/{branch}"))
+    )
+}
+
+/// `s` as one POSIX shell word: as is when it holds only characters no shell treats
+/// specially, else in single quotes (a `'` inside written `'\''`). A ref is user input
+/// (`--base 'x; rm -rf ~'`): the hint is meant to be pasted into a shell.
+pub fn shell_quote(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./:@%+=,".contains(&b));
+    if plain {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
 }
 
 fn missing_ref_message(reference: &str, shallow: bool) -> String {
@@ -445,6 +462,18 @@ mod tests {
             fetch_hint("origin/release/1.2"),
             "git fetch --no-tags --depth=1 origin release/1.2:refs/remotes/origin/release/1.2"
         );
+    }
+
+    /// Issue 12.17: the ref was pasted into the hint unquoted.
+    #[test]
+    fn the_fetch_hint_quotes_a_ref_for_the_shell() {
+        assert_eq!(
+            fetch_hint("x; rm -rf ~"),
+            "git fetch --no-tags --depth=1 origin 'x; rm -rf ~:refs/remotes/origin/x; rm -rf ~'"
+        );
+        assert_eq!(shell_quote("it's"), "'it'\\''s'");
+        assert_eq!(shell_quote("$(id)"), "'$(id)'");
+        assert_eq!(shell_quote(""), "''");
     }
 
     #[test]

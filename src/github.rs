@@ -47,7 +47,10 @@ impl GithubEnv {
             actions: var("GITHUB_ACTIONS").is_some_and(|v| v == "true"),
             step_summary: var("GITHUB_STEP_SUMMARY").map(PathBuf::from),
             output: var("GITHUB_OUTPUT").map(PathBuf::from),
-            token: var("GITHUB_TOKEN"),
+            // A token pasted from a file often ends with a newline; that is not part of it.
+            token: var("GITHUB_TOKEN")
+                .map(|t| t.trim().to_string())
+                .filter(|t| !t.is_empty()),
             repository: var("GITHUB_REPOSITORY"),
             event_path: var("GITHUB_EVENT_PATH").map(PathBuf::from),
             api_url: var("GITHUB_API_URL"),
@@ -328,8 +331,12 @@ fn post_comment(report: &Report, env: &GithubEnv) -> Vec<String> {
         return skip("this workflow run was not triggered by a pull request");
     };
     let api_url = env.api_url.as_deref().unwrap_or("https://api.github.com");
+    let bounds = match Bounds::from_env() {
+        Ok(b) => b,
+        Err(e) => return skip(&e),
+    };
     let body = comment::body(report, env.run_url().as_deref());
-    let result = Octocrab::new(api_url, token, repository)
+    let result = Octocrab::new(api_url, token, repository, bounds)
         .and_then(|api| upsert_comment(&api, number, &body));
     match result {
         Ok(_) => Vec::new(),
@@ -341,6 +348,55 @@ fn post_comment(report: &Report, env: &GithubEnv) -> Vec<String> {
             "cannot comment on pull request #{number}: {}",
             e.message
         )],
+    }
+}
+
+/// How long the comment exchange may take: an API that accepts the connection and never
+/// answers must not hold the CI job (and the exit code the report decided) hostage.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Bounds {
+    /// To open the connection.
+    pub connect: Duration,
+    /// For one request and its response.
+    pub request: Duration,
+    /// For the whole exchange (listing the comments, then creating or updating one).
+    pub total: Duration,
+}
+
+impl Default for Bounds {
+    fn default() -> Self {
+        Bounds::with_total(Duration::from_secs(60))
+    }
+}
+
+impl Bounds {
+    /// The largest `SCHEMAGATE_GITHUB_TIMEOUT`, in seconds.
+    pub const MAX_TOTAL_SECS: u64 = 3600;
+
+    /// `total` for the exchange; a request gets at most 20 s of it, a connection 10 s.
+    pub fn with_total(total: Duration) -> Bounds {
+        Bounds {
+            connect: total.min(Duration::from_secs(10)),
+            request: total.min(Duration::from_secs(20)),
+            total,
+        }
+    }
+
+    /// The defaults, or the whole exchange's bound from `SCHEMAGATE_GITHUB_TIMEOUT`
+    /// (seconds, 1 to 3600). An invalid value is an error message for a warning.
+    pub fn from_env() -> Result<Bounds, String> {
+        match std::env::var("SCHEMAGATE_GITHUB_TIMEOUT") {
+            Err(_) => Ok(Bounds::default()),
+            Ok(v) => match v.trim().parse::<u64>() {
+                Ok(s) if (1..=Self::MAX_TOTAL_SECS).contains(&s) => {
+                    Ok(Bounds::with_total(Duration::from_secs(s)))
+                }
+                _ => Err(format!(
+                    "SCHEMAGATE_GITHUB_TIMEOUT must be a number of seconds from 1 to {}, not `{v}`",
+                    Self::MAX_TOTAL_SECS
+                )),
+            },
+        }
     }
 }
 
@@ -409,14 +465,31 @@ pub struct Octocrab {
     owner: String,
     repo: String,
     token: String,
+    api_url: String,
+    bounds: Bounds,
+    /// When the whole exchange must be over ([`Bounds::total`] from `new`).
+    deadline: std::time::Instant,
 }
 
 impl Octocrab {
-    pub fn new(api_url: &str, token: &str, repository: &str) -> Result<Octocrab, ApiError> {
+    pub fn new(
+        api_url: &str,
+        token: &str,
+        repository: &str,
+        bounds: Bounds,
+    ) -> Result<Octocrab, ApiError> {
         let plain = |message: String| ApiError {
             status: None,
             message: scrub(&message, Some(token)),
         };
+        // It goes into an HTTP header: a space, a newline or a control character inside
+        // it would be refused there (it used to panic). Never shown.
+        let token = token.trim();
+        if token.is_empty() || !token.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(plain(
+                "GITHUB_TOKEN contains spaces or control characters inside it, so it cannot be a token (it is not shown); check how the secret is passed".to_string(),
+            ));
+        }
         let (owner, repo) = repository
             .split_once('/')
             .filter(|(o, r)| !o.is_empty() && !r.is_empty() && !r.contains('/'))
@@ -436,8 +509,9 @@ impl Octocrab {
                 .personal_token(token.to_string())
                 .base_uri(api_url)
                 .map_err(|_| plain(format!("GITHUB_API_URL is not a valid URL: `{api_url}`")))?
-                .set_connect_timeout(Some(Duration::from_secs(10)))
-                .set_read_timeout(Some(Duration::from_secs(30)))
+                .set_connect_timeout(Some(bounds.connect))
+                .set_read_timeout(Some(bounds.request))
+                .set_write_timeout(Some(bounds.request))
                 .build()
                 .map_err(|e| plain(format!("cannot set up the GitHub client: {e}")))?
         };
@@ -447,7 +521,35 @@ impl Octocrab {
             owner: owner.to_string(),
             repo: repo.to_string(),
             token: token.to_string(),
+            api_url: api_url.to_string(),
+            bounds,
+            deadline: std::time::Instant::now() + bounds.total,
         })
+    }
+
+    /// Runs one step of the exchange, bounded by `limit` and by what is left of the total.
+    fn bounded<T>(
+        &self,
+        limit: Duration,
+        step: impl std::future::Future<Output = Result<T, octocrab::Error>>,
+    ) -> Result<T, ApiError> {
+        let left = self
+            .deadline
+            .saturating_duration_since(std::time::Instant::now());
+        let limit = limit.min(left);
+        match self
+            .runtime
+            .block_on(async { tokio::time::timeout(limit, step).await })
+        {
+            Ok(r) => r.map_err(|e| self.error(e)),
+            Err(_) => Err(ApiError {
+                status: None,
+                message: format!(
+                    "the GitHub API at {} did not answer in time (gave up after {:.0?}; the whole exchange may take {:.0?}, set SCHEMAGATE_GITHUB_TIMEOUT to change it)",
+                    self.api_url, limit, self.bounds.total
+                ),
+            }),
+        }
     }
 
     /// Only the status and GitHub's own message: octocrab's error values may carry the
@@ -469,36 +571,31 @@ impl Octocrab {
 impl CommentApi for Octocrab {
     fn list_comments(&self, number: u64) -> Result<Vec<ExistingComment>, ApiError> {
         let issues = self.crab.issues(&self.owner, &self.repo);
-        self.runtime
-            .block_on(async {
-                let first = issues.list_comments(number).per_page(100).send().await?;
-                self.crab.all_pages(first).await
-            })
-            .map(|all| {
-                all.into_iter()
-                    .map(|c| ExistingComment {
-                        id: c.id.into_inner(),
-                        body: c.body.unwrap_or_default(),
-                    })
-                    .collect()
-            })
-            .map_err(|e| self.error(e))
+        // Every page is a request: the listing as a whole gets what is left of the total.
+        self.bounded(self.bounds.total, async {
+            let first = issues.list_comments(number).per_page(100).send().await?;
+            self.crab.all_pages(first).await
+        })
+        .map(|all| {
+            all.into_iter()
+                .map(|c| ExistingComment {
+                    id: c.id.into_inner(),
+                    body: c.body.unwrap_or_default(),
+                })
+                .collect()
+        })
     }
 
     fn create_comment(&self, number: u64, body: &str) -> Result<u64, ApiError> {
         let issues = self.crab.issues(&self.owner, &self.repo);
-        self.runtime
-            .block_on(issues.create_comment(number, body))
+        self.bounded(self.bounds.request, issues.create_comment(number, body))
             .map(|c| c.id.into_inner())
-            .map_err(|e| self.error(e))
     }
 
     fn update_comment(&self, id: u64, body: &str) -> Result<(), ApiError> {
         let issues = self.crab.issues(&self.owner, &self.repo);
-        self.runtime
-            .block_on(issues.update_comment(id.into(), body))
+        self.bounded(self.bounds.request, issues.update_comment(id.into(), body))
             .map(drop)
-            .map_err(|e| self.error(e))
     }
 }
 
@@ -558,9 +655,33 @@ mod tests {
 
     #[test]
     fn bad_repository_is_an_error_that_says_what_is_expected() {
-        let e = Octocrab::new("http://127.0.0.1:1", "t0k", "noslash")
+        let e = Octocrab::new("http://127.0.0.1:1", "t0k", "noslash", Bounds::default())
             .err()
             .expect("rejected");
         assert!(e.message.contains("owner/name"), "{e}");
+    }
+
+    /// Issue 12.9: a token with a newline inside panicked in the HTTP header code.
+    #[test]
+    fn a_token_with_whitespace_inside_is_refused_without_showing_it() {
+        let e = Octocrab::new("http://127.0.0.1:1", "ghs_ab\ncd", "o/r", Bounds::default())
+            .err()
+            .expect("rejected");
+        assert!(e.message.contains("GITHUB_TOKEN"), "{e}");
+        assert!(!e.message.contains("ghs_ab"), "{e}");
+        // Around it is fine: trimmed.
+        assert!(
+            Octocrab::new("http://127.0.0.1:1", "ghs_abcd\n", "o/r", Bounds::default()).is_ok()
+        );
+    }
+
+    #[test]
+    fn bounds_scale_down_with_a_short_total() {
+        let b = Bounds::with_total(Duration::from_secs(2));
+        assert_eq!(
+            (b.connect, b.request),
+            (Duration::from_secs(2), Duration::from_secs(2))
+        );
+        assert_eq!(Bounds::default().request, Duration::from_secs(20));
     }
 }

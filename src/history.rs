@@ -177,6 +177,12 @@ pub fn execute_record(
     Ok(())
 }
 
+/// An error whose text is the whole message (no SQLite code or statement around it).
+fn message(text: String) -> rusqlite::Error {
+    // Displayed as the inner text alone.
+    rusqlite::Error::ToSqlConversionFailure(text.into())
+}
+
 /// Every `schema_versions` row (with what the side table knows), in id order. A database
 /// without the table has no history: an empty list.
 pub fn read(conn: &Connection) -> rusqlite::Result<Vec<HistoryRow>> {
@@ -184,30 +190,72 @@ pub fn read(conn: &Connection) -> rusqlite::Result<Vec<HistoryRow>> {
         return Ok(Vec::new());
     }
     let side = crate::db::table_exists(conn, SIDE_TABLE)?;
+    // A table made by hand may lack the optional columns: they read as NULL (the rows are
+    // then unverified). Without `id` or `version` it is no history table we can read.
+    let columns: Vec<String> = conn
+        .prepare("SELECT name FROM pragma_table_info('schema_versions')")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let has = |c: &str| columns.iter().any(|n| n.eq_ignore_ascii_case(c));
+    for required in ["id", "version"] {
+        if !has(required) {
+            return Err(message(format!(
+                "the schema_versions table has no `{required}` column (it has: {}), so it is not a migration history this tool can read; check that this is the right database",
+                columns.join(", ")
+            )));
+        }
+    }
     // Columns are read as text whatever their stored type: a legacy row may hold an
     // integer version or a timestamp the application wrote in its own format.
-    let sql = if side {
-        "SELECT v.id, CAST(v.version AS TEXT), CAST(v.applied_at AS TEXT), CAST(v.description AS TEXT),
-                CAST(v.checksum AS TEXT), h.file_name, h.skeleton
-           FROM schema_versions v
-           LEFT JOIN schemagate_history h
-             ON h.version = v.version AND h.checksum IS v.checksum
-          ORDER BY v.id"
-    } else {
-        "SELECT id, CAST(version AS TEXT), CAST(applied_at AS TEXT), CAST(description AS TEXT),
-                CAST(checksum AS TEXT), NULL, NULL
-           FROM schema_versions ORDER BY id"
+    let col = |c: &str| {
+        if has(c) {
+            format!("CAST(v.{c} AS TEXT)")
+        } else {
+            "NULL".to_string()
+        }
     };
-    let mut stmt = conn.prepare(sql)?;
+    let (applied_at, description, checksum) =
+        (col("applied_at"), col("description"), col("checksum"));
+    let sql = if side {
+        format!(
+            "SELECT v.id, CAST(v.version AS TEXT), {applied_at}, {description}, {checksum}, h.file_name, h.skeleton
+               FROM schema_versions v
+               LEFT JOIN schemagate_history h
+                 ON h.version = v.version AND h.checksum IS {checksum}
+              ORDER BY v.id"
+        )
+    } else {
+        format!(
+            "SELECT v.id, CAST(v.version AS TEXT), {applied_at}, {description}, {checksum}, NULL, NULL
+               FROM schema_versions v ORDER BY v.id"
+        )
+    };
+    let mut stmt = conn.prepare(&sql)?;
     let rows = stmt.query_map([], |r| {
+        let id: i64 = r.get(0)?;
+        // Text that is not UTF-8 (a BLOB stored in a TEXT column) is named by row and column.
+        let text = |i: usize, column: &str| -> rusqlite::Result<Option<String>> {
+            match r.get_ref(i)? {
+                rusqlite::types::ValueRef::Null => Ok(None),
+                rusqlite::types::ValueRef::Text(b) | rusqlite::types::ValueRef::Blob(b) => {
+                    String::from_utf8(b.to_vec()).map(Some).map_err(|_| {
+                        message(format!(
+                            "schema_versions row id {id}: the `{column}` column holds {} bytes that are not UTF-8 text (binary data stored in it?); fix the row, e.g. UPDATE schema_versions SET {column} = NULL WHERE id = {id}",
+                            b.len()
+                        ))
+                    })
+                }
+                other => Ok(Some(format!("{other:?}"))),
+            }
+        };
         Ok(HistoryRow {
-            id: r.get(0)?,
-            version: r.get::<_, Option<String>>(1)?.unwrap_or_default(),
-            applied_at: r.get(2)?,
-            description: r.get(3)?,
-            checksum: r.get(4)?,
-            file_name: r.get(5)?,
-            skeleton: r.get(6)?,
+            id,
+            version: text(1, "version")?.unwrap_or_default(),
+            applied_at: text(2, "applied_at")?,
+            description: text(3, "description")?,
+            checksum: text(4, "checksum")?,
+            file_name: text(5, "file_name")?,
+            skeleton: text(6, "skeleton")?,
             ..Default::default()
         })
     })?;

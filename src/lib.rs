@@ -22,11 +22,13 @@
 //! [`audit`], [`lock`], [`backup`]), applying ([`apply`]: [`apply::step`] one migration,
 //! [`apply::run`] the whole `migrate` run), [`ops`] (the other operations that change a
 //! database: repairs, restore, rollback, each in a locked [`ops::Session`] with a typed
-//! result and progress events), [`dryrun`] (scratch databases), [`reversible`] (`check`'s
-//! up→down→up check of down SQL), child interpreters
+//! result and progress events), [`dryrun`] (the dry run, in a [`scratch`] folder: private,
+//! removed on signals and after a killed run), [`reversible`] (`check`'s up→down→up check
+//! of down SQL), child interpreters
 //! ([`pyrunner`]: Python migrations, and the AST scan whose results [`lint`] reads), [`git`]
 //! and [`github`]. [`analysis`] is the pipeline of `lint` and `check` (lint, history, replay,
-//! dry run), run on the working tree and, in pull-request mode, on the merge base. [`api`] is the one-call API for Rust applications ([`auto_migrate`]).
+//! dry run), run on the working tree and, in pull-request mode, on the merge base. [`api`]
+//! is the one-call API for Rust applications ([`auto_migrate`]).
 //!
 //! **CLI**: [`cli`] resolves flags into one validated context; [`commands`] has one thin
 //! file per subcommand that parses, calls the library and renders.
@@ -65,5 +67,6 @@ pub mod renumber;
 pub mod report;
 pub mod reversible;
 pub mod schema;
+pub mod scratch;
 pub mod sql;
 pub use api::{MigrateResult, MigrateStatus, auto_migrate};

@@ -181,16 +181,23 @@ pub fn migrate(
             .conn
             .execute_batch(history::CREATE_TABLE)
             .map_err(|e| session.explain(e))?;
-        on_event(Event::Created(db_path));
     }
+    // Announced once the new database is kept: a refused run removes it again
+    // (`Session::discard`), and "created a new database" must not be said of it.
+    let announce_created = |on_event: &mut dyn FnMut(Event<'_>)| {
+        if created {
+            on_event(Event::Created(db_path));
+        }
+    };
 
     let dirty = history::dirty(&session.conn).map_err(|e| session.explain(e))?;
     if let Some(d) = dirty.first() {
+        let d = d.clone();
+        session.discard();
         anyhow::bail!(
-            "database {} is in an unknown state: {d}. Check the database by hand; when it is consistent, record the migration (`schemagate mark-applied {}`) or remove the marker: DELETE FROM schemagate_state WHERE version = '{}'",
+            "database {} is in an unknown state: {d}. The statements before the failure stayed applied: check the database by hand, finish or undo them, then run `schemagate resolve {} --applied` (finished) or `--rolled-back` (undone) with --reason",
             db_path.display(),
             d.version,
-            d.version
         );
     }
     // Re-read under the lock: what another migrator applied while we waited is not pending.
@@ -236,6 +243,7 @@ pub fn migrate(
 
     let pending: Vec<&Migration> = plan.pending().collect();
     if pending.is_empty() {
+        announce_created(on_event);
         return Ok(result);
     }
     if pending.iter().any(|m| m.kind == Kind::Python)
@@ -276,6 +284,7 @@ pub fn migrate(
         }
     }
 
+    announce_created(on_event);
     if !created {
         // A damaged b-tree must stop us before we back it up or add to it.
         crate::db::quick_check(&session.conn)
@@ -293,7 +302,7 @@ pub fn migrate(
         result.backup = Some(path.display().to_string());
         crate::db::failpoint("after_backup");
         if let Some(keep) = keep {
-            for p in crate::backup::prune(db_path, dir, (*keep).max(1))? {
+            for p in crate::backup::prune(db_path, dir, *keep, Some(&path))? {
                 on_event(Event::Pruned(&p));
             }
         }

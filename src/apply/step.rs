@@ -539,8 +539,8 @@ fn apply_sql_no_transaction(
                 let _ = history::mark_failed(conn, m, &e.render());
                 e.kind = StepErrorKind::Dirty;
                 e.message = format!(
-                    "{} (this migration runs without a transaction: the statements before this one stay applied; check the database, then clear the marker in the schemagate_state table)",
-                    e.message
+                    "{} (this migration runs without a transaction: the statements before the failing one stay applied, and a marker now stops `migrate`; check the database, finish or undo those statements by hand, then run `schemagate resolve {} --applied` or `--rolled-back` with --reason)",
+                    e.message, m.version
                 );
             }
             return Err(e);

@@ -70,6 +70,8 @@ pub struct Context {
     pub targets: Vec<Target>,
     /// Environment names given with --env (also passed to Python migrations as `ENV`).
     pub env_names: Vec<String>,
+    /// The config file read, if any.
+    pub config_path: Option<PathBuf>,
 }
 
 impl Context {
@@ -117,9 +119,12 @@ impl Context {
             ));
         }
 
-        let gha = std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true");
-        let _ = gha;
-        Ok(Context {
+        let config_path = args.config.clone().or_else(|| {
+            config_root
+                .as_ref()
+                .map(|r| r.join(crate::config::FILE_NAME))
+        });
+        let ctx = Context {
             python: args
                 .python
                 .clone()
@@ -136,7 +141,58 @@ impl Context {
             migrations_dir,
             dir_display,
             targets,
-        })
+            config_path,
+        };
+        if let Some(out) = &ctx.output {
+            ctx.refuse_output_onto_input(out, "--output")?;
+        }
+        Ok(ctx)
+    }
+
+    /// Refuses to write `path` (given with `flag`) when it is a file the command reads: a
+    /// database (and its journals and lock), a file in its backup folder, a migration, the
+    /// config file. `-o app.db` used to replace the database with a JSON report. Compared
+    /// by device and inode when the file exists (symlinks, hard links, `./x` and `x` are
+    /// the same file), else by the canonical folder and the name.
+    pub fn refuse_output_onto_input(&self, path: &Path, flag: &str) -> anyhow::Result<()> {
+        let refuse = |what: String| -> anyhow::Result<()> {
+            bail!(
+                "refusing to write {flag} {}: it is {what}, which this command reads; choose another file (nothing was written)",
+                path.display()
+            )
+        };
+        for t in &self.targets {
+            for suffix in ["", "-wal", "-shm", "-journal", ".migrate.lock"] {
+                let mut p = t.path.as_os_str().to_owned();
+                p.push(suffix);
+                if same_file(path, Path::new(&p)) {
+                    return refuse(if suffix.is_empty() {
+                        format!("the database {}", t.display)
+                    } else {
+                        format!("a file of the database {} ({suffix})", t.display)
+                    });
+                }
+            }
+            if in_folder(path, &t.backup_dir) {
+                return refuse(format!(
+                    "in the backup folder {} of {}",
+                    t.backup_dir.display(),
+                    t.display
+                ));
+            }
+        }
+        if let Some(c) = &self.config_path
+            && same_file(path, c)
+        {
+            return refuse(format!("the config file {}", c.display()));
+        }
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        if in_folder(path, &self.migrations_dir)
+            && name.is_some_and(|n| crate::migration::parse_file_name(&n).is_some())
+        {
+            return refuse(format!("a migration in {}", self.dir_display));
+        }
+        Ok(())
     }
 
     /// Every environment of the config file, as targets (for `status --all-envs`).
@@ -230,6 +286,44 @@ impl Context {
     pub fn text_style(&self) -> crate::report::text::Style {
         // anstream decides per stream whether escape codes survive (terminal, NO_COLOR).
         crate::report::text::Style { color: true }
+    }
+}
+
+/// Whether two paths name the same file: by device and inode when both exist, else by
+/// canonical folder and name.
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if let (Ok(x), Ok(y)) = (std::fs::metadata(a), std::fs::metadata(b)) {
+            return x.dev() == y.dev() && x.ino() == y.ino();
+        }
+    }
+    match (canonical_location(a), canonical_location(b)) {
+        (Some(x), Some(y)) => x == y,
+        _ => false,
+    }
+}
+
+/// The canonical folder of `p` joined with its name (the file itself may not exist).
+fn canonical_location(p: &Path) -> Option<PathBuf> {
+    let name = p.file_name()?;
+    let parent = p
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    Some(parent.canonicalize().ok()?.join(name))
+}
+
+/// Whether `p` would be a file directly inside `folder`.
+fn in_folder(p: &Path, folder: &Path) -> bool {
+    let parent = p
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    match (parent.canonicalize(), folder.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
     }
 }
 

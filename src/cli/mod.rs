@@ -116,6 +116,9 @@ pub enum Command {
     Forget(RepairArgs),
     /// Move a history row from OLD to NEW after a renumbering (content must match).
     Rekey(RekeyArgs),
+    /// Clear the marker a failed `no-transaction` migration left, once the database is
+    /// checked: its statements before the failure stayed applied.
+    Resolve(ResolveArgs),
     /// Resolve duplicate versions by moving later duplicates to free numbers.
     Renumber(RenumberArgs),
     /// Write schemagate.toml for an existing project.
@@ -191,13 +194,13 @@ pub enum Allow {
 #[derive(Clone, Debug, Default, Args)]
 pub struct MigrateArgs {
     /// Seconds to wait for another migrator's lock.
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(long, value_name = "SECONDS", value_parser = seconds())]
     pub lock_timeout: Option<u64>,
     /// Seconds each statement waits while the application holds the write lock.
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(long, value_name = "SECONDS", value_parser = seconds())]
     pub busy_timeout: Option<u64>,
     /// Seconds one migration may run before it is killed and rolled back.
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(long, value_name = "SECONDS", value_parser = seconds())]
     pub migration_timeout: Option<u64>,
     /// Do not back up before applying.
     #[arg(long)]
@@ -245,7 +248,7 @@ pub struct RollbackArgs {
     pub steps: Option<usize>,
     #[arg(long, value_name = "TEXT")]
     pub reason: Option<String>,
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(long, value_name = "SECONDS", value_parser = seconds())]
     pub lock_timeout: Option<u64>,
 }
 
@@ -256,7 +259,7 @@ pub struct RestoreArgs {
     pub backup: Option<PathBuf>,
     #[arg(long, value_name = "TEXT")]
     pub reason: Option<String>,
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(long, value_name = "SECONDS", value_parser = seconds())]
     pub lock_timeout: Option<u64>,
 }
 
@@ -266,7 +269,24 @@ pub struct RepairArgs {
     /// Why (recorded in the audit table).
     #[arg(long, value_name = "TEXT")]
     pub reason: String,
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(long, value_name = "SECONDS", value_parser = seconds())]
+    pub lock_timeout: Option<u64>,
+}
+
+#[derive(Clone, Debug, Args)]
+#[command(group = clap::ArgGroup::new("outcome").required(true).args(["applied", "rolled_back"]))]
+pub struct ResolveArgs {
+    pub version: String,
+    /// You finished what the migration started by hand: record it as applied.
+    #[arg(long)]
+    pub applied: bool,
+    /// You undid what the migration did: it is pending again and runs at the next migrate.
+    #[arg(long)]
+    pub rolled_back: bool,
+    /// What you checked and did (recorded in the audit table).
+    #[arg(long, value_name = "TEXT")]
+    pub reason: String,
+    #[arg(long, value_name = "SECONDS", value_parser = seconds())]
     pub lock_timeout: Option<u64>,
 }
 
@@ -276,7 +296,7 @@ pub struct RekeyArgs {
     pub new: String,
     #[arg(long, value_name = "TEXT")]
     pub reason: Option<String>,
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(long, value_name = "SECONDS", value_parser = seconds())]
     pub lock_timeout: Option<u64>,
 }
 
@@ -300,6 +320,12 @@ pub struct InitArgs {
 #[derive(Clone, Debug, Default, Args)]
 pub struct RuleArgs {
     pub name: Option<String>,
+}
+
+/// A number of seconds for a timeout flag: at most
+/// [`crate::config::defaults::MAX_TIMEOUT_SECS`] (larger ones overflowed and panicked).
+fn seconds() -> clap::builder::RangedU64ValueParser<u64> {
+    clap::value_parser!(u64).range(0..=crate::config::defaults::MAX_TIMEOUT_SECS)
 }
 
 /// Entry point used by `main`: parse, run, turn the result into an exit code.
@@ -368,6 +394,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::MarkApplied(a) => commands::repair::mark_applied(&ctx, &a),
         Command::Forget(a) => commands::repair::forget(&ctx, &a),
         Command::Rekey(a) => commands::repair::rekey(&ctx, &a),
+        Command::Resolve(a) => commands::repair::resolve(&ctx, &a),
         Command::Renumber(a) => commands::renumber::run(&ctx, &a),
         Command::Rule(_) | Command::Init(_) => unreachable!("handled above"),
     }

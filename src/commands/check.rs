@@ -9,6 +9,9 @@ use crate::plan::Plan;
 use crate::report::Report;
 
 pub fn run(ctx: &Context, args: &CheckArgs) -> anyhow::Result<Outcome> {
+    if let Some(sarif) = &args.sarif_file {
+        ctx.refuse_output_onto_input(sarif, "--sarif-file")?;
+    }
     let d = ctx.read_migrations()?;
     let target = ctx.database()?;
     let (rows, source) = super::dry_run::source_of(target, d.layout)?;

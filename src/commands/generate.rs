@@ -15,7 +15,7 @@ pub fn run(ctx: &Context, args: &GenerateArgs) -> anyhow::Result<Outcome> {
     if let Some(base) = &args.base {
         known.extend(base_versions(ctx, base, discovery.layout)?);
     }
-    let version = generate::next_version(&known, ctx.config.migrations.version_step);
+    let version = generate::next_version(&known, ctx.config.migrations.version_step)?;
     let kind = match args.kind {
         MigrationType::Sql => Kind::Sql,
         MigrationType::Python => Kind::Python,

@@ -159,12 +159,7 @@ fn render_text(ctx: &Context, db: &str, d: &Discovery, r: &MigrateResult) -> Str
                     f.path = e.path.clone();
                     f.line = e.line;
                     f.column = e.column;
-                    // The busy timeout or a failed write: nothing in the file to fix.
-                    f.help = Some(if r.failure == Some(apply::StepErrorKind::Environment) {
-                        "the failed migration was rolled back; fix the cause above and run `schemagate migrate` again".into()
-                    } else {
-                        "the failed migration was rolled back; fix it and run `schemagate migrate` again".into()
-                    });
+                    f.help = Some(failure_help(r.failure, e.path.as_deref(), d));
                     crate::report::text::render_finding(&mut out, &f, &sources, &style);
                     out.push('\n');
                 } else {
@@ -188,6 +183,26 @@ fn render_text(ctx: &Context, db: &str, d: &Discovery, r: &MigrateResult) -> Str
         }
     }
     out
+}
+
+/// What a failure left behind and what to do, by its kind: only a transactional failure
+/// was "rolled back".
+fn failure_help(kind: Option<apply::StepErrorKind>, path: Option<&str>, d: &Discovery) -> String {
+    use apply::StepErrorKind as K;
+    let version = path
+        .and_then(|p| d.migrations.iter().find(|m| m.path == p))
+        .map_or_else(|| "VERSION".to_string(), |m| m.version.to_string());
+    match kind {
+        // The busy timeout or a failed write: nothing in the file to fix.
+        Some(K::Environment) => "the failed migration was rolled back; fix the cause above and run `schemagate migrate` again".into(),
+        Some(K::Dirty) => format!(
+            "this migration ran without a transaction: the statements before the failing one stay applied, and a marker stops `migrate` until you resolve it; check the database, finish or undo those statements, then run `schemagate resolve {version} --applied` or `schemagate resolve {version} --rolled-back` with --reason"
+        ),
+        Some(K::Unknown) => "the migration's runner stopped before it could report; whether its transaction committed is decided by the history: run `schemagate status` to see whether it is recorded, then run `schemagate migrate` again".into(),
+        Some(K::Refused) => "nothing of this migration ran; fix it and run `schemagate migrate` again".into(),
+        Some(K::Interrupted) => "the run was stopped by a signal at a migration boundary; run `schemagate migrate` again".into(),
+        Some(K::Failed) | None => "the failed migration was rolled back; fix it and run `schemagate migrate` again".into(),
+    }
 }
 
 /// Versions for a one-line summary: all of them when few, else the first and last few

@@ -1,9 +1,9 @@
 //! `mark-applied`, `forget`, `rekey`: arguments in, [`crate::ops::repair`] does the work,
 //! its result printed as text or JSON.
 
-use crate::cli::{Context, Format, Outcome, RekeyArgs, RepairArgs};
+use crate::cli::{Context, Format, Outcome, RekeyArgs, RepairArgs, ResolveArgs};
 use crate::config::{TimeoutFlags, Timeouts};
-use crate::ops::repair::{self, Change, Reason, Repaired};
+use crate::ops::repair::{self, Change, Reason, Repaired, Resolution};
 
 /// The timeouts of a repair (it has only `--lock-timeout`).
 pub(crate) fn timeouts(ctx: &Context, lock_timeout: Option<u64>) -> Timeouts {
@@ -42,6 +42,27 @@ pub fn forget(ctx: &Context, args: &RepairArgs) -> anyhow::Result<Outcome> {
     report(ctx, &done)
 }
 
+pub fn resolve(ctx: &Context, args: &ResolveArgs) -> anyhow::Result<Outcome> {
+    let reason = Reason::required(&args.reason, "resolve")?;
+    let discovery = ctx.read_migrations()?;
+    let target = ctx.require_database()?;
+    let resolution = if args.applied {
+        Resolution::Applied
+    } else {
+        Resolution::RolledBack
+    };
+    let done = repair::resolve(
+        target.database(),
+        &timeouts(ctx, args.lock_timeout),
+        &discovery,
+        &ctx.dir_display,
+        &args.version,
+        resolution,
+        &reason,
+    )?;
+    report(ctx, &done)
+}
+
 pub fn rekey(ctx: &Context, args: &RekeyArgs) -> anyhow::Result<Outcome> {
     crate::history::refuse_foreign_writes(ctx.read_migrations()?.layout, "rekey")?;
     let discovery = ctx.read_migrations()?;
@@ -69,12 +90,45 @@ fn report(ctx: &Context, done: &Repaired) -> anyhow::Result<Outcome> {
 
 fn text(done: &Repaired) -> String {
     let db = &done.database;
+    let marker = |cleared: &bool| {
+        if *cleared {
+            " and cleared the marker its unfinished no-transaction run left"
+        } else {
+            ""
+        }
+    };
     match &done.change {
-        Change::MarkedApplied { file, checksum } => format!(
-            "marked {file} as applied in {db} without running it (checksum {checksum}); recorded in the audit table"
+        Change::MarkedApplied {
+            file,
+            checksum,
+            cleared_marker,
+        } => format!(
+            "marked {file} as applied in {db} without running it (checksum {checksum}){}; recorded in the audit table",
+            marker(cleared_marker)
         ),
-        Change::Forgotten { version } => format!(
-            "forgot version {version} in {db} (its history row was removed; the migration will be pending again); recorded in the audit table"
+        Change::Forgotten {
+            version,
+            cleared_marker,
+        } => format!(
+            "forgot version {version} in {db} (its history row was removed{}; the migration will be pending again); recorded in the audit table",
+            marker(cleared_marker)
+        ),
+        Change::Resolved {
+            version,
+            resolution: Resolution::Applied,
+            file,
+        } => format!(
+            "resolved version {version} in {db} as applied: its marker is cleared{}; recorded in the audit table",
+            file.as_deref()
+                .map(|f| format!(" and {f} is recorded with its checksum"))
+                .unwrap_or_default()
+        ),
+        Change::Resolved {
+            version,
+            resolution: Resolution::RolledBack,
+            ..
+        } => format!(
+            "resolved version {version} in {db} as rolled back: its marker is cleared and it is pending again (the next `schemagate migrate` runs it); recorded in the audit table"
         ),
         Change::Rekeyed { from, to, file } => format!(
             "moved the history row of version {from} to {to} ({file} has the recorded content); recorded in the audit table"

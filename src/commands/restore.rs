@@ -10,6 +10,14 @@ use super::repair::timeouts;
 
 pub fn run(ctx: &Context, args: &RestoreArgs) -> anyhow::Result<Outcome> {
     let target = ctx.require_database()?;
+    if let (Some(out), Some(backup)) = (&ctx.output, &args.backup)
+        && crate::cli::context::same_file(out, backup)
+    {
+        anyhow::bail!(
+            "refusing to write --output {}: it is the backup this command restores; choose another file (nothing was changed)",
+            out.display()
+        );
+    }
     let req = RestoreRequest {
         db: target.database(),
         backup_dir: &target.backup_dir,

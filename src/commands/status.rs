@@ -171,7 +171,11 @@ fn render_text(ctx: &Context, d: &Discovery, reports: &[DatabaseReport]) -> Stri
     };
     for r in reports {
         for dirty in &r.dirty {
-            let _ = writeln!(out, "\n{}: {dirty}", r.display);
+            let _ = writeln!(
+                out,
+                "\n{}: {dirty}\n  the statements before the failure stayed applied; once the database is checked: `schemagate resolve VERSION --applied` or `--rolled-back` with --reason TEXT",
+                r.display
+            );
         }
         if !r.report.findings.is_empty() {
             out.push('\n');

@@ -13,6 +13,7 @@ use super::{Database, Session, parse_version};
 use crate::audit;
 use crate::checksum::{Stored, Verdict};
 use crate::config::Timeouts;
+use crate::history::DirtyMarker;
 use crate::migration::{Discovery, Migration, Version};
 use crate::plan::HistoryRow;
 
@@ -34,13 +35,37 @@ impl Reason {
     }
 }
 
+/// What the operator found after a `no-transaction` migration stopped half-way.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Resolution {
+    /// Its effects are all in place (finished by hand): record it as applied.
+    Applied,
+    /// Its effects are all undone: it is pending again and will run at the next `migrate`.
+    RolledBack,
+}
+
 /// What a repair changed, for the caller's message.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Change {
-    /// `file` (with `checksum`) was recorded as applied without running it.
-    MarkedApplied { file: String, checksum: String },
-    /// The history row of `version` was removed.
-    Forgotten { version: String },
+    /// `file` (with `checksum`) was recorded as applied without running it; the marker of
+    /// a `no-transaction` run that stopped half-way, if any, was cleared with it.
+    MarkedApplied {
+        file: String,
+        checksum: String,
+        cleared_marker: bool,
+    },
+    /// The history row of `version` was removed (and its marker, if any).
+    Forgotten {
+        version: String,
+        cleared_marker: bool,
+    },
+    /// The marker of `version` was cleared: recorded as applied (`file`), or left pending.
+    Resolved {
+        version: String,
+        resolution: Resolution,
+        file: Option<String>,
+    },
     /// The history row of `from` now says `to`; `file` has the recorded content.
     Rekeyed {
         from: String,
@@ -87,11 +112,21 @@ fn in_one_transaction(
     change: impl FnOnce(&Transaction<'_>, &[HistoryRow]) -> anyhow::Result<(Change, audit::Entry)>,
 ) -> anyhow::Result<Repaired> {
     let mut session = Session::open_existing(db.path, db.display, timeouts)?;
-    let (tx, rows) = session.write_transaction()?;
-    let (done, entry) = change(&tx, &rows)?;
-    audit::record(&tx, &entry)?;
-    tx.commit().map_err(|e| crate::db::explain(db.path, e))?;
-    Ok(Repaired::new(done, &db, entry))
+    let changed = (|| {
+        let (tx, rows) = session.write_transaction()?;
+        let (done, entry) = change(&tx, &rows)?;
+        audit::record(&tx, &entry)?;
+        tx.commit().map_err(|e| crate::db::explain(db.path, e))?;
+        Ok((done, entry))
+    })();
+    match changed {
+        Ok((done, entry)) => Ok(Repaired::new(done, &db, entry)),
+        // Refused or failed: the transaction rolled back, nothing changed.
+        Err(e) => {
+            session.discard();
+            Err(e)
+        }
+    }
 }
 
 /// Runs `sql` on `schemagate_history` too when the database has it (a legacy one does not).
@@ -124,13 +159,21 @@ pub fn mark_applied(
         crate::history::execute_record(tx, &statements, &m.description)
             .map_err(|e| crate::db::explain(db.path, e))
             .context("cannot record the migration")?;
+        // Marking applied is the operator's word that the migration is in place: a marker
+        // left by a half-way `no-transaction` run would otherwise keep blocking `migrate`.
+        let marker = clear_marker_of(tx, &db, &m.version)?;
         let entry = audit::Entry::new("mark-applied")
             .versions([m.version.as_str()])
             .reason(Some(reason.as_str()))
-            .details(json!({"file": m.path, "checksum": m.checksum}));
+            .details(json!({
+                "file": m.path,
+                "checksum": m.checksum,
+                "cleared_marker": marker.as_ref().map(marker_json),
+            }));
         let change = Change::MarkedApplied {
             file: m.path.clone(),
             checksum: m.checksum.clone(),
+            cleared_marker: marker.is_some(),
         };
         Ok((change, entry))
     })
@@ -145,9 +188,14 @@ pub fn forget(
     reason: &Reason,
 ) -> anyhow::Result<Repaired> {
     in_one_transaction(db, timeouts, |tx, rows| {
-        let row = check_forget(rows, version)?;
+        let markers = crate::history::dirty(tx).map_err(|e| crate::db::explain(db.path, e))?;
+        let row = check_forget(rows, &markers, version)?;
         tx.execute("DELETE FROM schema_versions WHERE id = ?1", [row.id])
             .map_err(|e| crate::db::explain(db.path, e))?;
+        let marker = match row.parsed_version() {
+            Some(v) => clear_marker_of(tx, &db, &v)?,
+            None => None,
+        };
         also_on_side_table(
             tx,
             &db,
@@ -162,12 +210,118 @@ pub fn forget(
                 "applied_at": row.applied_at,
                 "description": row.description,
                 "checksum": row.checksum,
+                "cleared_marker": marker.as_ref().map(marker_json),
             }));
         let change = Change::Forgotten {
             version: row.version.clone(),
+            cleared_marker: marker.is_some(),
         };
         Ok((change, entry))
     })
+}
+
+/// `resolve VERSION --applied|--rolled-back`: clears the marker a `no-transaction`
+/// migration left when it stopped half-way (the statements before the failing one stayed
+/// applied), once the operator has checked the database and finished (`Applied`: the row
+/// is recorded with the file's real checksum) or undone (`RolledBack`: it is pending again)
+/// what it did. The marker goes into the audit details.
+pub fn resolve(
+    db: Database<'_>,
+    timeouts: &Timeouts,
+    discovery: &Discovery,
+    dir: &str,
+    version: &str,
+    resolution: Resolution,
+    reason: &Reason,
+) -> anyhow::Result<Repaired> {
+    in_one_transaction(db, timeouts, |tx, rows| {
+        let markers = crate::history::dirty(tx).map_err(|e| crate::db::explain(db.path, e))?;
+        let (marker, file) = check_resolve(discovery, rows, &markers, version, resolution, dir)?;
+        if let Some(m) = file {
+            crate::history::execute_record(
+                tx,
+                &crate::history::record_statements(m, None),
+                &m.description,
+            )
+            .map_err(|e| crate::db::explain(db.path, e))
+            .context("cannot record the migration")?;
+        }
+        crate::history::clear_marker(tx, &marker.version)
+            .map_err(|e| crate::db::explain(db.path, e))?;
+        let entry = audit::Entry::new("resolve")
+            .versions([marker.version.as_str()])
+            .reason(Some(reason.as_str()))
+            .details(json!({
+                "resolution": resolution,
+                "marker": marker_json(marker),
+                "file": file.map(|m| &m.path),
+                "checksum": file.map(|m| &m.checksum),
+            }));
+        let change = Change::Resolved {
+            version: marker.version.clone(),
+            resolution,
+            file: file.map(|m| m.path.clone()),
+        };
+        Ok((change, entry))
+    })
+}
+
+/// Clears the marker of `version`, if there is one, and returns it.
+fn clear_marker_of(
+    tx: &Transaction<'_>,
+    db: &Database<'_>,
+    version: &Version,
+) -> anyhow::Result<Option<DirtyMarker>> {
+    let markers = crate::history::dirty(tx).map_err(|e| crate::db::explain(db.path, e))?;
+    let Some(marker) = marker_of(&markers, version).cloned() else {
+        return Ok(None);
+    };
+    crate::history::clear_marker(tx, &marker.version)
+        .map_err(|e| crate::db::explain(db.path, e))?;
+    Ok(Some(marker))
+}
+
+fn marker_of<'a>(markers: &'a [DirtyMarker], version: &Version) -> Option<&'a DirtyMarker> {
+    markers
+        .iter()
+        .find(|d| Version::parse(d.version.trim()).as_ref() == Some(version))
+}
+
+fn marker_json(d: &DirtyMarker) -> Value {
+    json!({
+        "version": d.version,
+        "file_name": d.file_name,
+        "state": d.state,
+        "started_at": d.started_at,
+        "message": d.message,
+    })
+}
+
+/// `resolve`: the marker to clear and, for `--applied`, the file to record.
+pub(crate) fn check_resolve<'a, 'd>(
+    discovery: &'a Discovery,
+    rows: &[HistoryRow],
+    markers: &'d [DirtyMarker],
+    version: &str,
+    resolution: Resolution,
+    dir: &str,
+) -> anyhow::Result<(&'d DirtyMarker, Option<&'a Migration>)> {
+    let v = parse_version(version)?;
+    let Some(marker) = marker_of(markers, &v) else {
+        bail!(
+            "version {version} has no unfinished-migration marker; nothing to resolve (`schemagate status` shows the markers; `mark-applied` and `forget` change history rows)"
+        );
+    };
+    let row = row_of(rows, &v);
+    match (resolution, row) {
+        (Resolution::Applied, Some(_)) => Ok((marker, None)),
+        (Resolution::Applied, None) => Ok((marker, Some(file_of(discovery, &v, dir)?))),
+        (Resolution::RolledBack, None) => Ok((marker, None)),
+        (Resolution::RolledBack, Some(r)) => bail!(
+            "version {version} is recorded as applied (row {}): it cannot be rolled back by clearing its marker; `schemagate forget {version}` removes the row and the marker",
+            r.id
+        ),
+    }
 }
 
 /// `rekey OLD NEW`: moves the history row of `old` to `new` after a renumbering; the file
@@ -261,17 +415,25 @@ pub(crate) fn check_mark_applied<'a>(
     Ok(m)
 }
 
-/// `forget VERSION`: the row to remove.
+/// `forget VERSION`: the row to remove. A version with only a marker (a `no-transaction`
+/// run that stopped half-way, never recorded) is `resolve`'s.
 pub(crate) fn check_forget<'a>(
     rows: &'a [HistoryRow],
+    markers: &[DirtyMarker],
     version: &str,
 ) -> anyhow::Result<&'a HistoryRow> {
     let v = parse_version(version)?;
-    row_of(rows, &v).ok_or_else(|| {
-        anyhow::anyhow!(
-            "version {version} is not recorded in schema_versions; nothing to forget (`schemagate status` lists the applied versions)"
-        )
-    })
+    if let Some(row) = row_of(rows, &v) {
+        return Ok(row);
+    }
+    if marker_of(markers, &v).is_some() {
+        bail!(
+            "version {version} is not recorded in schema_versions, but a `no-transaction` run of it stopped half-way; once you have undone what it did, clear its marker with `schemagate resolve {version} --rolled-back --reason TEXT` (or `--applied` if you finished it)"
+        );
+    }
+    bail!(
+        "version {version} is not recorded in schema_versions; nothing to forget (`schemagate status` lists the applied versions)"
+    )
 }
 
 /// `rekey OLD NEW`: the row to move and the file now at NEW, which must hold exactly the
@@ -378,8 +540,62 @@ mod tests {
     #[test]
     fn forget_needs_a_row() {
         let rows = vec![row(1, "004", Some("manual"))];
-        assert_eq!(check_forget(&rows, "4").unwrap().id, 1);
-        assert!(err(check_forget(&rows, "5")).contains("not recorded"));
+        assert_eq!(check_forget(&rows, &[], "4").unwrap().id, 1);
+        assert!(err(check_forget(&rows, &[], "5")).contains("not recorded"));
+        let markers = [marker("005")];
+        assert!(err(check_forget(&rows, &markers, "5")).contains("resolve 5 --rolled-back"));
+    }
+
+    fn marker(version: &str) -> DirtyMarker {
+        DirtyMarker {
+            version: version.into(),
+            file_name: Some(format!("{version}_x.sql")),
+            state: "failed".into(),
+            started_at: None,
+            message: Some("no such table: nope".into()),
+            origin: crate::plan::RowOrigin::SchemaVersions,
+        }
+    }
+
+    #[test]
+    fn resolve_needs_a_marker_and_agrees_with_the_history() {
+        let d = folder(&[("001_a.sql", "A"), ("002_b.sql", "B")]);
+        let markers = [marker("002")];
+        let rows = vec![row(1, "001", Some("manual"))];
+        let (m, file) = check_resolve(&d, &rows, &markers, "2", Resolution::Applied, "m").unwrap();
+        assert_eq!(
+            (m.version.as_str(), file.unwrap().file_name.as_str()),
+            ("002", "002_b.sql")
+        );
+        let (_, file) =
+            check_resolve(&d, &rows, &markers, "002", Resolution::RolledBack, "m").unwrap();
+        assert!(file.is_none());
+        assert!(
+            err(check_resolve(
+                &d,
+                &rows,
+                &markers,
+                "001",
+                Resolution::Applied,
+                "m"
+            ))
+            .contains("no unfinished-migration marker")
+        );
+        let rows = vec![row(1, "001", None), row(2, "002", Some("manual"))];
+        assert!(
+            err(check_resolve(
+                &d,
+                &rows,
+                &markers,
+                "002",
+                Resolution::RolledBack,
+                "m"
+            ))
+            .contains("forget")
+        );
+        let (_, file) =
+            check_resolve(&d, &rows, &markers, "002", Resolution::Applied, "m").unwrap();
+        assert!(file.is_none(), "already recorded: only the marker goes");
     }
 
     #[test]

@@ -16,7 +16,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::Connection;
 use serde::Serialize;
 use serde_json::json;
 
@@ -78,11 +78,23 @@ pub fn restore(
     let existed = crate::db::probe(db.path)? != crate::db::FileState::Missing;
     let locked = Locked::acquire(db.path, &req.timeouts, &mut |_| {})?;
 
-    let source = open_backup(&chosen)?;
-    let source_rows = read_history(&source, &chosen)?;
+    let source = match open_backup(&chosen).and_then(|s| {
+        let rows = read_history(&s, &chosen)?;
+        Ok((s, rows))
+    }) {
+        Ok(s) => s,
+        Err(e) => {
+            locked.discard();
+            return Err(e);
+        }
+    };
+    let (source, source_rows) = source;
     let mut session = locked.open(!existed)?;
     let live_rows = session.history()?;
-    refuse_foreign(&session.conn, &source, db.display, &chosen)?;
+    if let Err(e) = refuse_foreign(&session.conn, &source, db.display, &chosen) {
+        session.discard();
+        return Err(e);
+    }
 
     let replaced = if existed {
         let b = crate::backup::create(db.path, req.backup_dir, busy)
@@ -111,10 +123,13 @@ pub fn restore(
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let staging = Staging::new(staging_dir)?;
+    // A private folder beside the database (same file system); a staging folder left by a
+    // killed restore is removed here, by the next one.
+    let staging = crate::scratch::ScratchDir::new_in(staging_dir, STAGING_PREFIX)?;
+    let staged = staging.new_database("restore.db")?;
     {
-        let mut stage = Connection::open(&staging.path)
-            .with_context(|| format!("cannot open {}", staging.path.display()))?;
+        let mut stage = Connection::open(&staged)
+            .with_context(|| format!("cannot open {}", staged.display()))?;
         crate::backup::copy(&source, &mut stage, busy).context("cannot copy the backup")?;
         keep_journal_mode(&session.conn, &stage)?;
         let tx = stage.transaction()?;
@@ -193,11 +208,10 @@ fn open_backup(path: &Path) -> anyhow::Result<Connection> {
             return Err(refuse("it is not a SQLite database".into()));
         }
     }
-    let conn = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .map_err(|e| refuse(format!("{e}")))?;
+    // Read-only without `-wal`/`-shm` appearing beside a backup taken from a WAL database.
+    let conn = crate::db::open_read_only(path)
+        .map_err(|e| refuse(format!("{e:#}")))?
+        .ok_or_else(|| refuse("it disappeared".into()))?;
     crate::db::quick_check(&conn).map_err(|e| refuse(format!("{e:#}")))?;
     if !crate::db::table_exists(&conn, crate::history::TABLE).map_err(|e| refuse(format!("{e}")))? {
         return Err(refuse(
@@ -281,35 +295,8 @@ fn history_change(before: &[HistoryRow], after: &[HistoryRow]) -> (Vec<String>, 
     (gone, new)
 }
 
-/// A scratch database beside the live one, deleted (with its journals) when dropped.
-struct Staging {
-    path: PathBuf,
-}
-
-impl Staging {
-    fn new(dir: &Path) -> anyhow::Result<Staging> {
-        let file = tempfile::Builder::new()
-            .prefix(".schemagate-restore-")
-            .suffix(".db")
-            .tempfile_in(dir)
-            .with_context(|| format!("cannot create a staging file in {}", dir.display()))?;
-        let (_, path) = file
-            .keep()
-            .map_err(|e| e.error)
-            .context("cannot keep the staging file")?;
-        Ok(Staging { path })
-    }
-}
-
-impl Drop for Staging {
-    fn drop(&mut self) {
-        for suffix in ["", "-journal", "-wal", "-shm"] {
-            let mut p = self.path.as_os_str().to_owned();
-            p.push(suffix);
-            let _ = std::fs::remove_file(PathBuf::from(p));
-        }
-    }
-}
+/// The name prefix of `restore`'s staging folders beside the database.
+pub const STAGING_PREFIX: &str = ".schemagate-restore-";
 
 #[cfg(test)]
 mod tests {

@@ -47,10 +47,22 @@ impl Locked {
         })
     }
 
+    /// Releases the lock of a run refused before it opened the database (the lock file
+    /// goes when this run created it).
+    pub fn discard(self) {
+        self.lock.discard();
+    }
+
     /// Opens the database for writing ([`crate::db::open_for_write`]'s checks); with
     /// `create`, a missing file becomes a new, empty database.
     pub fn open(self, create: bool) -> anyhow::Result<Session> {
-        let opened = crate::db::open_for_write(&self.path, create, self.busy)?;
+        let opened = match crate::db::open_for_write(&self.path, create, self.busy) {
+            Ok(o) => o,
+            Err(e) => {
+                self.discard();
+                return Err(e);
+            }
+        };
         Ok(Session {
             conn: opened.conn,
             created: opened.created,
@@ -122,7 +134,7 @@ impl Session {
         if created {
             let _ = std::fs::remove_file(&path);
         }
-        drop(lock);
+        lock.discard();
     }
 }
 

@@ -12,9 +12,11 @@
 mod common;
 
 mod action;
+mod bad_input_table;
 mod base;
 mod check;
 mod dry_run;
+mod edges;
 mod faults;
 mod generate_init;
 mod github;
@@ -25,6 +27,7 @@ mod migrate;
 mod native_history;
 mod ops;
 mod pr_mode;
+mod properties;
 mod python_runner;
 mod real_folders;
 mod report_schema;
