@@ -273,11 +273,45 @@ const CASES: &[Case] = &[
     with_env(exits(refused("GITHUB_API_URL that is not a URL", event, &["check", "--comment", "--no-github"], "GITHUB_API_URL is not a valid URL: `not a url`"), 0, true),
         &[("GITHUB_TOKEN", "ghs_token"), ("GITHUB_REPOSITORY", "o/r"), ("GITHUB_EVENT_PATH", "event.json"), ("GITHUB_API_URL", "not a url")]),
 
-    // ---- cases of items owned by other helpers ------------------------------------------
-    // 12.2 (NUL bytes in a .sql file) and 12.5 (odd directory entries): helper "layouts".
+    // ---- the folder's entries and text (12.2, 12.5) -----------------------------------------
+    refused("a NUL byte in a .sql file (12.2)", |p| { applied(p); p.file("002_b.sql", "CREATE TABLE b(x);\0DROP TABLE a;\n"); },
+        &["migrate", "--db", DB], "002_b.sql: a NUL byte at offset 18"),
+    refused("a NUL byte in a .sql file, lint (12.2)", |p| { applied(p); p.file("002_b.sql", "\0"); }, &["lint"], "002_b.sql: a NUL byte at offset 0"),
+    refused("an unclosed comment swallows the rest (12.2)", |p| { applied(p); p.file("002_b.sql", "CREATE TABLE b(x);\n/* forgot to close\nDROP TABLE a;\n"); },
+        &["migrate", "--db", DB], "002_b.sql"),
+    refused("a dangling symlink named like a migration (12.5)", |p| { applied(p); symlink("nowhere.sql", p.migrations().join("002_b.sql")).unwrap(); },
+        &["status", "--db", DB], "002_b.sql"),
+    refused("a symlink loop named like a migration (12.5)", |p| { applied(p); symlink("002_b.sql", p.migrations().join("002_b.sql")).unwrap(); },
+        &["lint"], "002_b.sql"),
+    refused("a FIFO named like a migration (12.5)", |p| { applied(p); let c = std::ffi::CString::new(p.migrations().join("002_b.sql").to_str().unwrap()).unwrap(); assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0); },
+        &["migrate", "--db", DB], "002_b.sql"),
+    refused("a folder named like a migration (12.5)", |p| { applied(p); fs::create_dir(p.migrations().join("002_b.sql")).unwrap(); },
+        &["pending", "--db", DB], "002_b.sql"),
+    refused("a non-UTF-8 file name (12.5)", |p| { applied(p); use std::os::unix::ffi::OsStrExt; fs::write(p.migrations().join(std::ffi::OsStr::from_bytes(b"002_caf\xe9.sql")), "SELECT 1;").unwrap(); },
+        &["lint"], "002_caf"),
+    refused("an upper-case extension (12.5)", |p| { applied(p); p.file("002_b.SQL", "CREATE TABLE b(x);\n"); }, &["migrate", "--db", DB], "002_b.SQL"),
+
+    // ---- odd history rows (12.14) and Python drift (12.12) ---------------------------------
+    exits(refused("a history row ' 2' is a warning (12.14)", |p| { applied(p); p.file("002_b.sql", "CREATE TABLE IF NOT EXISTS b(x);\n"); p.open().execute("INSERT INTO schema_versions(version, checksum) VALUES (' 2', 'manual')", []).unwrap(); },
+        &["lint", "--db", DB], "(version ' 2') has whitespace around the number"), 0, true),
+    exits(refused("a history row 2.0 stops migrate (12.14)", |p| { applied(p); p.file("002_b.sql", "CREATE TABLE IF NOT EXISTS b(x);\n"); p.open().execute("INSERT INTO schema_versions(version, checksum) VALUES ('2.0', 'manual')", []).unwrap(); },
+        &["migrate", "--db", DB], "'2.0'"), 1, true),
+    exits(refused("a history row 'abc' is a warning (12.14)", |p| { applied(p); p.open().execute("INSERT INTO schema_versions(version, checksum) VALUES ('abc', 'manual')", []).unwrap(); },
+        &["status", "--db", DB], "'abc'"), 0, true),
+    exits(refused("two history rows for one version (12.14)", |p| { applied(p); p.open().execute("INSERT INTO schema_versions(version, checksum) VALUES ('1', 'manual')", []).unwrap(); },
+        &["lint", "--db", DB], "invalid-history-row"), 1, true),
+    exits(refused("a changed string in an applied Python migration is drift (12.12)", |p| {
+            applied(p);
+            let old = "def upgrade(conn):\n    conn.executescript(\"\"\"\n# keep\nCREATE TABLE IF NOT EXISTS p(x);\n\"\"\")\n";
+            p.file("002_p.py", old);
+            let md5 = schemagate::checksum::legacy(schemagate::name::Kind::Python, old.as_bytes());
+            p.open().execute("INSERT INTO schema_versions(version, checksum) VALUES ('002', ?1)", [md5]).unwrap();
+            p.file("002_p.py", old.replace("# keep", "# drop"));
+        }, &["lint", "--db", DB], "002_p.py"), 1, true),
+
+    // ---- cases of items owned by the Python runner ------------------------------------------
     // 12.7 (migrations writing the history tables) and 12.11 (Python on a locked
-    // database): helper "runner". 12.12 (Python drift classification): helper "rules".
-    // 12.14 (odd history rows): helper "native". The lead adds their rows here at merge.
+    // database): added with the persistent runner.
 ];
 
 #[test]
