@@ -51,6 +51,21 @@ impl Version {
             .map(|p| p.trim_start_matches('0'))
     }
 
+    /// The numeric identity as text: equal versions give the same text (`007` and `7` give
+    /// `7`, `1.0` gives `1`, `0` gives `0`).
+    pub fn canonical(&self) -> String {
+        let parts: Vec<&str> = self.parts().collect();
+        if parts.is_empty() {
+            "0".to_string()
+        } else {
+            parts
+                .iter()
+                .map(|p| if p.is_empty() { "0" } else { p })
+                .collect::<Vec<_>>()
+                .join(".")
+        }
+    }
+
     /// Number of digits as written, for the zero-padding of generated names.
     pub fn width(&self) -> usize {
         self.0.len()
@@ -194,5 +209,8 @@ mod tests {
         };
         assert_eq!(hash(&v("2.0")), hash(&v("2")));
         assert_eq!(hash(&v("000")), hash(&v("0")));
+        for (a, canonical) in [("007", "7"), ("1.0", "1"), ("000", "0"), ("1.0.2", "1.0.2")] {
+            assert_eq!(v(a).canonical(), canonical, "{a}");
+        }
     }
 }

@@ -16,7 +16,9 @@
 //! - a tool without checksums (dbmate, goose, golang-migrate, diesel) leaves its applied
 //!   files `unverified`: nothing recorded can tell whether they changed.
 //!
-//! Rows whose version is not a clean run of digits are [`Plan::odd_rows`]; a second row for
+//! Rows whose version is not a clean run of digits (dotted digits in Flyway's table, where
+//! `'1.1'` records `V1.1__x.sql` and `'1.0'` is `'1'`, as Flyway compares them) are
+//! [`Plan::odd_rows`]; a second row for
 //! a version that already has one is in [`Plan::duplicate_rows`], not a missing file. A
 //! padded number (`' 2'`) still matches its version where versions compare as numbers: the
 //! row most likely records that migration, and running it a second time is the worse
@@ -97,6 +99,21 @@ impl RowOrigin {
     pub fn covers_lower_versions(self) -> bool {
         matches!(self, RowOrigin::GolangMigrate | RowOrigin::FlywayBaseline)
     }
+
+    /// Whether the tool's versions have dotted parts (`1.1`): Flyway's do, as its file
+    /// names (`V1.1__x.sql`, `V1_1__x.sql`) and its history rows (`'1.1'`) write them.
+    pub fn dotted_versions(self) -> bool {
+        matches!(self, RowOrigin::Flyway | RowOrigin::FlywayBaseline)
+    }
+
+    /// A version as this table's tool reads it: digits, or dotted digits for Flyway.
+    pub fn parse_version(self, text: &str) -> Option<Version> {
+        if self.dotted_versions() {
+            Version::parse_dotted(text)
+        } else {
+            Version::parse(text)
+        }
+    }
 }
 
 /// One history row (of `schema_versions`, plus what schemagate's side table knows about it,
@@ -145,12 +162,12 @@ impl HistoryRow {
     /// The version, leniently: surrounding whitespace is ignored. For looking a row up by a
     /// version the user typed; the plan uses the strict [`HistoryRow::row_version`].
     pub fn parsed_version(&self) -> Option<Version> {
-        Version::parse(self.version.trim())
+        self.origin.parse_version(self.version.trim())
     }
 
-    /// What the version column holds.
+    /// What the version column holds, as the table's tool reads versions.
     pub fn row_version(&self) -> RowVersion {
-        RowVersion::of(&self.version)
+        RowVersion::of(&self.version, self.origin)
     }
 
     /// The row as findings name it: table, row id and the version as stored.
@@ -167,7 +184,7 @@ impl HistoryRow {
 /// What a history row's version column holds.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RowVersion {
-    /// A run of ASCII digits: a version.
+    /// A run of ASCII digits (in Flyway's table also dotted digits, `1.1`): a version.
     Clean(Version),
     /// Digits with whitespace around them (`' 2'`).
     Padded(Version),
@@ -180,12 +197,13 @@ pub enum RowVersion {
 }
 
 impl RowVersion {
-    pub fn of(text: &str) -> RowVersion {
-        if let Some(v) = Version::parse(text) {
+    /// `text` read as `origin`'s tool reads a version.
+    pub fn of(text: &str, origin: RowOrigin) -> RowVersion {
+        if let Some(v) = origin.parse_version(text) {
             return RowVersion::Clean(v);
         }
         let trimmed = text.trim();
-        if let Some(v) = Version::parse(trimmed) {
+        if let Some(v) = origin.parse_version(trimmed) {
             RowVersion::Padded(v)
         } else if trimmed.is_empty() {
             RowVersion::Empty

@@ -276,14 +276,12 @@ fn sqlx(conn: &Connection) -> rusqlite::Result<NativeHistory> {
     Ok(out)
 }
 
-/// The key rows of one version share: the version when the text is one (numerically), else
-/// the text itself.
-fn version_key(text: &str) -> String {
-    match RowVersion::of(text) {
-        RowVersion::Clean(v) | RowVersion::Padded(v) => {
-            let significant = v.as_str().trim_start_matches('0');
-            format!("#{significant}")
-        }
+/// The key rows of one version share: the version when the text is one (as `origin`'s
+/// tool compares versions: `007` is `7`, and in Flyway's table `1.0` is `1`), else the text
+/// itself.
+fn version_key(text: &str, origin: RowOrigin) -> String {
+    match RowVersion::of(text, origin) {
+        RowVersion::Clean(v) | RowVersion::Padded(v) => format!("#{}", v.canonical()),
         _ => format!("'{text}"),
     }
 }
@@ -302,11 +300,11 @@ fn goose(conn: &Connection) -> rusqlite::Result<NativeHistory> {
     let mut q = stmt.query([])?;
     while let Some(r) = q.next()? {
         let version: String = r.get::<_, Option<String>>(1)?.unwrap_or_default();
-        if !decided.insert(version_key(&version)) {
+        if !decided.insert(version_key(&version, RowOrigin::Goose)) {
             continue;
         }
         if !truthy(&r.get(2)?)
-            || matches!(RowVersion::of(&version), RowVersion::Clean(v) if v.number() == Some(0))
+            || matches!(RowVersion::of(&version, RowOrigin::Goose), RowVersion::Clean(v) if v.number() == Some(0))
         {
             continue;
         }
@@ -384,7 +382,7 @@ fn flyway(conn: &Connection) -> rusqlite::Result<NativeHistory> {
     let mut q = stmt.query([])?;
     while let Some(r) = q.next()? {
         let version: String = r.get::<_, Option<String>>(1)?.unwrap_or_default();
-        if !decided.insert(version_key(&version)) {
+        if !decided.insert(version_key(&version, RowOrigin::Flyway)) {
             continue;
         }
         let kind: String = r.get::<_, Option<String>>(3)?.unwrap_or_default();
@@ -831,6 +829,55 @@ CREATE INDEX "main"."flyway_schema_history_s_idx" ON "flyway_schema_history" ("s
         let plan = Plan::new(&edited, &h.rows);
         let two = plan.entries.iter().find(|e| e.migration.is_some()).unwrap();
         assert_eq!(two.state, State::Drifted);
+    }
+
+    /// Flyway writes the version of `V1.1__x.sql` (and of `V1_2__x.sql`) dotted: `'1.1'`,
+    /// `'1.2'`. Such a row records its file, as Flyway matches them; `'1.0'` is `'1'`.
+    #[test]
+    fn flyway_dotted_versions_record_their_files() {
+        let d = folder(&[
+            ("V1__users.sql", "CREATE TABLE users(id);\n"),
+            ("V1.1__posts.sql", "CREATE TABLE posts(id);\n"),
+            ("V1_2__tags.sql", "CREATE TABLE tags(id);\n"),
+            ("V2__likes.sql", "CREATE TABLE likes(id);\n"),
+        ]);
+        assert_eq!(d.layout, Layout::Flyway);
+        let crc =
+            |i: usize| checksum::flyway(d.migrations[i].kind, d.migrations[i].text.as_bytes())[0];
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(FLYWAY_DDL).unwrap();
+        for (rank, version, script, sum) in [
+            (1, "1.0", "V1__users.sql", crc(0)),
+            (2, "1.1", "V1.1__posts.sql", crc(1)),
+        ] {
+            conn.execute(
+                FLYWAY_INSERT,
+                rusqlite::params![rank, version, "x", "SQL", script, sum, "ci", 3, true],
+            )
+            .unwrap();
+        }
+        let h = read_as(&conn, Layout::Flyway);
+        let plan = Plan::new(&d, &h.rows);
+        assert!(plan.odd_rows.is_empty(), "{:?}", plan.odd_rows);
+        assert_eq!(
+            states(&plan),
+            st(&[
+                ("1", State::Applied),
+                ("1.1", State::Applied),
+                ("1.2", State::Pending),
+                ("2", State::Pending),
+            ])
+        );
+        assert!(plan.out_of_order.is_empty());
+        // Rows of one version (a repaired '1' after '1.0') are one version to Flyway.
+        conn.execute(
+            FLYWAY_INSERT,
+            rusqlite::params![3, "1", "x", "UNDO_SQL", "U1__users.sql", 0, "ci", 3, true],
+        )
+        .unwrap();
+        let h = read_as(&conn, Layout::Flyway);
+        let versions: Vec<&str> = h.rows.iter().map(|r| r.version.as_str()).collect();
+        assert_eq!(versions, ["1.1"], "the undo of 1 undoes '1.0'");
     }
 
     #[test]

@@ -11,8 +11,9 @@ pub const RULE: RuleDoc = RuleDoc {
     summary: "A history row's version is not a clean version number, or repeats another row's version",
     docs: r#"## What it does
 Checks every row of the history table (`schema_versions`, or the tool's own table for other
-layouts) against what a version is: a run of ASCII digits. Each row that is not is named
-with its table, row id and value:
+layouts) against what a version is: a run of ASCII digits (in Flyway's
+`flyway_schema_history` also dotted digits, `1.1`, as Flyway writes the version of
+`V1.1__x.sql`). Each row that is not is named with its table, row id and value:
 - whitespace around the number (`' 2'`): a warning. Where versions compare as numbers the
   row still counts for its version (it most likely records that migration; running it a
   second time is the worse mistake). dbmate and diesel compare versions as text, so there
