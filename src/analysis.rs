@@ -26,7 +26,7 @@ use crate::config::Config;
 use crate::dryrun::{self, ApplyExecutor, Options, Source};
 use crate::lint::{self, LintInputs};
 use crate::migration::{Discovery, FolderEntry, Migration};
-use crate::plan::{HistoryRow, Plan};
+use crate::plan::{DirtyMarker, HistoryRow, Plan};
 use crate::report::{BaseInfo, DryRun, Finding, Gate};
 
 /// A migrations folder to analyse: what was discovered in it, and where its files are (the
@@ -42,6 +42,8 @@ pub struct Tree<'a> {
 pub struct Database<'a> {
     /// Its history rows (none for a database that does not exist yet).
     pub rows: &'a [HistoryRow],
+    /// What the history says stopped half-way (`dirty-database`).
+    pub dirty: &'a [DirtyMarker],
     /// As shown to the user.
     pub display: &'a str,
     /// `check`: where the copy to dry-run on comes from.
@@ -161,6 +163,7 @@ pub fn analyse(
     if let Some(db) = &settings.database {
         findings.extend(lint::history_findings(
             &plan,
+            db.dirty,
             db.display,
             &settings.config.accept_checksum,
         ));

@@ -28,6 +28,7 @@ use serde_json::{Map, Value};
 
 use crate::layout::Layout;
 use crate::migration::Migration;
+pub use crate::plan::DirtyMarker;
 use crate::plan::{HistoryRow, RowOrigin};
 
 /// `Err` (exit 2, before anything is opened) when `command` would write the history of a
@@ -326,59 +327,6 @@ pub fn is_recorded(
             Ok(false)
         }
         other => other,
-    }
-}
-
-/// A migration that started without a wrapping transaction and never finished; or, in
-/// another tool's table, a row that tool marks as failed half-way (golang-migrate's `dirty`,
-/// `success = false` of sqlx and Flyway): the database is in a state nobody recorded.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DirtyMarker {
-    pub version: String,
-    pub file_name: Option<String>,
-    /// `running` (the process died) or `failed`; `dirty` for golang-migrate.
-    pub state: String,
-    pub started_at: Option<String>,
-    pub message: Option<String>,
-    /// Whose marker it is: schemagate's (`schemagate_state`) or a tool's history row.
-    pub origin: RowOrigin,
-}
-
-impl std::fmt::Display for DirtyMarker {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.origin != RowOrigin::SchemaVersions {
-            return write!(
-                f,
-                "{} marks migration {} {} in {}{}",
-                self.origin.tool(),
-                self.version,
-                self.state,
-                self.origin.table(),
-                self.message
-                    .as_deref()
-                    .map(|m| format!(": {m}"))
-                    .unwrap_or_default(),
-            );
-        }
-        write!(
-            f,
-            "migration {} ({}) was {} without a transaction{}{}",
-            self.version,
-            self.file_name.as_deref().unwrap_or("file unknown"),
-            if self.state == "failed" {
-                "failed while running"
-            } else {
-                "interrupted while running"
-            },
-            self.started_at
-                .as_deref()
-                .map(|t| format!(" (started {t} UTC)"))
-                .unwrap_or_default(),
-            self.message
-                .as_deref()
-                .map(|m| format!(": {m}"))
-                .unwrap_or_default(),
-        )
     }
 }
 

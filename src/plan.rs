@@ -215,6 +215,81 @@ impl RowVersion {
     }
 }
 
+/// A migration that started without a wrapping transaction and never finished; or, in
+/// another tool's table, a row that tool marks as failed half-way (golang-migrate's `dirty`,
+/// `success = false` of sqlx and Flyway): the database is in a state nobody recorded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DirtyMarker {
+    pub version: String,
+    pub file_name: Option<String>,
+    /// `running` (the process died) or `failed`; `dirty` for golang-migrate.
+    pub state: String,
+    pub started_at: Option<String>,
+    pub message: Option<String>,
+    /// Whose marker it is: schemagate's (`schemagate_state`) or a tool's history row.
+    pub origin: RowOrigin,
+}
+
+impl std::fmt::Display for DirtyMarker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.origin != RowOrigin::SchemaVersions {
+            return write!(
+                f,
+                "{} marks migration {} {} in {}{}",
+                self.origin.tool(),
+                self.version,
+                self.state,
+                self.origin.table(),
+                self.message
+                    .as_deref()
+                    .map(|m| format!(": {m}"))
+                    .unwrap_or_default(),
+            );
+        }
+        write!(
+            f,
+            "migration {} ({}) was {} without a transaction{}{}",
+            self.version,
+            self.file_name.as_deref().unwrap_or("file unknown"),
+            if self.state == "failed" {
+                "failed while running"
+            } else {
+                "interrupted while running"
+            },
+            self.started_at
+                .as_deref()
+                .map(|t| format!(" (started {t} UTC)"))
+                .unwrap_or_default(),
+            self.message
+                .as_deref()
+                .map(|m| format!(": {m}"))
+                .unwrap_or_default(),
+        )
+    }
+}
+
+impl DirtyMarker {
+    /// What to do about it, with the tool's own command: the tool refuses to go on until it
+    /// is done, and so does schemagate.
+    pub fn remedy(&self) -> String {
+        let v = &self.version;
+        match self.origin {
+            RowOrigin::SchemaVersions => format!(
+                "the statements before the failure stayed applied: check the database by hand, finish or undo them, then `schemagate resolve {v} --applied` (finished) or `--rolled-back` (undone) with --reason"
+            ),
+            RowOrigin::GolangMigrate if v.trim() == "-1" => "check the database by hand, then `migrate force -1` if the down migration of the first version took effect, or `migrate force` that version if it did not".to_string(),
+            RowOrigin::GolangMigrate => format!(
+                "check the database by hand, then `migrate force {v}` if the migration took effect, or `migrate force` the version before it if it did not (golang-migrate's own fix)"
+            ),
+            RowOrigin::Sqlx => format!(
+                "fix the database by hand, then remove the row as sqlx asks: `DELETE FROM _sqlx_migrations WHERE version = {v}` (sqlx then runs the migration again)"
+            ),
+            RowOrigin::Flyway | RowOrigin::FlywayBaseline => "fix the database by hand, then run `flyway repair` (it removes the failed row; Flyway then runs the migration again)".to_string(),
+            other => format!("fix the database and the row with {}", other.tool()),
+        }
+    }
+}
+
 /// A row whose version is not a clean run of digits.
 #[derive(Clone, Debug)]
 pub struct OddRow<'a> {

@@ -204,8 +204,15 @@ pub fn migrate(
     let rows = session.history()?;
     let plan = Plan::new(discovery, &rows);
     let display = db_path.display().to_string();
-    let findings =
-        crate::lint::deploy_findings(discovery, &plan, &display, &opts.rules, &opts.accepted);
+    // The markers were refused above with the whole story; none is left here.
+    let findings = crate::lint::deploy_findings(
+        discovery,
+        &plan,
+        &dirty,
+        &display,
+        &opts.rules,
+        &opts.accepted,
+    );
     let mut result = MigrateResult {
         status: MigrateStatus::Current,
         applied: Vec::new(),

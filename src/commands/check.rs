@@ -14,11 +14,13 @@ pub fn run(ctx: &Context, args: &CheckArgs) -> anyhow::Result<Outcome> {
     }
     let d = ctx.read_migrations()?;
     let target = ctx.database()?;
-    let (rows, source) = super::dry_run::source_of(target, d.layout)?;
+    let (history, source) = super::dry_run::source_of(target, d.layout)?;
+    let rows = history.rows;
     let opts = super::dry_run::options(ctx, args.keep_scratch, true, args.fail_fast);
     let settings = Settings {
         database: target.map(|t| analysis::Database {
             rows: &rows,
+            dirty: &history.dirty,
             display: &t.display,
             source,
         }),

@@ -5,15 +5,17 @@
 use crate::cli::{Context, DryRunArgs, Outcome, Target};
 use crate::config::TimeoutFlags;
 use crate::dryrun::{self, Options, Source};
+use crate::history::DatabaseHistory;
 use crate::layout::Layout;
 use crate::migration::Migration;
-use crate::plan::{HistoryRow, Plan};
+use crate::plan::Plan;
 use crate::report::Report;
 
 pub fn run(ctx: &Context, args: &DryRunArgs) -> anyhow::Result<Outcome> {
     let d = ctx.read_migrations()?;
     let target = ctx.database()?;
-    let (rows, source) = source_of(target, d.layout)?;
+    let (history, source) = source_of(target, d.layout)?;
+    let rows = history.rows;
     let plan = Plan::new(&d, &rows);
     let pending: Vec<&Migration> = plan.pending().collect();
     let opts = options(ctx, args.keep_scratch, false, args.fail_fast);
@@ -34,6 +36,13 @@ pub fn run(ctx: &Context, args: &DryRunArgs) -> anyhow::Result<Outcome> {
     );
     // What the dry run could not apply is part of what it says.
     crate::lint::rules::unsupported_migration::check(&d, &mut findings);
+    // A database its tool marks as stopped half-way: the deploy would not even start.
+    if let Some(t) = target {
+        findings.extend(crate::lint::rules::dirty_database::check(
+            &history.dirty,
+            &t.display,
+        ));
+    }
     report.findings = crate::lint::apply_severities(findings, &ctx.config.rules);
     report.dry_run = Some(out.dry_run);
     report.finish(ctx.fail_on);
@@ -72,9 +81,9 @@ pub(crate) fn options(ctx: &Context, keep_scratch: bool, replay: bool, fail_fast
 pub(crate) fn source_of(
     target: Option<&Target>,
     layout: Layout,
-) -> anyhow::Result<(Vec<HistoryRow>, Source<'_>)> {
+) -> anyhow::Result<(DatabaseHistory, Source<'_>)> {
     let Some(t) = target else {
-        return Ok((Vec::new(), Source::Empty));
+        return Ok((DatabaseHistory::default(), Source::Empty));
     };
     let history = super::read_history(t, layout, super::REPLAYING)?;
     let source = if history.exists {
@@ -82,5 +91,5 @@ pub(crate) fn source_of(
     } else {
         Source::Empty
     };
-    Ok((history.rows, source))
+    Ok((history, source))
 }

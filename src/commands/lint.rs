@@ -10,13 +10,15 @@ use crate::report::{Gate, Report, text};
 pub fn run(ctx: &Context, args: &LintArgs) -> anyhow::Result<Outcome> {
     let d = ctx.read_migrations()?;
     let target = ctx.database()?;
-    let rows = match target {
-        Some(t) => super::read_history(t, d.layout, super::INSPECTING)?.rows,
-        None => Vec::new(),
+    let history = match target {
+        Some(t) => super::read_history(t, d.layout, super::INSPECTING)?,
+        None => Default::default(),
     };
+    let rows = history.rows;
     let settings = Settings {
         database: target.map(|t| analysis::Database {
             rows: &rows,
+            dirty: &history.dirty,
             display: &t.display,
             // lint never dry-runs.
             source: crate::dryrun::Source::Empty,

@@ -55,6 +55,7 @@ pub struct DatabaseReport {
     pub env: Option<String>,
     pub exists: bool,
     pub last: Option<(String, Option<String>)>,
+    /// Each marker with its remedy (the tool's own fix), as the text report shows it.
     pub dirty: Vec<String>,
 }
 
@@ -76,6 +77,7 @@ pub fn database_report(
     report.findings = crate::lint::deploy_findings(
         discovery,
         &plan,
+        &history.dirty,
         &t.display,
         &ctx.config.rules,
         &ctx.config.accept_checksum,
@@ -90,7 +92,11 @@ pub fn database_report(
         display: t.display.clone(),
         env: t.env.clone(),
         last,
-        dirty: history.dirty.iter().map(ToString::to_string).collect(),
+        dirty: history
+            .dirty
+            .iter()
+            .map(|m| format!("{m}\n  {}", m.remedy()))
+            .collect(),
     })
 }
 
@@ -171,11 +177,7 @@ fn render_text(ctx: &Context, d: &Discovery, reports: &[DatabaseReport]) -> Stri
     };
     for r in reports {
         for dirty in &r.dirty {
-            let _ = writeln!(
-                out,
-                "\n{}: {dirty}\n  the statements before the failure stayed applied; once the database is checked: `schemagate resolve VERSION --applied` or `--rolled-back` with --reason TEXT",
-                r.display
-            );
+            let _ = writeln!(out, "\n{}: {dirty}", r.display);
         }
         if !r.report.findings.is_empty() {
             out.push('\n');

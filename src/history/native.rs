@@ -346,9 +346,9 @@ fn golang_migrate(conn: &Connection) -> rusqlite::Result<NativeHistory> {
             state: "dirty".into(),
             started_at: None,
             message: Some(if none {
-                "a down migration of the first version failed half-way; check the database by hand, then `migrate force` the version it is really at".into()
+                "a down migration of the first version stopped half-way, and golang-migrate runs nothing until a version is forced".into()
             } else {
-                "the migration failed half-way; check the database by hand, then `migrate force` the version it is really at".into()
+                "the migration stopped half-way, and golang-migrate runs nothing until a version is forced".into()
             }),
             origin: RowOrigin::GolangMigrate,
         });

@@ -31,7 +31,7 @@ pub use unit::{Origin, SqlUnit, StatementCtx, SyntaxError, ident};
 use crate::config::{AcceptedChecksum, Config, RuleLevel};
 use crate::layout::{Layout, LayoutSetting};
 use crate::migration::{Discovery, Kind, Migration};
-use crate::plan::Plan;
+use crate::plan::{DirtyMarker, Plan};
 use crate::report::Finding;
 pub use crate::report::RuleDoc;
 
@@ -185,16 +185,19 @@ pub fn finish(
     apply_severities(suppress::apply(findings, d, python), rules_cfg)
 }
 
-/// The history rules (`lint --db`) over the one plan, at default severities: drift (with
+/// The history rules (`lint --db`) over the one plan and the history's markers of
+/// migrations that stopped half-way, at default severities: dirty-database, drift (with
 /// `[[accept-checksum]]` applied), renamed-applied, missing-file, out-of-order-pending,
 /// unverified-record, invalid-history-row. `duplicate-version` is a folder rule and not
 /// repeated here.
 pub fn history_findings(
     plan: &Plan<'_>,
+    dirty: &[DirtyMarker],
     database: &str,
     accepted: &[AcceptedChecksum],
 ) -> Vec<Finding> {
-    let mut out = rules::checksum_drift::check(plan, accepted);
+    let mut out = rules::dirty_database::check(dirty, database);
+    out.extend(rules::checksum_drift::check(plan, accepted));
     out.extend(rules::renamed_applied::check(plan));
     out.extend(rules::missing_file::check(plan, database));
     out.extend(rules::out_of_order_pending::check(plan));
@@ -205,17 +208,20 @@ pub fn history_findings(
 
 /// The one history check of a database against the folder: `duplicate-version` plus
 /// [`history_findings`], at the severities `[rules]` gives. `status` shows these and
-/// `migrate` refuses on the errors among them; `lint --db`, `check` and `dry-run` report
-/// the same findings through [`lint_folder`] and [`history_findings`].
+/// `migrate` refuses on the errors among them; `lint --db` and `check --db` report the
+/// same findings through [`lint_folder`] and [`history_findings`]; `dry-run` reports
+/// `dirty-database` ([`rules::dirty_database::check`]), the one history finding that says
+/// the deploy would not even start.
 pub fn deploy_findings(
     d: &Discovery,
     plan: &Plan<'_>,
+    dirty: &[DirtyMarker],
     database: &str,
     levels: &BTreeMap<String, RuleLevel>,
     accepted: &[AcceptedChecksum],
 ) -> Vec<Finding> {
     let mut out = rules::duplicate_version::check(d);
-    out.extend(history_findings(plan, database, accepted));
+    out.extend(history_findings(plan, dirty, database, accepted));
     apply_severities(out, levels)
 }
 

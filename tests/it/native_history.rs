@@ -330,13 +330,25 @@ fn sqlx_checksums_are_verified_and_a_failed_row_is_dirty() {
             [],
         )
         .unwrap();
+    // sqlx runs nothing past a failed row: neither does the gate (status, lint, dry run).
     let (code, out, err) = run(&p, &["status"]);
-    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(code, 1, "{out}{err}");
     assert!(out.contains("dirty"), "{out}");
     assert!(
         out.contains("sqlx marks migration 2 failed in _sqlx_migrations"),
         "{out}"
     );
+    assert!(
+        out.contains("DELETE FROM _sqlx_migrations WHERE version = 2"),
+        "sqlx's own fix: {out}"
+    );
+    for args in [&["lint"][..], &["dry-run"], &["check"]] {
+        let (code, v, err) = json(&p, args);
+        assert_eq!(code, 1, "{args:?}: {v:#}\n{err}");
+        let dirty = findings(&v, "dirty-database");
+        assert_eq!(dirty.len(), 1, "{args:?}: {v:#}");
+        assert_eq!(dirty[0]["severity"], "error");
+    }
 }
 
 #[test]
@@ -407,13 +419,28 @@ fn golang_migrate_runs_what_is_above_its_one_version() {
     assert_eq!(code, 0, "{v:#}\n{err}");
     assert_eq!(dry_run_steps(&v), pairs(&[("000003", "ok")]));
 
+    // 3 stopped half-way: golang-migrate refuses everything until `migrate force`, and so
+    // does the gate; a dry run no longer passes over it.
     set_version(3, true);
     let (code, out, err) = run(&p, &["status"]);
-    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(code, 1, "{out}{err}");
     assert!(
         out.contains("golang-migrate marks migration 3 dirty in schema_migrations"),
         "{out}"
     );
+    for args in [&["lint"][..], &["dry-run"], &["check"]] {
+        let (code, v, err) = json(&p, args);
+        assert_eq!(code, 1, "{args:?}: {v:#}\n{err}");
+        let dirty = findings(&v, "dirty-database");
+        assert_eq!(dirty.len(), 1, "{args:?}: {v:#}");
+        assert!(
+            dirty[0]["help"]
+                .as_str()
+                .unwrap()
+                .contains("`migrate force 3`"),
+            "{args:?}: {v:#}"
+        );
+    }
 }
 
 #[test]

@@ -33,6 +33,7 @@ pub mod unversioned_file;
 pub mod version_width;
 
 pub mod checksum_drift;
+pub mod dirty_database;
 pub mod duplicate_version;
 pub mod invalid_history_row;
 pub mod missing_file;
@@ -70,6 +71,7 @@ pub const ALL: &[&RuleDoc] = &[
     &out_of_order_pending::RULE,
     &unverified_record::RULE,
     &invalid_history_row::RULE,
+    &dirty_database::RULE,
     &modified_migration::RULE,
     &renamed_migration::RULE,
     &deleted_migration::RULE,
