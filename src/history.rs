@@ -15,9 +15,12 @@
 //! read of the commands that write is [`crate::ops::Session::history`].
 //!
 //! A folder of another tool (its [`Layout`]) has that tool's history table instead, read by
-//! [`read_database`] as the tool reads it (`native`): what the tool would apply is what
-//! `pending` and `dry-run` show. schemagate never writes those tables: that tool stays the
-//! deployer, and `migrate` and the repairs refuse ([`refuse_foreign_writes`]).
+//! [`read_database`] (and [`read_connection`]) as the tool reads it (`native`): what the
+//! tool would apply is what `pending` and `dry-run` show. schemagate does not deploy with
+//! those tables: that tool stays the deployer, and `migrate` and the repairs refuse
+//! ([`refuse_foreign_writes`]). The one write is `rollback`'s: it removes the row of the
+//! migration whose down SQL it ran, the way the tool's own revert does
+//! (`crate::ops::rollback`).
 
 mod native;
 
@@ -292,14 +295,24 @@ pub fn read_database_and<T>(
     let Some(conn) = crate::db::open_read_only(path)? else {
         return Ok((DatabaseHistory::default(), None));
     };
-    let read = native::read(&conn, layout, path)?;
-    let history = DatabaseHistory {
+    let history = read_connection(&conn, layout, path)?;
+    let extra = also(&conn)?;
+    Ok((history, Some(extra)))
+}
+
+/// The history of the open database at `path` (`rollback` reads it under its lock): the
+/// one reader of each layout's table, as [`read_database`] reads it.
+pub fn read_connection(
+    conn: &Connection,
+    layout: Layout,
+    path: &Path,
+) -> anyhow::Result<DatabaseHistory> {
+    let read = native::read(conn, layout, path)?;
+    Ok(DatabaseHistory {
         exists: true,
         rows: read.rows,
         dirty: read.dirty,
-    };
-    let extra = also(&conn)?;
-    Ok((history, Some(extra)))
+    })
 }
 
 /// Whether `version` already has a row (re-checked inside the migration's transaction).

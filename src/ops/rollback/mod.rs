@@ -87,6 +87,18 @@ struct Step<'a> {
     row_version: String,
 }
 
+/// The version as the tool's table records it: the row's own text, except under a row that
+/// stands for every version below its own (golang-migrate's current version), where the
+/// migration's version is what the tool would record.
+fn row_version(e: &crate::plan::Entry<'_>) -> String {
+    match (e.row, e.migration) {
+        (Some(r), Some(m)) if r.origin.covers_lower_versions() => m.native_version.clone(),
+        (Some(r), _) => r.version.clone(),
+        (None, Some(m)) => m.native_version.clone(),
+        (None, None) => e.version.to_string(),
+    }
+}
+
 /// How a step goes back.
 fn has_down_sql(m: &Migration) -> bool {
     m.kind == Kind::Sql && m.down.is_some()
@@ -144,12 +156,11 @@ pub fn rollback(
     let db = req.db;
     let layout = req.discovery.layout;
     let mut session = Session::open_existing(db.path, db.display, &req.timeouts)?;
-    let rows = if layout == Layout::Legacy {
-        session.history()?
-    } else {
-        tables::applied_rows(&session.conn, layout, req.discovery)
-            .map_err(|e| anyhow::anyhow!("nothing was rolled back: {e:#}"))?
-    };
+    // The one reader of each layout's table, as `status` and `dry-run` read it.
+    let history = crate::history::read_connection(&session.conn, layout, db.path)?;
+    tables::refuse(layout, &history.dirty)
+        .map_err(|e| anyhow::anyhow!("nothing was rolled back: {e:#}"))?;
+    let rows = history.rows;
     let plan = Plan::new(req.discovery, &rows);
     let chosen = select(&plan, req.to, req.steps)?;
     if chosen.is_empty() {
@@ -168,9 +179,7 @@ pub fn rollback(
     let mut steps = Vec::new();
     let mut refusals = Vec::new();
     for e in &chosen {
-        let row_version = e
-            .row
-            .map_or_else(|| e.version.to_string(), |r| r.version.clone());
+        let row_version = row_version(e);
         match (e.migration, e.state) {
             (None, _) => refusals.push(format!(
                 "{row_version}: no migration file has this version, so there is no downgrade to run"
