@@ -154,8 +154,25 @@ pub fn rollback(
     on_event: &mut dyn FnMut(Event<'_>),
 ) -> anyhow::Result<RolledBack> {
     let db = req.db;
-    let layout = req.discovery.layout;
     let mut session = Session::open_existing(db.path, db.display, &req.timeouts)?;
+    match run(&mut session, req, on_event) {
+        Ok(done) => Ok(done),
+        Err(e) => {
+            // Refused before any change: the lock file this run created goes too.
+            session.discard();
+            Err(e)
+        }
+    }
+}
+
+/// [`rollback`] under the lock; `Err` only before the first change.
+fn run(
+    session: &mut Session,
+    req: &RollbackRequest<'_>,
+    on_event: &mut dyn FnMut(Event<'_>),
+) -> anyhow::Result<RolledBack> {
+    let db = req.db;
+    let layout = req.discovery.layout;
     // The one reader of each layout's table, as `status` and `dry-run` read it.
     let history = crate::history::read_connection(&session.conn, layout, db.path)?;
     tables::refuse(layout, &history.dirty)

@@ -34,9 +34,9 @@ pub(super) fn refuse(layout: Layout, dirty: &[DirtyMarker]) -> anyhow::Result<()
     }
     if let Some(m) = dirty.first().filter(|_| layout != Layout::Legacy) {
         bail!(
-            "{m}; {}, as {} itself asks before it reverts anything (nothing was changed)",
-            m.remedy(),
-            m.origin.tool()
+            "{m}; {}'s own revert refuses too: {} (nothing was changed)",
+            m.origin.tool(),
+            m.remedy()
         );
     }
     Ok(())
