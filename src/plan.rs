@@ -279,7 +279,7 @@ impl DirtyMarker {
             ),
             RowOrigin::GolangMigrate if v.trim() == "-1" => "check the database by hand, then `migrate force -1` if the down migration of the first version took effect, or `migrate force` that version if it did not".to_string(),
             RowOrigin::GolangMigrate => format!(
-                "check the database by hand, then `migrate force {v}` if the migration took effect, or `migrate force` the version before it if it did not (golang-migrate's own fix)"
+                "check the database by hand, then `migrate force {v}` if the migration took effect, or `migrate force` the version before it if it did not"
             ),
             RowOrigin::Sqlx => format!(
                 "fix the database by hand, then remove the row as sqlx asks: `DELETE FROM _sqlx_migrations WHERE version = {v}` (sqlx then runs the migration again)"

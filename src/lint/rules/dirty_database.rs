@@ -44,19 +44,15 @@ pub fn check(dirty: &[DirtyMarker], database: &str) -> Vec<Finding> {
     dirty
         .iter()
         .map(|m| {
-            let what = if m.origin == RowOrigin::SchemaVersions {
-                format!("{} (schemagate_state)", m)
-            } else {
-                m.to_string()
-            };
-            Finding::of(
-                &RULE,
+            // A tool's marker says already that the tool runs nothing until it is fixed.
+            let message = if m.origin == RowOrigin::SchemaVersions {
                 format!(
-                    "{database}: {what}; the database is in a state nobody recorded, and {} refuses to run anything until it is fixed",
-                    m.origin.tool()
-                ),
-            )
-            .help(m.remedy())
+                    "{database}: {m} (schemagate_state); `schemagate migrate` runs nothing until it is resolved"
+                )
+            } else {
+                format!("{database}: {m}")
+            };
+            Finding::of(&RULE, message).help(m.remedy())
         })
         .collect()
 }
@@ -97,15 +93,14 @@ mod tests {
         );
         assert!(help[2].contains("`flyway repair`"), "{}", help[2]);
         assert!(help[3].contains("`schemagate resolve 007"), "{}", help[3]);
-        assert!(
-            found[0].message.starts_with(
-                "app.db: golang-migrate marks migration 3 dirty in schema_migrations; "
-            ),
-            "{}",
-            found[0].message
+        assert_eq!(
+            found[0].message,
+            "app.db: golang-migrate marks migration 3 dirty in schema_migrations"
         );
         assert!(
-            found[3].message.contains("schemagate refuses"),
+            found[3]
+                .message
+                .ends_with("`schemagate migrate` runs nothing until it is resolved"),
             "{}",
             found[3].message
         );
