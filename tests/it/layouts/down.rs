@@ -67,10 +67,10 @@ fn rollback_runs_the_down_sql_and_forgets_the_row_as_the_tool_does() {
             ],
             "{layout}"
         );
-        let v = f.native_versions;
+        let v = &f.native_versions;
         let expected: Vec<String> = match layout {
             "golang-migrate" => vec!["2 dirty=0".into()],
-            _ => vec![v[0].into(), v[1].into()],
+            _ => vec![v[0].clone(), v[1].clone()],
         };
         assert_eq!(native_applied(layout, &p), expected, "{layout}");
         let audit = query(

@@ -7,17 +7,19 @@
 
 mod discovery;
 mod down;
+mod native;
 mod odd_entries;
 mod up_only;
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use rusqlite::Connection;
 
 use crate::common::Project;
 
 /// One step of the chain: its Up and Down SQL, as the tools' files hold them.
+#[derive(Clone, Copy)]
 struct Step {
     name: &'static str,
     up: &'static str,
@@ -42,8 +44,29 @@ const CHAIN: [Step; 3] = [
     },
 ];
 
+/// A fourth step whose Down creates what its Up drops (the view as it was): were the Down
+/// run forward after the Up, the old view would be back.
+const REPLACE_VIEW: Step = Step {
+    name: "replace_post_counts",
+    up: "DROP VIEW IF EXISTS post_counts;\nCREATE VIEW IF NOT EXISTS post_counts AS\n    SELECT user_id, count(*) AS posts, max(id) AS last_post_id FROM posts GROUP BY user_id;\n",
+    down: "DROP VIEW IF EXISTS post_counts;\nCREATE VIEW IF NOT EXISTS post_counts AS\n    SELECT user_id, count(*) AS posts FROM posts GROUP BY user_id;\n",
+};
+
 /// Timestamps as the tools' `new`/`create` commands write them.
-const STAMPS: [&str; 3] = ["20240105093000", "20240112141500", "20240201080000"];
+const STAMPS: [&str; 4] = [
+    "20240105093000",
+    "20240112141500",
+    "20240201080000",
+    "20240215101500",
+];
+
+/// diesel's folder prefixes of the same moments.
+const DIESEL_STAMPS: [&str; 4] = [
+    "2024-01-05-093000",
+    "2024-01-12-141500",
+    "2024-02-01-080000",
+    "2024-02-15-101500",
+];
 
 /// A folder of `layout`, written like the tool writes it.
 struct Fixture {
@@ -53,18 +76,33 @@ struct Fixture {
     config: Option<&'static str>,
     /// Files (paths inside the migrations folder) and their text.
     files: Vec<(String, String)>,
+    /// The file holding each step's Up part (path inside the migrations folder).
+    up_files: Vec<String>,
     /// The version each migration has in the tool's own history table.
-    native_versions: [&'static str; 3],
+    native_versions: Vec<String>,
 }
 
 fn fixture(layout: &'static str) -> Fixture {
+    fixture_of(layout, &CHAIN)
+}
+
+/// A folder of `layout` holding `steps` (at most four).
+fn fixture_of(layout: &'static str, steps: &[Step]) -> Fixture {
     let mut files = Vec::new();
-    let native_versions;
+    let mut up_files = Vec::new();
+    let native_versions: Vec<String>;
     let mut config = None;
+    let stamps = || {
+        STAMPS[..steps.len()]
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    };
     match layout {
         "sqlx" => {
-            for (i, s) in CHAIN.iter().enumerate() {
+            for (i, s) in steps.iter().enumerate() {
                 let stem = format!("{}_{}", STAMPS[i], s.name.replace('_', "-"));
+                up_files.push(format!("{stem}.up.sql"));
                 files.push((
                     format!("{stem}.up.sql"),
                     format!("-- Add up migration script here\n{}", s.up),
@@ -74,28 +112,31 @@ fn fixture(layout: &'static str) -> Fixture {
                     format!("-- Add down migration script here\n{}", s.down),
                 ));
             }
-            native_versions = STAMPS;
+            native_versions = stamps();
         }
         "golang-migrate" => {
-            for (i, s) in CHAIN.iter().enumerate() {
+            for (i, s) in steps.iter().enumerate() {
                 let stem = format!("{:06}_{}", i + 1, s.name);
+                up_files.push(format!("{stem}.up.sql"));
                 files.push((format!("{stem}.up.sql"), s.up.to_string()));
                 files.push((format!("{stem}.down.sql"), s.down.to_string()));
             }
             config = Some("[migrations]\nlayout = \"golang-migrate\"\n");
-            native_versions = ["1", "2", "3"];
+            native_versions = (1..=steps.len()).map(|n| n.to_string()).collect();
         }
         "dbmate" => {
-            for (i, s) in CHAIN.iter().enumerate() {
+            for (i, s) in steps.iter().enumerate() {
+                up_files.push(format!("{}_{}.sql", STAMPS[i], s.name));
                 files.push((
                     format!("{}_{}.sql", STAMPS[i], s.name),
                     format!("-- migrate:up\n{}\n-- migrate:down\n{}", s.up, s.down),
                 ));
             }
-            native_versions = STAMPS;
+            native_versions = stamps();
         }
         "goose" => {
-            for (i, s) in CHAIN.iter().enumerate() {
+            for (i, s) in steps.iter().enumerate() {
+                up_files.push(format!("{}_{}.sql", STAMPS[i], s.name));
                 files.push((
                     format!("{}_{}.sql", STAMPS[i], s.name),
                     format!(
@@ -104,25 +145,22 @@ fn fixture(layout: &'static str) -> Fixture {
                     ),
                 ));
             }
-            native_versions = STAMPS;
+            native_versions = stamps();
         }
         "flyway" => {
-            for (i, s) in CHAIN.iter().enumerate() {
+            for (i, s) in steps.iter().enumerate() {
                 let mut name = s.name.to_string();
                 name[..1].make_ascii_uppercase();
+                up_files.push(format!("V{}__{name}.sql", i + 1));
                 files.push((format!("V{}__{name}.sql", i + 1), s.up.to_string()));
                 files.push((format!("U{}__{name}.sql", i + 1), s.down.to_string()));
             }
-            native_versions = ["1", "2", "3"];
+            native_versions = (1..=steps.len()).map(|n| n.to_string()).collect();
         }
         "diesel" => {
-            let dated = [
-                "2024-01-05-093000",
-                "2024-01-12-141500",
-                "2024-02-01-080000",
-            ];
-            for (i, s) in CHAIN.iter().enumerate() {
-                let dir = format!("{}_{}", dated[i], s.name);
+            for (i, s) in steps.iter().enumerate() {
+                let dir = format!("{}_{}", DIESEL_STAMPS[i], s.name);
+                up_files.push(format!("{dir}/up.sql"));
                 files.push((
                     format!("{dir}/up.sql"),
                     format!("-- Your SQL goes here\n{}", s.up),
@@ -132,7 +170,7 @@ fn fixture(layout: &'static str) -> Fixture {
                     format!("-- This file should undo anything in `up.sql`\n{}", s.down),
                 ));
             }
-            native_versions = STAMPS;
+            native_versions = stamps();
         }
         other => panic!("no fixture for {other}"),
     }
@@ -140,6 +178,7 @@ fn fixture(layout: &'static str) -> Fixture {
         layout,
         config,
         files,
+        up_files,
         native_versions,
     }
 }
@@ -182,7 +221,7 @@ impl Fixture {
         for s in &CHAIN {
             conn.execute_batch(s.up).unwrap();
         }
-        let v = self.native_versions;
+        let v = &self.native_versions;
         let sql = match self.layout {
             "sqlx" => format!(
                 "CREATE TABLE _sqlx_migrations (version BIGINT PRIMARY KEY, description TEXT NOT NULL, installed_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP, success BOOLEAN NOT NULL, checksum BLOB NOT NULL, execution_time BIGINT NOT NULL);
@@ -245,6 +284,15 @@ fn schema(conn: &Connection) -> Vec<(String, String, String)> {
 
 fn schema_of(path: &Path) -> Vec<(String, String, String)> {
     schema(&Connection::open(path).unwrap())
+}
+
+/// The scratch database a command kept (`... kept at PATH` on stderr).
+fn kept(out: &str) -> PathBuf {
+    let line = out
+        .lines()
+        .find(|l| l.contains(" kept at "))
+        .unwrap_or_else(|| panic!("no kept scratch database in:\n{out}"));
+    PathBuf::from(line.rsplit(" kept at ").next().unwrap().trim())
 }
 
 /// The rule ids of a JSON report's findings.

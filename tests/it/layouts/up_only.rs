@@ -1,19 +1,8 @@
 //! A Down part is never executed forward: the dry run, its second (idempotency) run and
 //! `check`'s replay leave exactly the schema of the Up parts alone.
 
-use std::path::PathBuf;
-
-use super::{ALL, fixture, rules, schema_of, up_only_schema};
+use super::{ALL, fixture, kept, rules, schema_of, up_only_schema};
 use crate::common::{Project, json, output};
-
-/// The scratch database a command kept (`... kept at PATH` on stderr).
-fn kept(out: &str) -> PathBuf {
-    let line = out
-        .lines()
-        .find(|l| l.contains(" kept at "))
-        .unwrap_or_else(|| panic!("no kept scratch database in:\n{out}"));
-    PathBuf::from(line.rsplit(" kept at ").next().unwrap().trim())
-}
 
 #[test]
 fn dry_run_and_replay_apply_only_the_up_parts() {
