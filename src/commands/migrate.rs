@@ -19,7 +19,7 @@ pub fn run(ctx: &Context, args: &MigrateArgs) -> anyhow::Result<Outcome> {
     let opts = MigrateOptions {
         create: true,
         timeouts: ctx.timeouts(TimeoutFlags {
-            lock: args.lock_timeout,
+            lock: args.lock.lock_timeout,
             busy: args.busy_timeout,
             migration: args.migration_timeout,
         }),

@@ -6,6 +6,7 @@
 
 pub mod backups;
 pub mod check;
+pub mod docs;
 pub mod dry_run;
 pub mod generate;
 pub mod init;

@@ -26,7 +26,7 @@ pub fn run(ctx: &Context, args: &RollbackArgs) -> anyhow::Result<Outcome> {
         reason: args.reason.as_deref(),
         python: &ctx.python,
         env: &env,
-        timeouts: timeouts(ctx, args.lock_timeout),
+        timeouts: timeouts(ctx, args.lock.lock_timeout),
     };
     let report = rollback::rollback(&req, &mut |ev| match ev {
         Event::BackedUp(b) => ctx.log(format!("backed up {} to {}", target.display, b.display())),

@@ -32,7 +32,7 @@ fn run(p: &Project, args: &[&str]) -> (i32, String, String) {
 }
 
 fn json(p: &Project, args: &[&str]) -> (i32, serde_json::Value, String) {
-    run_json(schemagate(p.path()).args(["--format", "json"]).args(args))
+    run_json(schemagate(p.path()).args(args).args(["--format", "json"]))
 }
 
 /// Every file of a folder with its bytes.
