@@ -14,6 +14,7 @@ mod common;
 mod action;
 mod base;
 mod check;
+mod cli_docs;
 mod dry_run;
 mod faults;
 mod generate_init;
