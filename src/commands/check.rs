@@ -29,6 +29,9 @@ pub fn run(ctx: &Context, args: &CheckArgs) -> anyhow::Result<Outcome> {
     }
 
     let (rows, source) = super::dry_run::source_of(target)?;
+    if let Some(t) = target {
+        super::log_new_database(ctx, t, "dry-running every migration on an empty database");
+    }
     let plan = Plan::new(&d, &rows);
 
     let all: Vec<&Migration> = d.migrations.iter().collect();

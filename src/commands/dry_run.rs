@@ -12,8 +12,12 @@ pub fn run(ctx: &Context, args: &DryRunArgs) -> anyhow::Result<Outcome> {
     let d = ctx.read_migrations()?;
     let target = ctx.database()?;
     let (rows, source) = source_of(target)?;
+    if let Some(t) = target {
+        super::log_new_database(ctx, t, "dry-running every migration on an empty database");
+    }
     let plan = Plan::new(&d, &rows);
     let pending: Vec<&Migration> = plan.pending().collect();
+    super::require_python(ctx, pending.iter().copied())?;
     let opts = options(ctx, args.keep_scratch, false);
     let out = dryrun::run(source, &pending, &opts, &executor(&opts))?;
     if let Some(kept) = &out.kept {

@@ -60,10 +60,16 @@ pub fn collect_raw(ctx: &Context, d: &Discovery) -> anyhow::Result<(Vec<Finding>
     let mut findings = lint::lint_sql_files(d, &inputs);
     match scan.finish() {
         Ok(ast) => inputs.python = ast,
-        Err(warning) => ctx.log(format!(
-            "{}: {warning}",
-            text::severity_label(&ctx.text_style(), crate::report::Severity::Warning)
-        )),
+        Err(warning) => {
+            // No interpreter at all is exit 2, as for every command that needs one (asked
+            // only now, so a working interpreter costs no second start); one that runs
+            // but cannot read the files only skips the Python rules.
+            super::require_python(ctx, &d.migrations)?;
+            ctx.log(format!(
+                "{}: {warning}",
+                text::severity_label(&ctx.text_style(), crate::report::Severity::Warning)
+            ));
+        }
     }
     findings.extend(lint::lint_python_files(d, &inputs));
     Ok((findings, inputs))

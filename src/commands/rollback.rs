@@ -11,6 +11,8 @@ pub fn run(ctx: &Context, args: &RollbackArgs) -> anyhow::Result<Outcome> {
     let to = args.to.as_deref().map(parse_version).transpose()?;
     let discovery = ctx.read_migrations()?;
     let target = ctx.require_database()?;
+    // Every downgrade is Python.
+    super::require_python(ctx, &discovery.migrations)?;
     let env: Vec<(String, String)> = target
         .env
         .as_deref()

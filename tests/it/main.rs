@@ -21,6 +21,7 @@ mod generate_init;
 mod github;
 mod lint;
 mod migrate;
+mod missing;
 mod ops;
 mod python_runner;
 mod report_schema;
