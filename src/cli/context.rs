@@ -70,6 +70,8 @@ pub struct Context {
     pub targets: Vec<Target>,
     /// Environment names given with --env (also passed to Python migrations as `ENV`).
     pub env_names: Vec<String>,
+    /// The options that chose the project and database, for suggested commands.
+    pub selection: super::suggest::Selection,
 }
 
 impl Context {
@@ -117,8 +119,6 @@ impl Context {
             ));
         }
 
-        let gha = std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true");
-        let _ = gha;
         Ok(Context {
             python: args
                 .python
@@ -131,6 +131,7 @@ impl Context {
             quiet: args.quiet,
             verbose: args.verbose,
             env_names: args.envs.clone(),
+            selection: super::suggest::Selection::of(args),
             config,
             config_root,
             migrations_dir,

@@ -3,6 +3,7 @@
 
 pub mod args;
 pub mod context;
+pub mod suggest;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -567,22 +568,29 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         _ => {}
     }
     let ctx = Context::resolve(&cli.command.settings())?;
-    match cli.command {
-        Command::Lint(a) => commands::lint::run(&ctx, &a),
-        Command::DryRun(a) => commands::dry_run::run(&ctx, &a),
-        Command::Check(a) => commands::check::run(&ctx, &a),
-        Command::Migrate(a) => commands::migrate::run(&ctx, &a),
-        Command::Status(a) => commands::status::run(&ctx, &a),
-        Command::Pending(_) => commands::pending::run(&ctx),
-        Command::Verify(_) => commands::verify::run(&ctx),
-        Command::Generate(a) => commands::generate::run(&ctx, &a),
-        Command::Rollback(a) => commands::rollback::run(&ctx, &a),
-        Command::Restore(a) => commands::restore::run(&ctx, &a),
-        Command::Backups(_) => commands::backups::run(&ctx),
-        Command::MarkApplied(a) => commands::repair::mark_applied(&ctx, &a),
-        Command::Forget(a) => commands::repair::forget(&ctx, &a),
-        Command::Rekey(a) => commands::repair::rekey(&ctx, &a),
-        Command::Renumber(a) => commands::renumber::run(&ctx, &a),
+    // Suggested commands in an error act on the same project and database when pasted.
+    run_command(&ctx, cli.command)
+        .map_err(|e| anyhow::anyhow!("{}", ctx.selection.complete(&format!("{e:#}"))))
+}
+
+fn run_command(ctx: &Context, command: Command) -> anyhow::Result<Outcome> {
+    use crate::commands;
+    match command {
+        Command::Lint(a) => commands::lint::run(ctx, &a),
+        Command::DryRun(a) => commands::dry_run::run(ctx, &a),
+        Command::Check(a) => commands::check::run(ctx, &a),
+        Command::Migrate(a) => commands::migrate::run(ctx, &a),
+        Command::Status(a) => commands::status::run(ctx, &a),
+        Command::Pending(_) => commands::pending::run(ctx),
+        Command::Verify(_) => commands::verify::run(ctx),
+        Command::Generate(a) => commands::generate::run(ctx, &a),
+        Command::Rollback(a) => commands::rollback::run(ctx, &a),
+        Command::Restore(a) => commands::restore::run(ctx, &a),
+        Command::Backups(_) => commands::backups::run(ctx),
+        Command::MarkApplied(a) => commands::repair::mark_applied(ctx, &a),
+        Command::Forget(a) => commands::repair::forget(ctx, &a),
+        Command::Rekey(a) => commands::repair::rekey(ctx, &a),
+        Command::Renumber(a) => commands::renumber::run(ctx, &a),
         Command::Rule(_) | Command::Init(_) | Command::Completions(_) | Command::Man(_) => {
             unreachable!("handled above")
         }

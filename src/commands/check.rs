@@ -76,6 +76,7 @@ pub fn run(ctx: &Context, args: &CheckArgs) -> anyhow::Result<Outcome> {
     }
     report.findings = crate::lint::finish(dedup(findings), &d, &inputs, &ctx.config.rules);
     report.finish(ctx.fail_on);
+    ctx.selection.complete_report(&mut report);
     if ctx.format == crate::cli::Format::Text && ctx.verbose == 0 {
         // A replay from empty changes the schema at every step: the text report leaves
         // the schema diffs out (-v shows them; the JSON report always has them).

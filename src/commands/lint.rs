@@ -78,6 +78,9 @@ pub fn collect_raw(ctx: &Context, d: &Discovery) -> anyhow::Result<(Vec<Finding>
 /// Prints a report in the chosen format (text gets code frames from the folder's files;
 /// json, sarif and github use repository-relative paths inside a repository).
 pub fn emit(ctx: &Context, report: &Report, d: &Discovery) -> anyhow::Result<()> {
+    let mut completed = report.clone();
+    ctx.selection.complete_report(&mut completed);
+    let report = &completed;
     if let Some(out) = crate::github::render(report, ctx.format) {
         return ctx.emit(&out);
     }

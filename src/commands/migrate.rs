@@ -77,7 +77,7 @@ pub fn run(ctx: &Context, args: &MigrateArgs) -> anyhow::Result<Outcome> {
         Event::Skipped(m, why) => ctx.log(format!("skipped {}: {why}", m.path)),
     };
     apply::stop_on_signals();
-    let result = match apply::migrate(
+    let mut result = match apply::migrate(
         &target.path,
         &ctx.migrations_dir,
         &discovery,
@@ -87,6 +87,11 @@ pub fn run(ctx: &Context, args: &MigrateArgs) -> anyhow::Result<Outcome> {
         Ok(r) => r,
         Err(e) => return fail(ctx, json, e),
     };
+    for f in &mut result.findings {
+        if let Some(help) = &f.help {
+            f.help = Some(ctx.selection.complete(help));
+        }
+    }
     if json {
         ctx.emit(&format!("{}\n", serde_json::to_string_pretty(&result)?))?;
     } else {
@@ -160,11 +165,13 @@ fn render_text(ctx: &Context, db: &str, d: &Discovery, r: &MigrateResult) -> Str
                     f.line = e.line;
                     f.column = e.column;
                     // The busy timeout or a failed write: nothing in the file to fix.
-                    f.help = Some(if r.failure == Some(apply::StepErrorKind::Environment) {
-                        "the failed migration was rolled back; fix the cause above and run `schemagate migrate` again".into()
-                    } else {
-                        "the failed migration was rolled back; fix it and run `schemagate migrate` again".into()
-                    });
+                    f.help = Some(ctx.selection.complete(
+                        if r.failure == Some(apply::StepErrorKind::Environment) {
+                            "the failed migration was rolled back; fix the cause above and run `schemagate migrate` again"
+                        } else {
+                            "the failed migration was rolled back; fix it and run `schemagate migrate` again"
+                        },
+                    ));
                     crate::report::text::render_finding(&mut out, &f, &sources, &style);
                     out.push('\n');
                 } else {

@@ -79,6 +79,7 @@ pub fn database_report(
         &ctx.config.rules,
         &ctx.config.accept_checksum,
     );
+    ctx.selection.with_target(t).complete_report(&mut report);
     report.finish(ctx.fail_on);
     let last = plan
         .last_recorded()

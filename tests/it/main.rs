@@ -19,6 +19,7 @@ mod dry_run;
 mod faults;
 mod generate_init;
 mod github;
+mod hints;
 mod lint;
 mod migrate;
 mod missing;
