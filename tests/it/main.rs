@@ -28,3 +28,4 @@ mod python_runner;
 mod report_schema;
 mod status;
 mod verify;
+mod wheel;
