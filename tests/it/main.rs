@@ -24,6 +24,7 @@ mod lint;
 mod migrate;
 mod missing;
 mod ops;
+mod pre_commit;
 mod python_runner;
 mod report_schema;
 mod status;
