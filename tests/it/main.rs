@@ -27,6 +27,7 @@ mod ops;
 mod pre_commit;
 mod python_runner;
 mod report_schema;
+mod repository;
 mod status;
 mod verify;
 mod wheel;
