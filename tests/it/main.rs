@@ -20,6 +20,7 @@ mod faults;
 mod generate_init;
 mod github;
 mod hints;
+mod init_roundtrip;
 mod lint;
 mod migrate;
 mod missing;
