@@ -44,10 +44,7 @@ fn try_repo(project: &Path, home: &Path, hook: &str, path: Option<&str>) -> (i32
         .env("PRE_COMMIT_HOME", home)
         .env("PIP_DISABLE_PIP_VERSION_CHECK", "1")
         .env("MATURIN_PEP517_ARGS", "--profile dev")
-        .env(
-            "CARGO_TARGET_DIR",
-            Path::new(env!("CARGO_TARGET_TMPDIR")).join("wheel-target"),
-        )
+        .env("CARGO_TARGET_DIR", crate::wheel::maturin_target_dir())
         // git identity for try-repo's shadow commit of uncommitted changes.
         .env("GIT_AUTHOR_NAME", "t")
         .env("GIT_AUTHOR_EMAIL", "t@example.com")
@@ -56,6 +53,8 @@ fn try_repo(project: &Path, home: &Path, hook: &str, path: Option<&str>) -> (i32
     if let Some(path) = path {
         cmd.env("PATH", path);
     }
+    // The python hook's first run builds with maturin in the wheel test's target folder.
+    let _only_build = crate::wheel::maturin_lock();
     let out = cmd.output().unwrap_or_else(|e| {
         panic!("pre-commit is needed for this test (.ci/run installs it with pip): {e}")
     });

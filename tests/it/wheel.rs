@@ -10,6 +10,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command as StdCommand;
+use std::sync::{Mutex, MutexGuard};
 
 use crate::common::{Project, clean_env, code_out_err};
 
@@ -25,14 +26,27 @@ fn run(program: impl AsRef<std::ffi::OsStr>, args: &[&str], dir: &Path) -> Strin
     stdout
 }
 
+/// The target folder of every maturin build in the tests (this one and pre_commit.rs).
+pub fn maturin_target_dir() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("wheel-target")
+}
+
+/// Held during a maturin build in [`maturin_target_dir`]: cargo locks the folder, but
+/// maturin then moves the binary out of it, and a second build moving the same file at
+/// the same time fails.
+pub fn maturin_lock() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// Builds the wheel into `dist` and returns its path.
 fn build_wheel(dist: &Path) -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("wheel-target");
+    let _only_build = maturin_lock();
     let mut cmd = StdCommand::new("maturin");
     clean_env(&mut cmd)
         .current_dir(root)
-        .env("CARGO_TARGET_DIR", &target)
+        .env("CARGO_TARGET_DIR", maturin_target_dir())
         .args(["build", "--profile", "dev", "--locked", "--quiet", "--out"])
         .arg(dist);
     let out = cmd.output().unwrap_or_else(|e| {
