@@ -9,6 +9,11 @@
 //! database, base branch), in version order. A file that is applied or on the base branch
 //! is never moved; a group with two such files cannot be resolved by renaming and is
 //! reported as a conflict.
+//!
+//! With a base branch, a file the base does not have whose version is not above the
+//! base's newest (what `out-of-order` and a duplicate "on the base" report in a pull
+//! request) moves too: above every known version, so after the merge it runs last, as it
+//! would have on the databases that are up to date with the base.
 
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
@@ -32,6 +37,9 @@ pub struct Facts {
     pub other_versions: Vec<Version>,
     /// Gap between new numbers (`[migrations] version_step`, at least 1).
     pub step: u32,
+    /// Newest version on the base branch (`--base`): files not on the base and numbered at
+    /// or below it move.
+    pub base_newest: Option<Version>,
 }
 
 /// Why a file keeps its version.
@@ -127,7 +135,7 @@ pub fn plan(discovery: &Discovery, facts: &Facts) -> RenumberPlan {
                 version: version.to_string(),
                 files: names,
                 message: format!(
-                    "version {version}: {}; renaming either would run it again where it is already applied or merged. Keep one, and turn the other into a new migration with `schemagate generate` (then `schemagate forget`/`rekey` the history as needed)",
+                    "version {version}: {}; renaming either would run it again where it is already applied or merged. Keep one, and turn the other into a new migration (schemagate generate NAME), then forget or rekey the history rows as needed",
                     why.join(", ")
                 ),
             });
@@ -170,11 +178,34 @@ pub fn plan(discovery: &Discovery, facts: &Facts) -> RenumberPlan {
         movers.extend(files.iter().filter(|m| !std::ptr::eq(**m, keeper)));
     }
 
+    // New on this branch, but numbered into the base's past.
+    if let Some(base_newest) = &facts.base_newest {
+        let behind: Vec<&Migration> = discovery
+            .migrations
+            .iter()
+            .filter(|m| m.version <= *base_newest)
+            .filter(|m| !facts.on_base.contains(&m.file_name))
+            .filter(|m| !facts.applied.contains(&m.file_name))
+            .filter(|m| !movers.iter().any(|x| std::ptr::eq(*x, *m)))
+            .collect();
+        // A file kept in its duplicate group moves anyway: its number is still behind.
+        out.kept
+            .retain(|k| !behind.iter().any(|m| m.file_name == k.file_name));
+        movers.extend(behind);
+        // In apply order (version, then name), as the files would have run.
+        movers.sort_by(|a, b| {
+            a.version
+                .cmp(&b.version)
+                .then_with(|| a.file_name.cmp(&b.file_name))
+        });
+    }
+
     let newest = discovery
         .migrations
         .iter()
         .map(|m| &m.version)
         .chain(facts.other_versions.iter())
+        .chain(facts.base_newest.iter())
         .max();
     let width = discovery.max_version().map_or(3, Version::width);
     let mut next = newest.and_then(Version::number).unwrap_or(0);
@@ -192,13 +223,14 @@ pub fn plan(discovery: &Discovery, facts: &Facts) -> RenumberPlan {
     out
 }
 
-/// The plan for people.
-pub fn render_text(dir_display: &str, plan: &RenumberPlan, written: bool) -> String {
+/// The plan for people; `rerun` is the command that writes it (the same options plus
+/// `--write`), suggested when nothing was written.
+pub fn render_text(dir_display: &str, plan: &RenumberPlan, written: bool, rerun: &str) -> String {
     let mut out = String::new();
     if plan.is_empty() {
         let _ = writeln!(
             out,
-            "{dir_display}: no duplicate versions, nothing to renumber"
+            "{dir_display}: no duplicate or out-of-order versions, nothing to renumber"
         );
         return out;
     }
@@ -219,10 +251,7 @@ pub fn render_text(dir_display: &str, plan: &RenumberPlan, written: bool) -> Str
         let _ = writeln!(out, "conflict: {}", c.message);
     }
     if !written && !plan.moves.is_empty() && plan.conflicts.is_empty() {
-        let _ = writeln!(
-            out,
-            "run `schemagate renumber --write` to rename these files"
-        );
+        let _ = writeln!(out, "run `{rerun}` to rename these files");
     }
     out
 }
@@ -343,21 +372,65 @@ mod tests {
         assert_eq!(p.conflicts[0].files, ["003_a.sql", "003_b.sql"]);
         assert!(p.conflicts[0].message.contains("applied in the database"));
         assert_eq!(moves(&p), [("003_c.sql", "004_c.sql")]);
-        let text = render_text("m", &p, false);
+        let text = render_text("m", &p, false, "schemagate renumber --write");
         assert!(text.contains("conflict: version 003"), "{text}");
     }
 
     #[test]
     fn text_says_what_would_happen() {
         let d = folder(&["001_a.sql", "001_b.sql"]);
-        let text = render_text("m", &plan(&d, &facts()), false);
+        let rerun = "schemagate renumber --base main --write";
+        let text = render_text("m", &plan(&d, &facts()), false, rerun);
         assert_eq!(
             text,
-            "version 001: keep 001_a.sql (first in apply order)\n  would rename 001_b.sql -> 002_b.sql\nrun `schemagate renumber --write` to rename these files\n"
+            "version 001: keep 001_a.sql (first in apply order)\n  would rename 001_b.sql -> 002_b.sql\nrun `schemagate renumber --base main --write` to rename these files\n"
         );
         assert_eq!(
-            render_text("m", &RenumberPlan::default(), false),
-            "m: no duplicate versions, nothing to renumber\n"
+            render_text("m", &RenumberPlan::default(), false, rerun),
+            "m: no duplicate or out-of-order versions, nothing to renumber\n"
         );
+    }
+
+    #[test]
+    fn new_files_numbered_behind_the_base_move_above_it() {
+        // main: 001 002 005; this branch added 003 and 004 (and a duplicate 002).
+        let d = folder(&[
+            "001_a.sql",
+            "002_b.sql",
+            "002_mine.sql",
+            "003_c.sql",
+            "004_d.sql",
+            "005_e.sql",
+            "006_f.sql",
+        ]);
+        let mut f = facts();
+        f.on_base = ["001_a.sql", "002_b.sql", "005_e.sql"]
+            .map(String::from)
+            .into();
+        f.base_newest = Version::parse("005");
+        let p = plan(&d, &f);
+        assert_eq!(
+            moves(&p),
+            [
+                ("002_mine.sql", "007_mine.sql"),
+                ("003_c.sql", "008_c.sql"),
+                ("004_d.sql", "009_d.sql")
+            ]
+        );
+        // 006 is above the base: it stays.
+        assert!(p.kept.iter().all(|k| k.file_name != "003_c.sql"));
+    }
+
+    #[test]
+    fn a_new_duplicate_of_a_file_only_the_base_has_moves() {
+        // The base added 003_theirs.sql after this branch forked and added 003_mine.sql:
+        // the working folder has one 003, the merge would have two.
+        let d = folder(&["001_a.sql", "002_b.sql", "003_mine.sql"]);
+        let mut f = facts();
+        f.on_base = ["001_a.sql", "002_b.sql", "003_theirs.sql"]
+            .map(String::from)
+            .into();
+        f.base_newest = Version::parse("003");
+        assert_eq!(moves(&plan(&d, &f)), [("003_mine.sql", "004_mine.sql")]);
     }
 }

@@ -76,7 +76,7 @@ pub enum MigrateStatus {
 }
 
 /// The result of a run: the legacy `auto_migrate` keys (`status`, `applied`, `count`) plus
-/// `backup` and `error` (DESIGN §4), and a few more facts.
+/// `backup` and `error` (docs/report.md), and a few more facts.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MigrateResult {
     pub status: MigrateStatus,

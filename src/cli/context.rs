@@ -72,6 +72,8 @@ pub struct Context {
     pub env_names: Vec<String>,
     /// The config file read, if any.
     pub config_path: Option<PathBuf>,
+    /// The options that chose the project and database, for suggested commands.
+    pub selection: super::suggest::Selection,
 }
 
 impl Context {
@@ -136,6 +138,7 @@ impl Context {
             quiet: args.quiet,
             verbose: args.verbose,
             env_names: args.envs.clone(),
+            selection: super::suggest::Selection::of(args),
             config,
             config_root,
             migrations_dir,

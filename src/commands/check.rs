@@ -16,6 +16,11 @@ pub fn run(ctx: &Context, args: &CheckArgs) -> anyhow::Result<Outcome> {
     let target = ctx.database()?;
     let (history, source) = super::dry_run::source_of(target, d.layout)?;
     let rows = history.rows;
+    if let Some(t) = target {
+        super::log_new_database(ctx, t, "dry-running every migration on an empty database");
+    }
+    // The replay runs every Python migration: no interpreter is exit 2 before anything runs.
+    super::require_python(ctx, &d.migrations)?;
     let opts = super::dry_run::options(ctx, args.keep_scratch, true, args.fail_fast);
     let settings = Settings {
         database: target.map(|t| analysis::Database {
@@ -29,7 +34,7 @@ pub fn run(ctx: &Context, args: &CheckArgs) -> anyhow::Result<Outcome> {
     let base = args.base.clone().or_else(crate::git::default_base_ref);
     let pr = super::lint::pull_request(ctx, &base, args.gate);
     let out = analysis::run(super::lint::tree(ctx, &d), &settings, pr)?;
-    super::lint::log_analysis(ctx, &out);
+    super::lint::log_analysis(ctx, &out, &d)?;
 
     let mut report = Report::new("check", &ctx.dir_display);
 
@@ -40,6 +45,7 @@ pub fn run(ctx: &Context, args: &CheckArgs) -> anyhow::Result<Outcome> {
     report.findings = out.findings;
     report.dry_run = out.dry_run;
     report.finish(ctx.fail_on);
+    ctx.selection.complete_report(&mut report);
     if ctx.format == crate::cli::Format::Text && ctx.verbose == 0 {
         // A replay from empty changes the schema at every step: the text report leaves
         // the schema diffs out (-v shows them; the JSON report always has them).

@@ -16,8 +16,12 @@ pub fn run(ctx: &Context, args: &DryRunArgs) -> anyhow::Result<Outcome> {
     let target = ctx.database()?;
     let (history, source) = source_of(target, d.layout)?;
     let rows = history.rows;
+    if let Some(t) = target {
+        super::log_new_database(ctx, t, "dry-running every migration on an empty database");
+    }
     let plan = Plan::new(&d, &rows);
     let pending: Vec<&Migration> = plan.pending().collect();
+    super::require_python(ctx, pending.iter().copied())?;
     let opts = options(ctx, args.keep_scratch, false, args.fail_fast);
     let out = dryrun::run(source, &pending, &opts, &crate::analysis::executor(&opts))?;
     if let Some(kept) = &out.kept {

@@ -186,13 +186,76 @@ fn unique(config: &Config, name: String) -> String {
         .expect("some suffix is free")
 }
 
+/// The examples under the settings `init` wrote: every line that starts with `# ` followed
+/// by a table header or a `key = value` is valid TOML once the `# ` is removed, and none
+/// of these tables is written above, so uncommenting any of them (or pasting the
+/// `[[accept-checksum]]` block a drift message prints) never makes a duplicate key.
+const EXAMPLES: &str = r##"
+# Examples: remove the "# " in front of a table and its keys to use them.
+
+# Lint settings:
+# [lint]
+# target_sqlite = "3.31"        # oldest SQLite library the application reads the database with
+# slow_migration_ms = 5000      # dry-run steps slower than this get slow-migration
+
+# Defaults of migrate and the repairs (flags override them):
+# [apply]
+# python = "python3"
+# lock_timeout = 60             # seconds a second migrator waits for the lock
+# busy_timeout = 10             # seconds a statement waits for the application's write lock
+# migration_timeout = 600       # seconds before a migration is killed and rolled back
+
+# Severity per rule: error | warning | info | off (list the rules with `schemagate rule`):
+# [rules]
+# destructive-change = "error"
+
+# A reviewed exception to checksum-drift (a drift message prints the entry to paste here):
+# [[accept-checksum]]
+# version = "004"
+# old = "<checksum recorded in the database>"
+# new = "<checksum of the file now>"
+# reason = "typo fixed in a comment, PR #123"
+"##;
+
+/// The migrations folder and the environments found, then [`EXAMPLES`]. Tables that would
+/// be empty (`[rules]`, `[lint]`, `[apply]`, `accept-checksum = []`) are left out: written
+/// empty, they would collide with the examples and with a pasted `[[accept-checksum]]`.
 fn render(config: &Config) -> String {
-    let mut out = String::from("# schemagate configuration (see `schemagate --help`).\n\n");
-    out.push_str(&toml::to_string_pretty(config).unwrap_or_default());
-    out.push_str(
-        "\n# Severity per rule: error | warning | info | off (list them with `schemagate rule`).\n# [rules]\n# destructive-change = \"error\"\n",
+    let mut out = String::from(
+        "# schemagate configuration. Every setting has a default; unknown keys are errors.\n\n",
     );
+    let mut table = toml::Table::try_from(config).unwrap_or_default();
+    table.retain(|_, v| match v {
+        toml::Value::Table(t) => !t.is_empty() && !is_all_default(t),
+        toml::Value::Array(a) => !a.is_empty(),
+        _ => true,
+    });
+    // The folder first, then the environments (a Table sorts its keys).
+    let order = |k: &str| match k {
+        "migrations" => 0,
+        "environments" => 1,
+        _ => 2,
+    };
+    let mut keys: Vec<String> = table.keys().cloned().collect();
+    keys.sort_by_key(|k| order(k));
+    for (i, key) in keys.into_iter().enumerate() {
+        let mut one = toml::Table::new();
+        if let Some(v) = table.remove(&key) {
+            one.insert(key, v);
+        }
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str(&toml::to_string_pretty(&one).unwrap_or_default());
+    }
+    out.push_str(EXAMPLES);
     out
+}
+
+/// `[lint]` and `[apply]` of a default config serialise to nothing but absent keys.
+fn is_all_default(t: &toml::Table) -> bool {
+    t.values()
+        .all(|v| matches!(v, toml::Value::Table(inner) if inner.is_empty()))
 }
 
 #[cfg(test)]
@@ -219,5 +282,52 @@ mod tests {
         );
         let text = render(&c);
         assert_eq!(Config::parse(&text, "t").unwrap(), c);
+    }
+
+    /// Every example uncommented, then the block a drift message prints pasted at the end:
+    /// still a valid config (once `accept-checksum = []` and an empty `[rules]` made both
+    /// a duplicate-key error).
+    #[test]
+    fn examples_stay_valid_when_uncommented_and_a_drift_entry_is_pasted() {
+        let mut c = Config::default();
+        c.environments.insert(
+            "dev".into(),
+            Environment {
+                database: "data/architect.db".into(),
+                backup_dir: None,
+                keep_backups: Some(20),
+            },
+        );
+        let text = render(&c);
+        let uncommented = uncomment_examples(&text);
+        assert!(uncommented.contains("\n[rules]\n"), "{uncommented}");
+        let pasted = format!(
+            "{uncommented}\n[[accept-checksum]]\nversion = \"001\"\nold = \"a\"\nnew = \"b\"\nreason = \"...\"\n"
+        );
+        let parsed = Config::parse(&pasted, "t").unwrap_or_else(|e| panic!("{e:#}\n{pasted}"));
+        assert_eq!(parsed.accept_checksum.len(), 2);
+        assert_eq!(parsed.apply.lock_timeout, Some(60));
+        assert_eq!(parsed.lint.target_sqlite.as_deref(), Some("3.31"));
+        assert_eq!(parsed.environments, c.environments);
+    }
+
+    /// Removes `# ` in front of table headers and `key = value` lines.
+    pub(crate) fn uncomment_examples(text: &str) -> String {
+        text.lines()
+            .map(|l| match l.strip_prefix("# ") {
+                Some(rest)
+                    if rest.starts_with('[')
+                        || rest.split_once(" = ").is_some_and(|(k, _)| {
+                            k.trim()
+                                .chars()
+                                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+                        }) =>
+                {
+                    rest
+                }
+                _ => l,
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 }

@@ -31,7 +31,7 @@ pub fn run(ctx: &Context, args: &LintArgs) -> anyhow::Result<Outcome> {
         &settings,
         pull_request(ctx, &base, args.gate),
     )?;
-    log_analysis(ctx, &out);
+    log_analysis(ctx, &out, &d)?;
 
     let mut report = Report::new("lint", &ctx.dir_display);
     report.set_layout(&d);
@@ -81,8 +81,18 @@ pub(crate) fn pull_request<'a>(
     })
 }
 
-/// The analysis's warnings and notes, on stderr.
-pub(crate) fn log_analysis(ctx: &Context, out: &analysis::Analysis) {
+/// The analysis's warnings and notes, on stderr. A warning means the Python scan could not
+/// run: no interpreter at all is exit 2, as for every command that needs one (asked only
+/// now, so a working interpreter costs no second start); one that runs but cannot read the
+/// files only skips the Python rules.
+pub(crate) fn log_analysis(
+    ctx: &Context,
+    out: &analysis::Analysis,
+    d: &Discovery,
+) -> anyhow::Result<()> {
+    if !out.warnings.is_empty() {
+        super::require_python(ctx, &d.migrations)?;
+    }
     for warning in &out.warnings {
         ctx.log(format!(
             "{}: {warning}",
@@ -92,12 +102,16 @@ pub(crate) fn log_analysis(ctx: &Context, out: &analysis::Analysis) {
     for note in &out.notes {
         ctx.log(note);
     }
+    Ok(())
 }
 
 /// Prints a report in the chosen format (text gets code frames from the folder's files, and
 /// with -v lists pre-existing findings in full; json, sarif and github use
 /// repository-relative paths inside a repository).
 pub fn emit(ctx: &Context, report: &Report, d: &Discovery) -> anyhow::Result<()> {
+    let mut completed = report.clone();
+    ctx.selection.complete_report(&mut completed);
+    let report = &completed;
     if let Some(out) = crate::github::render(report, ctx.format) {
         return ctx.emit(&out);
     }

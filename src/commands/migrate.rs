@@ -19,7 +19,7 @@ pub fn run(ctx: &Context, args: &MigrateArgs) -> anyhow::Result<Outcome> {
     let opts = MigrateOptions {
         create: true,
         timeouts: ctx.timeouts(TimeoutFlags {
-            lock: args.lock_timeout,
+            lock: args.lock.lock_timeout,
             busy: args.busy_timeout,
             migration: args.migration_timeout,
         }),
@@ -77,7 +77,7 @@ pub fn run(ctx: &Context, args: &MigrateArgs) -> anyhow::Result<Outcome> {
         Event::Skipped(m, why) => ctx.log(format!("skipped {}: {why}", m.path)),
     };
     apply::stop_on_signals();
-    let result = match apply::migrate(
+    let mut result = match apply::migrate(
         &target.path,
         &ctx.migrations_dir,
         &discovery,
@@ -87,6 +87,11 @@ pub fn run(ctx: &Context, args: &MigrateArgs) -> anyhow::Result<Outcome> {
         Ok(r) => r,
         Err(e) => return fail(ctx, json, e),
     };
+    for f in &mut result.findings {
+        if let Some(help) = &f.help {
+            f.help = Some(ctx.selection.complete(help));
+        }
+    }
     if json {
         ctx.emit(&format!("{}\n", serde_json::to_string_pretty(&result)?))?;
     } else {
@@ -159,7 +164,11 @@ fn render_text(ctx: &Context, db: &str, d: &Discovery, r: &MigrateResult) -> Str
                     f.path = e.path.clone();
                     f.line = e.line;
                     f.column = e.column;
-                    f.help = Some(failure_help(r.failure, e.path.as_deref(), d));
+                    f.help = Some(ctx.selection.complete(&failure_help(
+                        r.failure,
+                        e.path.as_deref(),
+                        d,
+                    )));
                     crate::report::text::render_finding(&mut out, &f, &sources, &style);
                     out.push('\n');
                 } else {
@@ -196,7 +205,7 @@ fn failure_help(kind: Option<apply::StepErrorKind>, path: Option<&str>, d: &Disc
         // The busy timeout or a failed write: nothing in the file to fix.
         Some(K::Environment) => "the failed migration was rolled back; fix the cause above and run `schemagate migrate` again".into(),
         Some(K::Dirty) => format!(
-            "this migration ran without a transaction: the statements before the failing one stay applied, and a marker stops `migrate` until you resolve it; check the database, finish or undo those statements, then run `schemagate resolve {version} --applied` or `schemagate resolve {version} --rolled-back` with --reason"
+            "this migration ran without a transaction: the statements before the failing one stay applied, and a marker stops `migrate` until you resolve it; check the database, finish or undo those statements, then run `schemagate resolve {version} --applied --reason \"finished by hand\"` or `schemagate resolve {version} --rolled-back --reason \"undone by hand\"`"
         ),
         Some(K::Unknown) => "the migration's runner stopped before it could report; whether its transaction committed is decided by the history: run `schemagate status` to see whether it is recorded, then run `schemagate migrate` again".into(),
         Some(K::Refused) => "nothing of this migration ran; fix it and run `schemagate migrate` again".into(),

@@ -6,6 +6,7 @@
 
 pub mod backups;
 pub mod check;
+pub mod docs;
 pub mod dry_run;
 pub mod generate;
 pub mod init;
@@ -39,12 +40,13 @@ pub enum WhenMissing {
 pub const INSPECTING: WhenMissing = WhenMissing::New;
 
 /// `dry-run`, `check --db` and `verify` act on the database's content (a copy of it, or
-/// its schema against a replay): a missing one is refused. Setting this to
-/// [`WhenMissing::New`] makes "missing = new" the rule for every reading command; they
-/// then dry-run on an empty database and verify an empty schema against no history.
+/// its schema against a replay). A missing one is new, as for every reading command (the
+/// README's promise): they dry-run on an empty database, and verify an empty schema
+/// against no history; the report says `exists: false` and the log says so. Setting this
+/// to [`WhenMissing::Refuse`] makes a missing database an error for these three.
 /// (`renumber --db` refuses a missing database for its own reason: it keeps applied files
 /// in place, and a typo would let it rename them.)
-pub const REPLAYING: WhenMissing = WhenMissing::Refuse;
+pub const REPLAYING: WhenMissing = WhenMissing::New;
 
 /// The history of `target` (in `layout`'s table), read without creating or changing
 /// anything ([`crate::history::read_database`]), with `when_missing` applied.
@@ -72,6 +74,39 @@ pub(crate) fn read_history_and<T>(
         );
     }
     Ok(read)
+}
+
+/// The log line of a reading command for a database that does not exist yet.
+pub(crate) fn log_new_database(ctx: &crate::cli::Context, target: &Target, what: &str) {
+    if !target.path.exists() {
+        ctx.log(format!(
+            "{} does not exist yet: {what} (nothing is created)",
+            target.display
+        ));
+    }
+}
+
+/// The one policy for a missing (or unusable) interpreter: every command that would read
+/// or run one of `migrations` that is Python stops with exit 2 and the same message
+/// ([`crate::pyrunner::check_available`]'s), before it changes or reports anything. A
+/// folder without Python migrations never needs one.
+pub(crate) fn require_python<'a>(
+    ctx: &crate::cli::Context,
+    migrations: impl IntoIterator<Item = &'a crate::migration::Migration>,
+) -> anyhow::Result<()> {
+    if !migrations
+        .into_iter()
+        .any(|m| m.kind == crate::migration::Kind::Python)
+    {
+        return Ok(());
+    }
+    match crate::pyrunner::check_available(&ctx.python) {
+        Ok(version) => {
+            ctx.debug(format!("{}: {version}", ctx.python));
+            Ok(())
+        }
+        Err(e) => anyhow::bail!("{e}"),
+    }
 }
 
 /// The database as a report names it.

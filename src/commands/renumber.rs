@@ -62,6 +62,11 @@ pub fn run(ctx: &Context, args: &RenumberArgs) -> anyhow::Result<Outcome> {
                 .filter_map(|n| crate::migration::parse_file_name(n))
                 .map(|f| f.version),
         );
+        facts.base_newest = names
+            .iter()
+            .filter_map(|n| crate::migration::parse_file_name(n))
+            .map(|f| f.version)
+            .max();
         facts.on_base = names.into_iter().collect();
     }
     if in_work_tree && !discovery.duplicates().is_empty() {
@@ -101,7 +106,21 @@ pub fn run(ctx: &Context, args: &RenumberArgs) -> anyhow::Result<Outcome> {
             });
             ctx.emit(&format!("{}\n", serde_json::to_string_pretty(&json)?))?;
         }
-        _ => ctx.emit(&renumber::render_text(&ctx.dir_display, &plan, written))?,
+        _ => {
+            let mut rerun = String::from("`schemagate renumber");
+            if let Some(base) = &args.base {
+                rerun.push_str(&format!(" --base {base}"));
+            }
+            rerun.push_str(" --write`");
+            // The same folder and database as this run (suggest.rs); no backquotes left.
+            let rerun = ctx.selection.complete(&rerun).replace('`', "");
+            ctx.emit(&renumber::render_text(
+                &ctx.dir_display,
+                &plan,
+                written,
+                &rerun,
+            ))?
+        }
     }
     Ok(outcome(&plan, written))
 }

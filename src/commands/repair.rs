@@ -1,7 +1,7 @@
 //! `mark-applied`, `forget`, `rekey`: arguments in, [`crate::ops::repair`] does the work,
 //! its result printed as text or JSON.
 
-use crate::cli::{Context, Format, Outcome, RekeyArgs, RepairArgs, ResolveArgs};
+use crate::cli::{Context, ForgetArgs, Format, MarkAppliedArgs, Outcome, RekeyArgs, ResolveArgs};
 use crate::config::{TimeoutFlags, Timeouts};
 use crate::ops::repair::{self, Change, Reason, Repaired, Resolution};
 
@@ -13,14 +13,14 @@ pub(crate) fn timeouts(ctx: &Context, lock_timeout: Option<u64>) -> Timeouts {
     })
 }
 
-pub fn mark_applied(ctx: &Context, args: &RepairArgs) -> anyhow::Result<Outcome> {
+pub fn mark_applied(ctx: &Context, args: &MarkAppliedArgs) -> anyhow::Result<Outcome> {
     crate::history::refuse_foreign_writes(ctx.read_migrations()?.layout, "mark-applied")?;
     let reason = Reason::required(&args.reason, "mark-applied")?;
     let discovery = ctx.read_migrations()?;
     let target = ctx.require_database()?;
     let done = repair::mark_applied(
         target.database(),
-        &timeouts(ctx, args.lock_timeout),
+        &timeouts(ctx, args.lock.lock_timeout),
         &discovery,
         &ctx.dir_display,
         &args.version,
@@ -29,13 +29,13 @@ pub fn mark_applied(ctx: &Context, args: &RepairArgs) -> anyhow::Result<Outcome>
     report(ctx, &done)
 }
 
-pub fn forget(ctx: &Context, args: &RepairArgs) -> anyhow::Result<Outcome> {
+pub fn forget(ctx: &Context, args: &ForgetArgs) -> anyhow::Result<Outcome> {
     crate::history::refuse_foreign_writes(ctx.read_migrations()?.layout, "forget")?;
     let reason = Reason::required(&args.reason, "forget")?;
     let target = ctx.require_database()?;
     let done = repair::forget(
         target.database(),
-        &timeouts(ctx, args.lock_timeout),
+        &timeouts(ctx, args.lock.lock_timeout),
         &args.version,
         &reason,
     )?;
@@ -53,7 +53,7 @@ pub fn resolve(ctx: &Context, args: &ResolveArgs) -> anyhow::Result<Outcome> {
     };
     let done = repair::resolve(
         target.database(),
-        &timeouts(ctx, args.lock_timeout),
+        &timeouts(ctx, args.lock.lock_timeout),
         &discovery,
         &ctx.dir_display,
         &args.version,
@@ -69,7 +69,7 @@ pub fn rekey(ctx: &Context, args: &RekeyArgs) -> anyhow::Result<Outcome> {
     let target = ctx.require_database()?;
     let done = repair::rekey(
         target.database(),
-        &timeouts(ctx, args.lock_timeout),
+        &timeouts(ctx, args.lock.lock_timeout),
         &discovery,
         &ctx.dir_display,
         &args.old,

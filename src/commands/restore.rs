@@ -23,7 +23,7 @@ pub fn run(ctx: &Context, args: &RestoreArgs) -> anyhow::Result<Outcome> {
         backup_dir: &target.backup_dir,
         backup: args.backup.as_deref(),
         reason: args.reason.as_deref(),
-        timeouts: timeouts(ctx, args.lock_timeout),
+        timeouts: timeouts(ctx, args.lock.lock_timeout),
     };
     let restored = restore::restore(&req, &mut |ev| {
         if let Event::BackedUp(b) = ev {

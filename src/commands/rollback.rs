@@ -11,6 +11,8 @@ pub fn run(ctx: &Context, args: &RollbackArgs) -> anyhow::Result<Outcome> {
     let to = args.to.as_deref().map(parse_version).transpose()?;
     let discovery = ctx.read_migrations()?;
     let target = ctx.require_database()?;
+    // Every downgrade is Python.
+    super::require_python(ctx, &discovery.migrations)?;
     let env: Vec<(String, String)> = target
         .env
         .as_deref()
@@ -26,7 +28,7 @@ pub fn run(ctx: &Context, args: &RollbackArgs) -> anyhow::Result<Outcome> {
         reason: args.reason.as_deref(),
         python: &ctx.python,
         env: &env,
-        timeouts: timeouts(ctx, args.lock_timeout),
+        timeouts: timeouts(ctx, args.lock.lock_timeout),
     };
     let report = rollback::rollback(&req, &mut |ev| match ev {
         Event::BackedUp(b) => ctx.log(format!("backed up {} to {}", target.display, b.display())),

@@ -1,11 +1,13 @@
-//! `schemagate rule [NAME]`: the rules' documentation, from the code.
+//! `schemagate rule [NAME | --all]`: the rules, from the code. Without a name, one line
+//! per rule (id, default severity, summary); with a name, its documentation; `--all`,
+//! every rule's documentation. `--format json` always carries the docs.
 
 use std::fmt::Write;
 
 use anyhow::bail;
 use serde::Serialize;
 
-use crate::cli::{Format, GlobalArgs, Outcome, RuleArgs};
+use crate::cli::{Outcome, RuleArgs, TextOrJson};
 use crate::lint::{RuleDoc, rules};
 
 #[derive(Serialize)]
@@ -16,7 +18,7 @@ struct RuleJson<'a> {
     docs: &'a str,
 }
 
-pub fn run(args: &RuleArgs, global: &GlobalArgs) -> anyhow::Result<Outcome> {
+pub fn run(args: &RuleArgs) -> anyhow::Result<Outcome> {
     let selected: Vec<&RuleDoc> = match &args.name {
         None => rules::ALL.to_vec(),
         Some(name) => match rules::find(name) {
@@ -36,8 +38,8 @@ pub fn run(args: &RuleArgs, global: &GlobalArgs) -> anyhow::Result<Outcome> {
             }
         },
     };
-    let out = match global.format.unwrap_or(Format::Text) {
-        Format::Json => {
+    let out = match args.format.unwrap_or(TextOrJson::Text) {
+        TextOrJson::Json => {
             let items: Vec<RuleJson<'_>> = selected
                 .iter()
                 .map(|r| RuleJson {
@@ -51,11 +53,31 @@ pub fn run(args: &RuleArgs, global: &GlobalArgs) -> anyhow::Result<Outcome> {
             s.push('\n');
             s
         }
-        _ => render(&selected),
+        TextOrJson::Text if args.name.is_none() && !args.all => list(&selected),
+        TextOrJson::Text => render(&selected),
     };
     let mut stdout = anstream::stdout().lock();
     std::io::Write::write_all(&mut stdout, out.as_bytes())?;
     Ok(Outcome::Clean)
+}
+
+/// One line per rule: id, default severity, summary; then how to read more.
+pub fn list(selected: &[&RuleDoc]) -> String {
+    let id_width = selected.iter().map(|r| r.id.len()).max().unwrap_or(0);
+    let mut out = String::new();
+    for r in selected {
+        let _ = writeln!(
+            out,
+            "{:id_width$}  {:7}  {}",
+            r.id,
+            r.default_severity.as_str(),
+            r.summary
+        );
+    }
+    out.push_str(
+        "\n`schemagate rule RULE` prints a rule's documentation; `schemagate rule --all` prints every rule's.\n",
+    );
+    out
 }
 
 /// Markdown: one section per rule.

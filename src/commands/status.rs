@@ -10,7 +10,7 @@ use crate::report::Report;
 
 pub fn run(ctx: &Context, args: &StatusArgs) -> anyhow::Result<Outcome> {
     let mut targets: Vec<Target> = ctx.targets.clone();
-    if args.all_envs {
+    if args.databases.all_envs {
         for t in ctx.all_env_targets() {
             if !targets.iter().any(|x| x.path == t.path && x.env == t.env) {
                 targets.push(t);
@@ -82,6 +82,7 @@ pub fn database_report(
         &ctx.config.rules,
         &ctx.config.accept_checksum,
     );
+    ctx.selection.with_target(t).complete_report(&mut report);
     report.finish(ctx.fail_on);
     let last = plan
         .last_recorded()

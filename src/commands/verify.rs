@@ -19,6 +19,11 @@ pub fn run(ctx: &Context) -> anyhow::Result<Outcome> {
             .map_err(|e| anyhow::anyhow!("cannot read the schema of {}: {e}", target.display))
     })?;
     let rows = history.rows;
+    super::log_new_database(
+        ctx,
+        target,
+        "nothing is recorded, so there is nothing to verify",
+    );
     // A database that does not exist has no schema (when REPLAYING lets it through).
     let actual = schema.unwrap_or_default();
 
@@ -31,6 +36,7 @@ pub fn run(ctx: &Context) -> anyhow::Result<Outcome> {
         .filter(|e| e.state.is_recorded())
         .filter_map(|e| e.migration)
         .collect();
+    super::require_python(ctx, recorded.iter().copied())?;
     // Stops at the first failure: the schema is only compared after a whole replay.
     let mut opts = super::dry_run::options(ctx, false, true, true);
     opts.idempotency = false;

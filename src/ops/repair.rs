@@ -144,7 +144,10 @@ fn also_on_side_table(
 }
 
 /// `mark-applied VERSION`: records the one file of `version` (in the folder shown as `dir`)
-/// as applied, with its real checksum, without running it.
+/// as applied, with its real checksum, without running it. A row of that version that was
+/// never verified (`manual`, empty or NULL checksum: what `unverified-record` reports) gets
+/// the file's checksum instead of a second row; its old checksum goes into the audit
+/// details.
 pub fn mark_applied(
     db: Database<'_>,
     timeouts: &Timeouts,
@@ -154,22 +157,35 @@ pub fn mark_applied(
     reason: &Reason,
 ) -> anyhow::Result<Repaired> {
     in_one_transaction(db, timeouts, |tx, rows| {
-        let m = check_mark_applied(discovery, rows, version, dir)?;
-        let statements = crate::history::record_statements(m, None);
+        let (m, unverified) = check_mark_applied(discovery, rows, version, dir)?;
+        let mut statements = crate::history::record_statements(m, None);
+        if let Some(row) = unverified {
+            for s in &mut statements {
+                if s.sql.starts_with("INSERT INTO schema_versions") {
+                    s.sql = "UPDATE schema_versions SET checksum = :checksum WHERE id = :id".into();
+                    s.params.insert("id".into(), row.id.into());
+                }
+            }
+        }
         crate::history::execute_record(tx, &statements, &m.description)
             .map_err(|e| crate::db::explain(db.path, e))
             .context("cannot record the migration")?;
         // Marking applied is the operator's word that the migration is in place: a marker
         // left by a half-way `no-transaction` run would otherwise keep blocking `migrate`.
         let marker = clear_marker_of(tx, &db, &m.version)?;
+        let mut details = json!({
+            "file": m.path,
+            "checksum": m.checksum,
+            "cleared_marker": marker.as_ref().map(marker_json),
+        });
+        if let Some(row) = unverified {
+            details["replaced_checksum"] = json!(row.checksum);
+            details["id"] = json!(row.id);
+        }
         let entry = audit::Entry::new("mark-applied")
             .versions([m.version.as_str()])
             .reason(Some(reason.as_str()))
-            .details(json!({
-                "file": m.path,
-                "checksum": m.checksum,
-                "cleared_marker": marker.as_ref().map(marker_json),
-            }));
+            .details(details);
         let change = Change::MarkedApplied {
             file: m.path.clone(),
             checksum: m.checksum.clone(),
@@ -394,25 +410,27 @@ fn file_of<'a>(
     }
 }
 
-/// `mark-applied VERSION`: the file to record. Refuses a version without a file, with
-/// several files, or already recorded.
-pub(crate) fn check_mark_applied<'a>(
+/// `mark-applied VERSION`: the file to record, and the unverified row of that version it
+/// replaces, if any. Refuses a version without a file, with several files, or already
+/// recorded with a real checksum.
+pub(crate) fn check_mark_applied<'a, 'r>(
     discovery: &'a Discovery,
-    rows: &[HistoryRow],
+    rows: &'r [HistoryRow],
     version: &str,
     dir: &str,
-) -> anyhow::Result<&'a Migration> {
+) -> anyhow::Result<(&'a Migration, Option<&'r HistoryRow>)> {
     let version = parse_version(version)?;
     let m = file_of(discovery, &version, dir)?;
-    if let Some(row) = row_of(rows, &version) {
-        bail!(
+    match row_of(rows, &version) {
+        Some(row) if matches!(row.stored(), Stored::Unverified(_)) => Ok((m, Some(row))),
+        Some(row) => bail!(
             "version {} is already recorded as applied (row {}, applied at {}); nothing to mark",
             row.version,
             row.id,
             row.applied_at.as_deref().unwrap_or("unknown time")
-        );
+        ),
+        None => Ok((m, None)),
     }
-    Ok(m)
 }
 
 /// `forget VERSION`: the row to remove. A version with only a marker (a `no-transaction`
@@ -455,7 +473,7 @@ pub(crate) fn check_rekey<'a, 'r>(
     })?;
     if let Some(taken) = row_of(rows, &new_v) {
         bail!(
-            "version {new} is already recorded (row {}); `schemagate forget {new}` first if that row is wrong",
+            "version {new} is already recorded (row {}); if that row is wrong, remove it first: `schemagate forget {new} --reason ...`",
             taken.id
         );
     }
@@ -463,7 +481,7 @@ pub(crate) fn check_rekey<'a, 'r>(
     let stored = row.stored();
     if matches!(stored, Stored::Unverified(_)) {
         bail!(
-            "the row of version {old} has no real checksum ({:?}), so it cannot be proved that {} is the migration it records; use `schemagate forget {old}` and `schemagate mark-applied {new}` with a reason instead",
+            "the row of version {old} has no real checksum ({:?}), so it cannot be proved that {} is the migration it records; after checking the database, record it by hand instead: `schemagate forget {old} --reason ...` then `schemagate mark-applied {new} --reason ...`",
             row.checksum.as_deref().unwrap_or("NULL"),
             target.path
         );
@@ -516,19 +534,25 @@ mod tests {
     }
 
     #[test]
-    fn mark_applied_needs_one_file_and_no_row() {
+    fn mark_applied_needs_one_file_and_no_verified_row() {
         let d = folder(&[
             ("001_a.sql", "A"),
             ("002_b.sql", "B"),
             ("003_c.sql", "C"),
             ("003_d.sql", "D"),
+            ("004_e.sql", "E"),
         ]);
-        let rows = vec![row(1, "1", Some("manual"))];
+        let md5 = "0123456789abcdef0123456789abcdef";
+        let rows = vec![row(1, "1", Some("manual")), row(2, "004", Some(md5))];
+        let (m, replaced) = check_mark_applied(&d, &rows, "002", "m").unwrap();
+        assert_eq!((m.file_name.as_str(), replaced), ("002_b.sql", None));
+        // The `manual` row is the one `unverified-record` says to fix this way.
+        let (m, replaced) = check_mark_applied(&d, &rows, "001", "m").unwrap();
         assert_eq!(
-            check_mark_applied(&d, &rows, "002", "m").unwrap().file_name,
-            "002_b.sql"
+            (m.file_name.as_str(), replaced.map(|r| r.id)),
+            ("001_a.sql", Some(1))
         );
-        assert!(err(check_mark_applied(&d, &rows, "001", "m")).contains("already recorded"));
+        assert!(err(check_mark_applied(&d, &rows, "004", "m")).contains("already recorded"));
         assert!(
             err(check_mark_applied(&d, &rows, "009", "m"))
                 .contains("no migration file in m has version 009")

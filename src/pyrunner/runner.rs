@@ -161,7 +161,7 @@ fn not_found(python: &str, why: impl std::fmt::Display) -> Error {
     Error::NotFound {
         python: python.to_string(),
         message: format!(
-            "cannot run Python migrations: {python}: {why}; install python3 or pass --python PATH (or set SCHEMAGATE_PYTHON)"
+            "{python}: {why}; the Python migrations need Python 3: install python3 or pass --python PATH (or set SCHEMAGATE_PYTHON)"
         ),
     }
 }

@@ -2,7 +2,7 @@
 //! `github`, the pull-request comment).
 //!
 //! The JSON rendering *is* this model, versioned by `report_version`; fields other tools
-//! may rely on are listed in DESIGN §4 and described by the JSON Schema in
+//! may rely on are listed in docs/report.md and described by the JSON Schema in
 //! `schema/report-v1.json`. New fields may be added; existing ones never change meaning.
 
 pub mod comment;

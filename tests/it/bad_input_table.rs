@@ -74,6 +74,18 @@ fn applied(p: &Project) {
     .unwrap();
 }
 
+/// One migration, applied with the checksum schemagate records (so it is verified).
+fn applied_verified(p: &Project) {
+    p.file("001_create_a.sql", A_SQL);
+    let c = legacy_db(&p.db());
+    c.execute_batch(A_SQL).unwrap();
+    c.execute(
+        "INSERT INTO schema_versions(version, description, checksum) VALUES ('001', 'Create table a', ?1)",
+        [schemagate::checksum::sha256_normalised(A_SQL)],
+    )
+    .unwrap();
+}
+
 /// One pending migration, no database yet.
 fn pending(p: &Project) {
     p.file("001_create_a.sql", A_SQL);
@@ -169,7 +181,7 @@ const CASES: &[Case] = &[
     refused("forget: a decimal version", applied, &["forget", "2.0", "--reason", "r", "--db", DB], "`2.0` is not a migration version"),
     refused("mark-applied: a negative version", applied, &["mark-applied", "--reason", "r", "--db", DB, "--", "-1"], "`-1` is not a migration version"),
     refused("mark-applied: no file with that version", applied, &["mark-applied", "009", "--reason", "r", "--db", DB], "has version 009"),
-    refused("mark-applied: already recorded", applied, &["mark-applied", "1", "--reason", "r", "--db", DB], "version 001 is already recorded"),
+    refused("mark-applied: already recorded", applied_verified, &["mark-applied", "1", "--reason", "r", "--db", DB], "version 001 is already recorded"),
     refused("forget: not recorded", applied, &["forget", "5", "--reason", "r", "--db", DB], "version 5 is not recorded"),
     refused("rekey: the same version", applied, &["rekey", "1", "001", "--db", DB], "same version (1)"),
     refused("rollback --to: not a version", applied, &["rollback", "--to", "x1", "--db", DB], "`x1` is not a migration version"),
@@ -186,8 +198,9 @@ const CASES: &[Case] = &[
     refused("--db is a device", pending, &["status", "--db", "/dev/null"], "/dev/null is a device"),
     refused("--db has a SQLite header and garbage", |p| { let mut b = b"SQLite format 3\0".to_vec(); b.extend([0xffu8; 4000]); db_text(p, &b); },
         &["migrate", "--db", DB], "data/app.db"),
-    refused("dry-run of a missing database", pending, &["dry-run", "--db", DB], "database data/app.db does not exist"),
-    refused("verify of a missing database", pending, &["verify", "--db", DB], "database data/app.db does not exist"),
+    // A missing database is a new one for every reading command (README): nothing created.
+    exits(refused("dry-run of a missing database", pending, &["dry-run", "--db", DB], "data/app.db does not exist yet"), 0, true),
+    exits(refused("verify of a missing database", pending, &["verify", "--db", DB], "data/app.db does not exist yet"), 0, true),
     refused("mark-applied on a missing database", pending, &["mark-applied", "001", "--reason", "r", "--db", DB], "database data/app.db does not exist"),
     refused("restore without backups", applied, &["restore", "--db", DB], "no backups of data/app.db"),
     refused("restore: --backup missing", applied, &["restore", "--backup", "data/nope.db", "--db", DB], "backup data/nope.db does not exist"),
@@ -196,7 +209,7 @@ const CASES: &[Case] = &[
     refused("restore: --backup is the live database", applied, &["restore", "--backup", "./data/app.db", "--db", DB], "is the live database itself"),
     refused("restore: --backup has no history", |p| { applied(p); Connection::open(p.path().join("data/other.db")).unwrap().execute_batch("CREATE TABLE t(x)").unwrap(); },
         &["restore", "--backup", "data/other.db", "--db", DB], "data/other.db: it has no schema_versions table"),
-    refused("pending with two databases", applied, &["pending", "--db", DB, "--db", "data/b.db"], "this command works on one database"),
+    refused("pending with two databases", applied, &["pending", "--db", DB, "--db", "data/b.db"], "'--db <FILE>' cannot be used multiple times"),
     refused("a binary checksum in the history (12.17)", |p| { applied(p); p.open().execute("UPDATE schema_versions SET checksum = x'00ff' WHERE version = '001'", []).unwrap(); },
         &["status", "--db", DB], "schema_versions row id 1: the `checksum` column"),
     refused("a history table without a version column (12.17)", |p| { pending(p); fs::create_dir_all(p.path().join("data")).unwrap(); Connection::open(p.db()).unwrap().execute_batch("CREATE TABLE schema_versions(id INTEGER, name TEXT)").unwrap(); },
@@ -235,7 +248,7 @@ const CASES: &[Case] = &[
     refused("--lock-timeout -1", applied, &["forget", "1", "--reason", "r", "--lock-timeout", "-1", "--db", DB], "'-1'"),
     refused("--lock-timeout abc", applied, &["migrate", "--lock-timeout", "abc", "--db", DB], "'abc' for '--lock-timeout"),
     refused("--format xml", applied, &["lint", "--format", "xml"], "'xml' for '--format"),
-    refused("--format sarif for status", applied, &["status", "--format", "sarif", "--db", DB], "--format sarif is available for lint"),
+    refused("--format sarif for status", applied, &["status", "--format", "sarif", "--db", DB], "invalid value 'sarif' for '--format"),
     refused("--fail-on fatal", applied, &["lint", "--fail-on", "fatal"], "'fatal' for '--fail-on"),
     refused("--allow bogus", applied, &["migrate", "--allow", "bogus", "--db", DB], "'bogus' for '--allow"),
     refused("-o onto the database (12.10)", applied, &["status", "--format", "json", "-o", DB, "--db", DB], "refusing to write --output data/app.db"),

@@ -166,6 +166,6 @@ fn sarif_is_refused_where_there_are_no_findings_to_describe() {
         .args(["status", "--db", "x.db", "--format", "sarif"])
         .assert()
         .code(2)
-        .stderr(contains("--format json"));
+        .stderr(contains("[possible values: text, json]"));
     assert!(!p.path().join("x.db").exists());
 }

@@ -96,9 +96,8 @@ fn run(p: &Project, args: &[&str]) -> (i32, String, String) {
 fn json(p: &Project, args: &[&str]) -> (i32, serde_json::Value, String) {
     run_json(
         schemagate(p.path())
-            .args(["--format", "json"])
             .args(args)
-            .args(["--db", "data/app.db"]),
+            .args(["--format", "json", "--db", "data/app.db"]),
     )
 }
 

@@ -36,6 +36,11 @@ changed by hand, capture the change in a new migration.
 pub fn finding(drift: &Drift, by: Option<&str>, database: &str) -> Finding {
     let o = drift.object();
     let label = o.label();
+    // The version of the migration that creates the object, for a command to paste.
+    let version = by
+        .and_then(|path| path.rsplit('/').next())
+        .and_then(crate::name::parse_file_name)
+        .map(|f| f.version);
     let (msg, help) = match drift {
         Drift::Missing(_) => (
             match by {
@@ -44,11 +49,16 @@ pub fn finding(drift: &Drift, by: Option<&str>, database: &str) -> Finding {
                 ),
                 None => format!("{label} is missing from {database}"),
             },
-            "the migration was recorded but never ran: `schemagate forget VERSION --reason ...` then `schemagate migrate`",
+            match &version {
+                Some(v) => format!(
+                    "the migration was recorded but never ran: `schemagate forget {v} --reason ...` then `schemagate migrate`"
+                ),
+                None => "a recorded migration did not run: forget the version of the one that creates it (with a reason), then run `schemagate migrate`".to_string(),
+            },
         ),
         Drift::Unexpected(_) => (
             format!("{label} is in {database}, but no recorded migration creates it"),
-            "capture the manual change in a new migration, or remove the object",
+            "capture the manual change in a new migration, or remove the object".to_string(),
         ),
         Drift::Changed {
             missing,
@@ -70,7 +80,7 @@ pub fn finding(drift: &Drift, by: Option<&str>, database: &str) -> Finding {
                     "{label} in {database} differs from the replay{by}: {}",
                     parts.join("; ")
                 ),
-                "a recorded migration did not run completely, or the schema was changed by hand: capture the difference in a new migration",
+                "a recorded migration did not run completely, or the schema was changed by hand: capture the difference in a new migration".to_string(),
             )
         }
     };

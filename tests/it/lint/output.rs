@@ -87,9 +87,29 @@ fn rule_prints_the_docs_from_the_code() {
     ] {
         assert!(text.contains(h));
     }
-    let all = Command::cargo_bin("schemagate")
+    // `rule` alone: one line per rule, id, default severity and summary.
+    let list = Command::cargo_bin("schemagate")
         .unwrap()
         .args(["rule"])
+        .output()
+        .unwrap();
+    let list = String::from_utf8(list.stdout).unwrap();
+    let line = |id: &str| {
+        list.lines()
+            .find(|l| l.starts_with(&format!("{id} ")))
+            .map(str::to_string)
+    };
+    assert_eq!(
+        line("duplicate-version").unwrap().split_whitespace().nth(1),
+        Some("error")
+    );
+    assert!(line("sqlite-version").is_some(), "{list}");
+    assert!(list.lines().count() < 60, "a short list: {list}");
+    assert!(!list.contains("## What it does"));
+    // `rule --all`: every rule's documentation.
+    let all = Command::cargo_bin("schemagate")
+        .unwrap()
+        .args(["rule", "--all"])
         .output()
         .unwrap();
     let all = String::from_utf8(all.stdout).unwrap();

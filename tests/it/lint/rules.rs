@@ -150,8 +150,10 @@ def migrate(conn):
     assert_eq!(at(&syntax), [("migrations/003_y.py".into(), 1, 18)]);
 }
 
+/// Python rules need the interpreter: without one, lint stops (exit 2) rather than pass
+/// with the Python files unread (every command: tests/it/missing.rs).
 #[test]
-fn without_python_the_python_rules_are_skipped_with_one_warning() {
+fn without_python_lint_is_exit_2() {
     let p = Project::new()
         .file("001_a.sql", "CREATE TABLE IF NOT EXISTS t (x);\n")
         .file("002_b.py", "def migrate(conn):\n    pass\n")
@@ -159,12 +161,11 @@ fn without_python_the_python_rules_are_skipped_with_one_warning() {
     let out = p
         .cmd(&["lint", "--python", "/nonexistent/python3"])
         .assert()
-        .code(0)
+        .code(2)
         .get_output()
         .clone();
     let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(err.matches("warning").count(), 1, "{err}");
-    assert!(err.contains("not linted"), "{err}");
+    assert!(err.contains("/nonexistent/python3: not found"), "{err}");
 }
 
 #[test]
