@@ -594,14 +594,49 @@ fn apply_python(
             output: out.output,
             already_applied: false,
         }),
+        Err(
+            e @ pyrunner::Error::Crashed {
+                committing: true, ..
+            },
+        ) if opts.record_history && opts.commit => {
+            // The runner died while committing: the history row, which commits with the
+            // migration, says which way it went.
+            let mut failure = python_failure(m, e);
+            match history::is_recorded(conn, &m.version) {
+                Ok(true) => {
+                    failure.message =
+                        format!("{} (the history shows it was committed)", failure.message);
+                    Ok(StepResult {
+                        warnings: vec![failure.render()],
+                        description: m.description.clone(),
+                        ..StepResult::default()
+                    })
+                }
+                Ok(false) => {
+                    failure.kind = StepErrorKind::Failed;
+                    failure.message = format!(
+                        "{} (the history shows it was not committed: rolled back)",
+                        failure.message
+                    );
+                    Err(failure)
+                }
+                Err(_) => Err(failure),
+            }
+        }
         Err(e) => Err(python_failure(m, e)),
     }
 }
 
+/// The same classification as the SQL path: the environment (no interpreter, the database
+/// locked past the busy timeout, a full disk) is exit 2; the migration's own failure, a
+/// timeout, or a runner that died before COMMIT (nothing committed) is a failed, rolled
+/// back migration; a runner that died while committing leaves the outcome unknown.
 pub(super) fn python_failure(m: &Migration, e: pyrunner::Error) -> StepError {
     let message = e.to_string();
     match e {
-        pyrunner::Error::NotFound { .. } => StepError::new(StepErrorKind::Environment, m, message),
+        pyrunner::Error::NotFound { .. } | pyrunner::Error::Environment { .. } => {
+            StepError::new(StepErrorKind::Environment, m, message)
+        }
         pyrunner::Error::Failed {
             message,
             line,
@@ -614,6 +649,9 @@ pub(super) fn python_failure(m: &Migration, e: pyrunner::Error) -> StepError {
             s
         }
         pyrunner::Error::Timeout(_) => StepError::new(StepErrorKind::Failed, m, message),
+        pyrunner::Error::Crashed {
+            committing: false, ..
+        } => StepError::new(StepErrorKind::Failed, m, message),
         pyrunner::Error::Crashed { .. } => StepError::new(StepErrorKind::Unknown, m, message),
     }
 }

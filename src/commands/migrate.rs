@@ -160,10 +160,11 @@ fn render_text(ctx: &Context, db: &str, d: &Discovery, r: &MigrateResult) -> Str
                     f.line = e.line;
                     f.column = e.column;
                     // The busy timeout or a failed write: nothing in the file to fix.
-                    f.help = Some(if r.failure == Some(apply::StepErrorKind::Environment) {
-                        "the failed migration was rolled back; fix the cause above and run `schemagate migrate` again".into()
-                    } else {
-                        "the failed migration was rolled back; fix it and run `schemagate migrate` again".into()
+                    f.help = Some(match r.failure {
+                        Some(apply::StepErrorKind::Environment) => "the failed migration was rolled back; fix the cause above and run `schemagate migrate` again".into(),
+                        // The Python runner died while committing.
+                        Some(apply::StepErrorKind::Unknown) => "whether this migration was committed is unknown: check its row in schema_versions (`schemagate status`) before running `schemagate migrate` again".into(),
+                        _ => "the failed migration was rolled back; fix it and run `schemagate migrate` again".into(),
                     });
                     crate::report::text::render_finding(&mut out, &f, &sources, &style);
                     out.push('\n');
