@@ -3,6 +3,8 @@
 //!
 //! - [`step`]: applies one migration on an open connection ([`apply_one`]): the SQL path in
 //!   one transaction, the `no-transaction` path with its marker, the Python path.
+//! - [`guard`]: what a migration's own statements may not do (transaction control, writing
+//!   schemagate's tables), enforced with SQLite's authorizer.
 //! - [`schema_checks`]: what is checked before a migration's COMMIT (new foreign key
 //!   violations, views that no longer compile).
 //! - [`run`]: the whole `migrate` run ([`migrate`]): lock, re-read history under the lock,
@@ -16,6 +18,7 @@
 //! its `schema_versions` row is inserted before the one COMMIT. A failure or a `kill -9`
 //! therefore leaves the database exactly at the previous migration boundary.
 
+pub mod guard;
 pub mod run;
 pub mod schema_checks;
 pub mod signal;

@@ -7,9 +7,9 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
-use rusqlite::hooks::{AuthAction, AuthContext, Authorization};
 use serde::{Deserialize, Serialize};
 
+use super::guard::{Denied, Guard};
 use super::schema_checks::{
     check_schema_after, foreign_key_violations, no_foreign_keys_known, remember_no_foreign_keys,
 };
@@ -222,19 +222,6 @@ fn commit(conn: &Connection, m: &Migration) -> Result<(), StepError> {
     ))
 }
 
-/// Denies transaction control inside our transaction: a `COMMIT` in the file would commit
-/// half a migration without its history row.
-fn deny_transaction_control(conn: &mut Connection) {
-    let _ = conn.authorizer(Some(|ctx: AuthContext<'_>| match ctx.action {
-        AuthAction::Transaction { .. } => Authorization::Deny,
-        _ => Authorization::Allow,
-    }));
-}
-
-fn clear_authorizer(conn: &mut Connection) {
-    let _ = conn.authorizer(None::<fn(AuthContext<'_>) -> Authorization>);
-}
-
 /// Interrupts statements once the deadline passes or a stop signal arrived (SQLite calls
 /// the handler every N VM steps); `None` removes it.
 fn set_deadline(conn: &mut Connection, timeout: Option<Option<Duration>>) {
@@ -307,6 +294,16 @@ pub fn run_statements(
     Ok(count)
 }
 
+/// A statement the authorizer denied: says what was denied. Writing schemagate's tables is
+/// the migration's failure (exit 1); transaction control stays a refusal.
+fn explain_denial(mut e: StepError, denied: Option<Denied>) -> StepError {
+    if let Some(d @ Denied::Write { .. }) = denied {
+        e.kind = StepErrorKind::Failed;
+        e.message = format!("not authorized: {}", d.explain());
+    }
+    e
+}
+
 pub(super) fn step_failure(m: &Migration, e: &rusqlite::Error) -> StepError {
     let msg = sqlite_message(e);
     if e.sqlite_error_code() == Some(rusqlite::ErrorCode::OperationInterrupted) && interrupted() {
@@ -327,9 +324,7 @@ pub(super) fn step_failure(m: &Migration, e: &rusqlite::Error) -> StepError {
         return StepError::new(
             StepErrorKind::Refused,
             m,
-            format!(
-                "{msg}: transaction control is not allowed in a migration that runs in schemagate's transaction (put `-- schemagate:no-transaction` on the first line to run it without one)"
-            ),
+            format!("{msg}: {}", Denied::TransactionControl.explain()),
         );
     }
     // The disk, not the migration: exit 2, and no claim of "disk full" for an I/O error
@@ -457,12 +452,12 @@ fn sql_in_transaction(
     } else {
         foreign_key_violations(conn).map_err(|e| step_failure(m, &e))?
     };
-    deny_transaction_control(conn);
+    let guard = Guard::install(conn, true);
     set_deadline(conn, Some(opts.migration_timeout));
     let statements = run_statements(conn, m, idx);
     set_deadline(conn, None);
-    clear_authorizer(conn);
-    let statements = statements?;
+    let denied = guard.remove(conn);
+    let statements = statements.map_err(|e| explain_denial(e, denied))?;
     let no_foreign_keys_after = check_schema_after(conn, m, &fk_before)?;
     if opts.record_history {
         let ms = started.elapsed().as_secs_f64() * 1000.0;
@@ -506,10 +501,12 @@ fn apply_sql_no_transaction(
     if opts.record_history {
         history::mark_running(conn, m).map_err(|e| step_failure(m, &e))?;
     }
+    let guard = Guard::install(conn, false);
     set_deadline(conn, Some(opts.migration_timeout));
     let statements = run_statements(conn, m, &idx);
     set_deadline(conn, None);
-    let statements = match statements {
+    let denied = guard.remove(conn);
+    let statements = match statements.map_err(|e| explain_denial(e, denied)) {
         Ok(n) => n,
         Err(mut e) => {
             rollback(conn);

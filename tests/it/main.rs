@@ -21,6 +21,7 @@ mod github;
 mod lint;
 mod migrate;
 mod ops;
+mod persistent_runner;
 mod python_runner;
 mod report_schema;
 mod status;
