@@ -208,13 +208,32 @@ pub fn discover<'a>(
             }
         }
     }
-    d.migrations.sort_by(|a, b| {
-        a.version
-            .cmp(&b.version)
-            .then_with(|| a.file_name.cmp(&b.file_name))
-    });
-    d.unversioned.sort();
+    d.sort();
     d
+}
+
+impl Discovery {
+    /// One discovery of a folder from the discoveries of parts of its listing (the shell
+    /// reads a large folder on several threads); the same as discovering it whole.
+    pub fn merge(parts: impl IntoIterator<Item = Discovery>) -> Discovery {
+        let mut d = Discovery::default();
+        for part in parts {
+            d.migrations.extend(part.migrations);
+            d.errors.extend(part.errors);
+            d.unversioned.extend(part.unversioned);
+        }
+        d.sort();
+        d
+    }
+
+    fn sort(&mut self) {
+        self.migrations.sort_by(|a, b| {
+            a.version
+                .cmp(&b.version)
+                .then_with(|| a.file_name.cmp(&b.file_name))
+        });
+        self.unversioned.sort();
+    }
 }
 
 #[cfg(test)]

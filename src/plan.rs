@@ -4,6 +4,8 @@
 //! never disagree about what is applied or pending (sqlx-cli grew a second loop for its dry
 //! run and the two drifted apart; we keep one).
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 
 use crate::checksum::{Stored, Verdict};
@@ -99,6 +101,14 @@ impl<'a> Plan<'a> {
         let mut used_rows = vec![false; rows.len()];
         let row_version: Vec<Option<Version>> =
             rows.iter().map(HistoryRow::parsed_version).collect();
+        // The first row of each version: one lookup per file, not a scan of every row
+        // (with 1000 applied, the scans were most of a no-op `migrate`'s CPU time).
+        let mut first_row: HashMap<&Version, usize> = HashMap::with_capacity(rows.len());
+        for (r, v) in row_version.iter().enumerate() {
+            if let Some(v) = v {
+                first_row.entry(v).or_insert(r);
+            }
+        }
 
         let mut i = 0;
         let files = &discovery.migrations;
@@ -109,9 +119,7 @@ impl<'a> Plan<'a> {
                 .position(|m| m.version != version)
                 .map_or(files.len(), |n| i + n);
             let group = &files[i..group_end];
-            let row_idx = row_version
-                .iter()
-                .position(|v| v.as_ref() == Some(&version));
+            let row_idx = first_row.get(&version).copied();
             match row_idx {
                 None => {
                     for m in group {

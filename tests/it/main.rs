@@ -20,6 +20,7 @@ mod generate_init;
 mod github;
 mod lint;
 mod migrate;
+mod noop;
 mod ops;
 mod persistent_runner;
 mod python_runner;
