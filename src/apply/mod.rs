@@ -26,6 +26,7 @@ pub mod step;
 
 pub use run::{
     BackupPolicy, Event, MigrateOptions, MigrateResult, MigrateStatus, Overrides, blocks, migrate,
+    migrate_reading,
 };
 pub use signal::{interrupted, stop_on_signals};
 pub use step::{ApplyOptions, StepError, StepErrorKind, StepResult, apply_one, run_statements};

@@ -2,6 +2,7 @@
 //! [`Context`], and the exit-code policy. Subcommands live in `crate::commands`, one file each.
 
 pub mod context;
+pub mod progress;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

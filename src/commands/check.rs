@@ -5,6 +5,7 @@
 //! Lint errors do not stop the replay: with duplicate versions it replays in version
 //! order, then file name, as the legacy manager did, so one report shows everything.
 
+use crate::cli::progress::Stepping;
 use crate::cli::{CheckArgs, Context, Outcome};
 use crate::dryrun::{self, Source};
 use crate::migration::Migration;
@@ -34,7 +35,12 @@ pub fn run(ctx: &Context, args: &CheckArgs) -> anyhow::Result<Outcome> {
     let all: Vec<&Migration> = d.migrations.iter().collect();
     let opts = super::dry_run::options(ctx, args.keep_scratch, true);
     let exec = super::dry_run::executor(&opts);
-    let replay = dryrun::run(Source::Empty, &all, &opts, &exec)?;
+    let replay = dryrun::run(
+        Source::Empty,
+        &all,
+        &opts,
+        &Stepping::new(ctx, &exec, all.len(), "replay"),
+    )?;
     if let Some(kept) = &replay.kept {
         ctx.log(format!("replay database kept at {}", kept.display()));
     }
@@ -52,7 +58,12 @@ pub fn run(ctx: &Context, args: &CheckArgs) -> anyhow::Result<Outcome> {
             ));
             let pending: Vec<&Migration> = plan.pending().collect();
             let opts = super::dry_run::options(ctx, args.keep_scratch, false);
-            let run = dryrun::run(source, &pending, &opts, &exec)?;
+            let run = dryrun::run(
+                source,
+                &pending,
+                &opts,
+                &Stepping::new(ctx, &exec, pending.len(), "dry run"),
+            )?;
             if let Some(kept) = &run.kept {
                 ctx.log(format!(
                     "scratch copy of {} kept at {}",

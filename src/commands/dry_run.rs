@@ -1,6 +1,7 @@
 //! `schemagate dry-run`: apply what is pending to a scratch copy of the database (or to an
 //! empty database) and report each step.
 
+use crate::cli::progress::Stepping;
 use crate::cli::{Context, DryRunArgs, Outcome, Target};
 use crate::config::TimeoutFlags;
 use crate::dryrun::{self, ApplyExecutor, Options, Source};
@@ -15,7 +16,9 @@ pub fn run(ctx: &Context, args: &DryRunArgs) -> anyhow::Result<Outcome> {
     let plan = Plan::new(&d, &rows);
     let pending: Vec<&Migration> = plan.pending().collect();
     let opts = options(ctx, args.keep_scratch, false);
-    let out = dryrun::run(source, &pending, &opts, &executor(&opts))?;
+    let exec = executor(&opts);
+    let exec = Stepping::new(ctx, &exec, pending.len(), "dry run");
+    let out = dryrun::run(source, &pending, &opts, &exec)?;
     if let Some(kept) = &out.kept {
         ctx.log(format!("scratch database kept at {}", kept.display()));
     }

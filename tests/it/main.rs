@@ -23,6 +23,7 @@ mod migrate;
 mod noop;
 mod ops;
 mod persistent_runner;
+mod progress;
 mod python_runner;
 mod report_schema;
 mod status;
