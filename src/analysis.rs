@@ -23,7 +23,7 @@ use anyhow::Context as _;
 
 use crate::baseline::Baseline;
 use crate::config::Config;
-use crate::dryrun::{self, ApplyExecutor, Options, Source};
+use crate::dryrun::{self, ApplyExecutor, Executor, Options, Source};
 use crate::lint::{self, LintInputs};
 use crate::migration::{Discovery, FolderEntry, Migration};
 use crate::plan::{DirtyMarker, HistoryRow, Plan};
@@ -61,6 +61,59 @@ pub struct Settings<'a> {
     /// `check`: replay (and dry-run) with these options; `None` for `lint`.
     pub dry_run: Option<Options>,
     pub database: Option<Database<'a>>,
+    /// Wraps the executor of each replay or dry run, e.g. to draw a progress line.
+    pub watch: Option<Watch<'a>>,
+}
+
+/// Wraps an executor for a run of `steps` migrations named by `label` ("replay",
+/// "dry run"); the CLI's progress line is one.
+/// The signature of a [`Watch`].
+pub type WrapExecutor<'a> =
+    dyn for<'e> Fn(&'e dyn Executor, usize, &str) -> Box<dyn Executor + 'e> + 'a;
+
+#[derive(Clone, Copy)]
+pub struct Watch<'a>(pub &'a WrapExecutor<'a>);
+
+/// Gives a closure the signature [`Watch`] needs (Rust infers a higher-ranked closure
+/// signature only from a bound at the closure's creation).
+pub fn watcher<F>(f: F) -> F
+where
+    F: for<'e> Fn(&'e dyn Executor, usize, &str) -> Box<dyn Executor + 'e>,
+{
+    f
+}
+
+impl std::fmt::Debug for Watch<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Watch")
+    }
+}
+
+/// `exec`, wrapped by the settings' [`Watch`] when there is one.
+fn watched<'e>(
+    settings: &Settings<'_>,
+    exec: &'e dyn Executor,
+    steps: usize,
+    label: &str,
+) -> Box<dyn Executor + 'e> {
+    match settings.watch {
+        Some(Watch(wrap)) => wrap(exec, steps, label),
+        None => Box::new(Plain(exec)),
+    }
+}
+
+/// An executor passed through as it is.
+struct Plain<'e>(&'e dyn Executor);
+
+impl Executor for Plain<'_> {
+    fn apply(
+        &self,
+        db: &Path,
+        m: &Migration,
+        file: &Path,
+    ) -> Result<dryrun::Applied, dryrun::Failure> {
+        self.0.apply(db, m, file)
+    }
 }
 
 /// The result of [`analyse`] or [`run`].
@@ -183,7 +236,7 @@ pub fn analyse(
                 replay: true,
                 ..opts.clone()
             },
-            &exec,
+            watched(settings, &exec, all.len(), "replay").as_ref(),
         )?;
         if let Some(kept) = &replay.kept {
             out.notes
@@ -205,7 +258,12 @@ pub fn analyse(
                     replay: false,
                     ..opts
                 };
-                let run = dryrun::run(db.source, &pending, &copy_opts, &exec)?;
+                let run = dryrun::run(
+                    db.source,
+                    &pending,
+                    &copy_opts,
+                    watched(settings, &exec, pending.len(), "dry run").as_ref(),
+                )?;
                 if let Some(kept) = &run.kept {
                     out.notes.push(format!(
                         "scratch copy of {} kept at {}",

@@ -79,32 +79,45 @@ pub fn read_migrations_folder(
         Ok(out)
     };
     let display = |name: &str| migration::join_display(dir_display, name);
-    let mut entries = Vec::new();
+    // Entries in listing order; a regular file named like a migration is read afterwards,
+    // all of them at once (`Slot::Read` marks its place).
+    enum Slot {
+        Done(FolderEntry),
+        Read(String),
+    }
+    let mut slots = Vec::new();
     for entry in listing(dir)? {
         let name = match entry.file_name().into_string() {
             Ok(name) => name,
             Err(raw) => {
-                entries.push(FolderEntry::NonUtf8Name {
+                slots.push(Slot::Done(FolderEntry::NonUtf8Name {
                     lossy: raw.to_string_lossy().into_owned(),
-                });
+                }));
                 continue;
             }
         };
         if !names::looks_like_migration(&name) {
-            entries.push(FolderEntry::File {
+            slots.push(Slot::Done(FolderEntry::File {
                 name,
                 bytes: Vec::new(),
-            });
+            }));
+            continue;
+        }
+        // The listing's own file type says "regular file" without a stat; anything else
+        // (a link, a folder, a FIFO, a file system that does not say) is looked at closely.
+        if entry.file_type().is_ok_and(|t| t.is_file()) {
+            slots.push(Slot::Read(name));
             continue;
         }
         let path = entry.path();
         match read_entry(&path) {
             Read::File(bytes) => {
                 let bytes = bytes.with_context(|| format!("cannot read {}", display(&name)))?;
-                entries.push(FolderEntry::File { name, bytes });
+                slots.push(Slot::Done(FolderEntry::File { name, bytes }));
             }
             Read::Folder => {
                 let mut files = Vec::new();
+                let mut odd = Vec::new();
                 for inner in listing(&path)? {
                     let Ok(file) = inner.file_name().into_string() else {
                         continue;
@@ -119,19 +132,43 @@ pub fn read_migrations_folder(
                                 .with_context(|| format!("cannot read {}", display(&shown)))?;
                             files.push((file, bytes));
                         }
-                        Read::Folder => entries.push(FolderEntry::Unreadable {
+                        Read::Folder => odd.push(FolderEntry::Unreadable {
                             name: shown,
                             what: "a folder".into(),
                         }),
-                        Read::Odd(what) => {
-                            entries.push(FolderEntry::Unreadable { name: shown, what })
-                        }
+                        Read::Odd(what) => odd.push(FolderEntry::Unreadable { name: shown, what }),
                     }
                 }
-                entries.push(FolderEntry::Folder { name, files });
+                slots.extend(odd.into_iter().map(Slot::Done));
+                slots.push(Slot::Done(FolderEntry::Folder { name, files }));
             }
-            Read::Odd(what) => entries.push(FolderEntry::Unreadable { name, what }),
+            Read::Odd(what) => slots.push(Slot::Done(FolderEntry::Unreadable { name, what })),
         }
+    }
+    let wanted: Vec<&str> = slots
+        .iter()
+        .filter_map(|s| match s {
+            Slot::Read(name) => Some(name.as_str()),
+            Slot::Done(_) => None,
+        })
+        .collect();
+    let mut read = read_files(dir, &wanted)?.into_iter();
+    let mut entries = Vec::with_capacity(slots.len());
+    for slot in slots {
+        entries.push(match slot {
+            Slot::Done(entry) => entry,
+            Slot::Read(name) => match read.next().expect("one result per file read") {
+                Read::File(bytes) => {
+                    let bytes = bytes.with_context(|| format!("cannot read {}", display(&name)))?;
+                    FolderEntry::File { name, bytes }
+                }
+                Read::Folder => FolderEntry::Unreadable {
+                    name,
+                    what: "a folder".into(),
+                },
+                Read::Odd(what) => FolderEntry::Unreadable { name, what },
+            },
+        });
     }
     Ok(migration::discover_folder(dir_display, layout, entries))
 }
@@ -189,6 +226,101 @@ fn read_entry(path: &Path) -> Read {
         f.read_to_end(&mut bytes)?;
         Ok(bytes)
     }))
+}
+
+/// Fewer files than this per thread are read faster than a thread starts.
+const PARALLEL_SHARE: usize = 128;
+
+/// Reads the regular files `names` of `dir`, in order. Reading is most of a no-op
+/// `migrate`: a large folder is read on up to four cores, each thread a contiguous share.
+fn read_files(dir: &Path, names: &[&str]) -> anyhow::Result<Vec<Read>> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+    let share = names.len().div_ceil(threads).max(PARALLEL_SHARE);
+    let mut shares = names.chunks(share);
+    let first = shares.next().unwrap_or_default();
+    let read_share = |chunk: &[&str]| -> Vec<Read> {
+        let folder = Folder::open(dir);
+        let mut buffer = vec![0u8; 64 * 1024];
+        chunk
+            .iter()
+            .map(|name| read_regular(folder.file(dir, name), &mut buffer))
+            .collect()
+    };
+    std::thread::scope(|s| {
+        let others: Vec<_> = shares.map(|c| s.spawn(move || read_share(c))).collect();
+        let mut out = read_share(first);
+        for handle in others {
+            out.extend(
+                handle
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            );
+        }
+        Ok(out)
+    })
+}
+
+/// The migrations folder, held open so that each file is opened by its name in it
+/// (`openat`) rather than by a path walked from the working directory each time.
+struct Folder(Option<fs::File>);
+
+impl Folder {
+    fn open(dir: &Path) -> Folder {
+        Folder(fs::File::open(dir).ok())
+    }
+
+    /// Opens `name` without blocking (a FIFO put in place of a file must not hang us).
+    fn file(&self, dir: &Path, name: &str) -> std::io::Result<fs::File> {
+        use std::os::fd::{AsRawFd, FromRawFd};
+        use std::os::unix::fs::OpenOptionsExt;
+        if let Some(folder) = &self.0 {
+            let c_name = std::ffi::CString::new(name)?;
+            // SAFETY: the folder's descriptor and the NUL-terminated name are valid for the
+            // call; a descriptor it returns is owned by the File made from it.
+            let fd = unsafe {
+                libc::openat(
+                    folder.as_raw_fd(),
+                    c_name.as_ptr(),
+                    libc::O_RDONLY | libc::O_CLOEXEC | libc::O_NONBLOCK,
+                )
+            };
+            if fd < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // SAFETY: `fd` was just opened and is owned by nobody else.
+            return Ok(unsafe { fs::File::from_raw_fd(fd) });
+        }
+        fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(dir.join(name))
+    }
+}
+
+/// A file the listing called regular, checked on the open handle (it may have been
+/// replaced since) and read through `buffer` until EOF: `fs::read` would stat it again
+/// for its size, a thousand extra system calls for a thousand small migrations.
+fn read_regular(file: std::io::Result<fs::File>, buffer: &mut [u8]) -> Read {
+    use std::io::Read as _;
+    let mut file = match file {
+        Ok(f) => f,
+        Err(e) => return Read::File(Err(e)),
+    };
+    match file.metadata() {
+        Ok(m) if m.is_dir() => return Read::Folder,
+        Ok(m) if !m.is_file() => return Read::Odd("no longer a regular file".into()),
+        Ok(_) => {}
+        Err(e) => return Read::File(Err(e)),
+    }
+    let mut bytes = Vec::new();
+    loop {
+        match file.read(buffer) {
+            Ok(0) => return Read::File(Ok(bytes)),
+            Ok(n) => bytes.extend_from_slice(&buffer[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Read::File(Err(e)),
+        }
+    }
 }
 
 /// Writes `bytes` to `path` so that a reader (or a crash) sees the old file or the new one,
@@ -265,5 +397,65 @@ pub fn clean_stale_temps(dir: &Path, prefix: &str) {
         if !alive {
             let _ = fs::remove_file(entry.path());
         }
+    }
+}
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A folder large enough to be read on several threads reads as one discovery of the
+    /// same files: the same migrations in the same order, the same errors and strays.
+    #[test]
+    fn a_folder_read_in_shares_is_the_folder_read_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+        for n in (1..=700).rev() {
+            let (name, text) = if n % 7 == 0 {
+                (
+                    format!("{n:04}_p{n}.py"),
+                    format!("def upgrade(conn):\n    pass  # {n}\n"),
+                )
+            } else {
+                (
+                    format!("{n:04}_s{n}.sql"),
+                    format!("-- step {n}\r\nCREATE TABLE t{n} (x);\n"),
+                )
+            };
+            files.push((name, text.into_bytes()));
+        }
+        files.push(("0042_s42b.sql".into(), b"SELECT 1;".to_vec()));
+        files.push(("0500_bad.sql".into(), b"\xff".to_vec()));
+        files.push(("notes.sql".into(), b"SELECT 1;".to_vec()));
+        files.push(("README.md".into(), b"hi".to_vec()));
+        for (name, bytes) in &files {
+            fs::write(dir.path().join(name), bytes).unwrap();
+        }
+        std::os::unix::fs::symlink(
+            dir.path().join("0001_s1.sql"),
+            dir.path().join("0701_link.sql"),
+        )
+        .unwrap();
+        files.push((
+            "0701_link.sql".into(),
+            fs::read(dir.path().join("0001_s1.sql")).unwrap(),
+        ));
+
+        let read = read_migrations_dir(dir.path(), "m").unwrap();
+        let whole = migration::discover("m", files.iter().map(|(n, b)| (n.as_str(), b.as_slice())));
+        let summary = |d: &Discovery| {
+            d.migrations
+                .iter()
+                .map(|m| {
+                    format!(
+                        "{} {} {} {}",
+                        m.path, m.checksum, m.legacy_checksum, m.description
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(read.migrations.len(), 702);
+        assert_eq!(summary(&read), summary(&whole));
+        assert_eq!(read.errors, whole.errors);
+        assert_eq!(read.unversioned, whole.unversioned);
     }
 }

@@ -10,10 +10,11 @@ use std::time::Duration;
 
 use rusqlite::Connection;
 
+use super::guard::Guard;
 use super::schema_checks::foreign_key_violations;
 use super::step::{
-    StepError, StepErrorKind, begin, clear_authorizer, commit, deny_transaction_control, rollback,
-    run_split, set_deadline, sqlite_message, step_failure,
+    StepError, StepErrorKind, begin, commit, explain_denial, rollback, run_split, set_deadline,
+    sqlite_message, step_failure,
 };
 use crate::history::RecordStatement;
 use crate::migration::{DownSql, Migration};
@@ -89,14 +90,14 @@ fn in_transaction(
     begin(conn, m, opts.busy_timeout)?;
     let body = (|| {
         let before = foreign_key_violations(conn).map_err(|e| step_failure(m, &e))?;
-        deny_transaction_control(conn);
+        let guard = Guard::install(conn, true);
         set_deadline(conn, Some(opts.migration_timeout));
         let ran = run_split(conn, &down.text, down.statements(), &|e, offset| {
             at_down(m, down, step_failure(m, e), &idx, offset)
         });
         set_deadline(conn, None);
-        clear_authorizer(conn);
-        let count = ran?;
+        let denied = guard.remove(conn);
+        let count = ran.map_err(|e| explain_denial(e, denied))?;
         let after = foreign_key_violations(conn).map_err(|e| step_failure(m, &e))?;
         let (after, before) = (after.unwrap_or_default(), before.unwrap_or_default());
         if let Some((table, rowid, parent, _)) = after.difference(&before).next() {

@@ -3,6 +3,8 @@
 //!
 //! - [`step`]: applies one migration on an open connection ([`apply_one`]): the SQL path in
 //!   one transaction, the `no-transaction` path with its marker, the Python path.
+//! - [`guard`]: what a migration's own statements may not do (transaction control, writing
+//!   schemagate's tables), enforced with SQLite's authorizer.
 //! - [`schema_checks`]: what is checked before a migration's COMMIT (new foreign key
 //!   violations, views that no longer compile).
 //! - [`run`]: the whole `migrate` run ([`migrate`]): lock, re-read history under the lock,
@@ -19,6 +21,7 @@
 //! therefore leaves the database exactly at the previous migration boundary.
 
 pub mod down;
+pub mod guard;
 pub mod run;
 pub mod schema_checks;
 pub mod signal;
@@ -26,6 +29,7 @@ pub mod step;
 
 pub use run::{
     BackupPolicy, Event, MigrateOptions, MigrateResult, MigrateStatus, Overrides, blocks, migrate,
+    migrate_reading,
 };
 pub use signal::{interrupted, stop_on_signals};
 pub use step::{ApplyOptions, StepError, StepErrorKind, StepResult, apply_one, run_statements};

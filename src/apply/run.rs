@@ -124,8 +124,13 @@ impl MigrateResult {
 pub enum Event<'a> {
     Created(&'a Path),
     Waiting(&'a str),
+    /// A backup of the database is about to be written into this folder.
+    BackingUp(&'a Path),
     BackedUp(&'a Path),
     Pruned(&'a Path),
+    /// This many migrations are about to be applied (each then gets `Applying` and
+    /// `Applied` or `Skipped`, up to a failure).
+    Pending(usize),
     Applying(&'a Migration),
     Applied(&'a Migration, &'a StepResult),
     Skipped(&'a Migration, &'a str),
@@ -154,11 +159,97 @@ pub fn migrate(
     opts: &MigrateOptions,
     on_event: &mut dyn FnMut(Event<'_>),
 ) -> anyhow::Result<MigrateResult> {
+    run(
+        db_path,
+        migrations_dir,
+        &mut Folder::Read(discovery),
+        opts,
+        on_event,
+    )
+}
+
+/// [`migrate`], reading the migrations folder with `read_folder` on a thread of its own
+/// while the lock is taken and the database opened and its history read: with nothing
+/// pending, those two are the whole run. The folder is waited for before anything is
+/// created or changed, and its errors are reported first, as when it is read before.
+pub fn migrate_reading(
+    db_path: &Path,
+    migrations_dir: &Path,
+    read_folder: impl FnOnce() -> anyhow::Result<Discovery> + Send,
+    opts: &MigrateOptions,
+    on_event: &mut dyn FnMut(Event<'_>),
+) -> anyhow::Result<(MigrateResult, Discovery)> {
+    std::thread::scope(|s| {
+        let mut folder = Folder::Reading(s.spawn(read_folder));
+        let result = run(db_path, migrations_dir, &mut folder, opts, on_event);
+        if matches!(folder, Folder::Reading(_)) {
+            // `run` stopped before it needed the folder: its errors still come first.
+            folder.wait()?;
+        }
+        let result = result?;
+        match folder {
+            Folder::Owned(d) => Ok((result, d)),
+            _ => unreachable!("waited for above"),
+        }
+    })
+}
+
+/// The migrations folder, perhaps still being read.
+enum Folder<'s, 'd> {
+    Read(&'d Discovery),
+    Reading(std::thread::ScopedJoinHandle<'s, anyhow::Result<Discovery>>),
+    Owned(Discovery),
+    /// Reading it failed (the error was returned).
+    Failed,
+}
+
+impl Folder<'_, '_> {
+    fn wait(&mut self) -> anyhow::Result<()> {
+        match std::mem::replace(self, Folder::Failed) {
+            Folder::Reading(handle) => {
+                let read = handle
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+                *self = Folder::Owned(read);
+            }
+            Folder::Failed => anyhow::bail!("the migrations folder could not be read"),
+            other => *self = other,
+        }
+        Ok(())
+    }
+
+    fn get(&self) -> &Discovery {
+        match self {
+            Folder::Read(d) => d,
+            Folder::Owned(d) => d,
+            _ => unreachable!("Folder::get before Folder::wait"),
+        }
+    }
+
+    /// `result`; when it is an error, reading the folder is waited for, and its error, if
+    /// any, comes first.
+    fn first<T>(&mut self, result: anyhow::Result<T>) -> anyhow::Result<T> {
+        if result.is_err() {
+            self.wait()?;
+        }
+        result
+    }
+}
+
+fn run(
+    db_path: &Path,
+    migrations_dir: &Path,
+    folder: &mut Folder<'_, '_>,
+    opts: &MigrateOptions,
+    on_event: &mut dyn FnMut(Event<'_>),
+) -> anyhow::Result<MigrateResult> {
     use anyhow::Context as _;
-    // Before anything is opened or created: another tool's database is that tool's to write.
-    history::refuse_foreign_writes(discovery.layout, "migrate")?;
-    let existed = crate::db::probe(db_path)? != crate::db::FileState::Missing;
+    let existed = folder.first(crate::db::probe(db_path))? != crate::db::FileState::Missing;
     if !existed {
+        // Nothing is created before the folder is known to be readable, and deployable:
+        // another tool's database is that tool's to create and write.
+        folder.wait()?;
+        history::refuse_foreign_writes(folder.get().layout, "migrate")?;
         if !opts.create {
             anyhow::bail!("database {} does not exist", db_path.display());
         }
@@ -169,10 +260,11 @@ pub fn migrate(
                 .with_context(|| format!("cannot create the folder {}", dir.display()))?;
         }
     }
-    let mut session = Locked::acquire(db_path, &opts.timeouts, &mut |holder| {
+    let session = Locked::acquire(db_path, &opts.timeouts, &mut |holder| {
         on_event(Event::Waiting(holder))
-    })?
-    .open(opts.create)?;
+    })
+    .and_then(|locked| locked.open(opts.create));
+    let mut session = folder.first(session)?;
     let created = session.created;
     if created {
         // A database file SQLite created but never wrote is 0 bytes, which the next run
@@ -190,18 +282,43 @@ pub fn migrate(
         }
     };
 
-    let dirty = history::dirty(&session.conn).map_err(|e| session.explain(e))?;
+    let dirty = history::dirty(&session.conn).map_err(|e| session.explain(e));
+    // From here on an error leaves nothing behind: the session (its lock file, a database
+    // it created) is discarded first.
+    let dirty = match folder.first(dirty) {
+        Ok(d) => d,
+        Err(e) => {
+            session.discard();
+            return Err(e);
+        }
+    };
     if let Some(d) = dirty.first() {
         let d = d.clone();
         session.discard();
         anyhow::bail!(
-            "database {} is in an unknown state: {d}. The statements before the failure stayed applied: check the database by hand, finish or undo them, then run `schemagate resolve {} --applied` (finished) or `--rolled-back` (undone) with --reason",
+            "database {} is in an unknown state: {d}. The statements before the failure stayed applied: check the database by hand, finish or undo them, then run `schemagate resolve {v} --applied --reason \"finished by hand\"` or `schemagate resolve {v} --rolled-back --reason \"undone by hand\"`",
             db_path.display(),
-            d.version,
+            v = d.version,
         );
     }
     // Re-read under the lock: what another migrator applied while we waited is not pending.
-    let rows = session.history()?;
+    let rows = folder.first(session.history()).and_then(|rows| {
+        folder.wait()?;
+        Ok(rows)
+    });
+    let rows = match rows {
+        Ok(rows) => rows,
+        Err(e) => {
+            session.discard();
+            return Err(e);
+        }
+    };
+    let discovery = folder.get();
+    // Nothing was changed yet: another tool's database is that tool's to write.
+    if let Err(e) = history::refuse_foreign_writes(discovery.layout, "migrate") {
+        session.discard();
+        return Err(e);
+    }
     let plan = Plan::new(discovery, &rows);
     let display = db_path.display().to_string();
     // The markers were refused above with the whole story; none is left here.
@@ -300,6 +417,7 @@ pub fn migrate(
     if let BackupPolicy::Into { dir, keep } = &opts.backup
         && !created
     {
+        on_event(Event::BackingUp(dir));
         let path = crate::backup::create(
             db_path,
             dir,
@@ -323,6 +441,7 @@ pub fn migrate(
         python: &opts.python,
         env: &opts.env,
     };
+    on_event(Event::Pending(pending.len()));
     let mut versions_done: Vec<&crate::migration::Version> = plan
         .entries
         .iter()

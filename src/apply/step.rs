@@ -7,9 +7,9 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
-use rusqlite::hooks::{AuthAction, AuthContext, Authorization};
 use serde::{Deserialize, Serialize};
 
+use super::guard::{Denied, Guard};
 use super::schema_checks::{
     check_schema_after, foreign_key_violations, no_foreign_keys_known, remember_no_foreign_keys,
 };
@@ -222,19 +222,6 @@ pub(super) fn commit(conn: &Connection, m: &Migration) -> Result<(), StepError> 
     ))
 }
 
-/// Denies transaction control inside our transaction: a `COMMIT` in the file would commit
-/// half a migration without its history row.
-pub(super) fn deny_transaction_control(conn: &mut Connection) {
-    let _ = conn.authorizer(Some(|ctx: AuthContext<'_>| match ctx.action {
-        AuthAction::Transaction { .. } => Authorization::Deny,
-        _ => Authorization::Allow,
-    }));
-}
-
-pub(super) fn clear_authorizer(conn: &mut Connection) {
-    let _ = conn.authorizer(None::<fn(AuthContext<'_>) -> Authorization>);
-}
-
 /// Interrupts statements once the deadline passes or a stop signal arrived (SQLite calls
 /// the handler every N VM steps); `None` removes it.
 pub(super) fn set_deadline(conn: &mut Connection, timeout: Option<Option<Duration>>) {
@@ -329,6 +316,16 @@ pub(super) fn run_split(
     Ok(count)
 }
 
+/// A statement the authorizer denied: says what was denied. Writing schemagate's tables is
+/// the migration's failure (exit 1); transaction control stays a refusal.
+pub(super) fn explain_denial(mut e: StepError, denied: Option<Denied>) -> StepError {
+    if let Some(d @ Denied::Write { .. }) = denied {
+        e.kind = StepErrorKind::Failed;
+        e.message = format!("not authorized: {}", d.explain());
+    }
+    e
+}
+
 pub(super) fn step_failure(m: &Migration, e: &rusqlite::Error) -> StepError {
     let msg = sqlite_message(e);
     if e.sqlite_error_code() == Some(rusqlite::ErrorCode::OperationInterrupted) && interrupted() {
@@ -349,9 +346,7 @@ pub(super) fn step_failure(m: &Migration, e: &rusqlite::Error) -> StepError {
         return StepError::new(
             StepErrorKind::Refused,
             m,
-            format!(
-                "{msg}: transaction control is not allowed in a migration that runs in schemagate's transaction (put `-- schemagate:no-transaction` on the first line to run it without one)"
-            ),
+            format!("{msg}: {}", Denied::TransactionControl.explain()),
         );
     }
     // The disk, not the migration: exit 2, and no claim of "disk full" for an I/O error
@@ -479,12 +474,12 @@ fn sql_in_transaction(
     } else {
         foreign_key_violations(conn).map_err(|e| step_failure(m, &e))?
     };
-    deny_transaction_control(conn);
+    let guard = Guard::install(conn, true);
     set_deadline(conn, Some(opts.migration_timeout));
     let statements = run_statements(conn, m, idx);
     set_deadline(conn, None);
-    clear_authorizer(conn);
-    let statements = statements?;
+    let denied = guard.remove(conn);
+    let statements = statements.map_err(|e| explain_denial(e, denied))?;
     let no_foreign_keys_after = check_schema_after(conn, m, &fk_before)?;
     if opts.record_history {
         let ms = started.elapsed().as_secs_f64() * 1000.0;
@@ -528,10 +523,12 @@ fn apply_sql_no_transaction(
     if opts.record_history {
         history::mark_running(conn, m).map_err(|e| step_failure(m, &e))?;
     }
+    let guard = Guard::install(conn, false);
     set_deadline(conn, Some(opts.migration_timeout));
     let statements = run_statements(conn, m, &idx);
     set_deadline(conn, None);
-    let statements = match statements {
+    let denied = guard.remove(conn);
+    let statements = match statements.map_err(|e| explain_denial(e, denied)) {
         Ok(n) => n,
         Err(mut e) => {
             rollback(conn);
@@ -616,14 +613,49 @@ fn apply_python(
             output: out.output,
             already_applied: false,
         }),
+        Err(
+            e @ pyrunner::Error::Crashed {
+                committing: true, ..
+            },
+        ) if opts.record_history && opts.commit => {
+            // The runner died while committing: the history row, which commits with the
+            // migration, says which way it went.
+            let mut failure = python_failure(m, e);
+            match history::is_recorded(conn, &m.version) {
+                Ok(true) => {
+                    failure.message =
+                        format!("{} (the history shows it was committed)", failure.message);
+                    Ok(StepResult {
+                        warnings: vec![failure.render()],
+                        description: m.description.clone(),
+                        ..StepResult::default()
+                    })
+                }
+                Ok(false) => {
+                    failure.kind = StepErrorKind::Failed;
+                    failure.message = format!(
+                        "{} (the history shows it was not committed: rolled back)",
+                        failure.message
+                    );
+                    Err(failure)
+                }
+                Err(_) => Err(failure),
+            }
+        }
         Err(e) => Err(python_failure(m, e)),
     }
 }
 
+/// The same classification as the SQL path: the environment (no interpreter, the database
+/// locked past the busy timeout, a full disk) is exit 2; the migration's own failure, a
+/// timeout, or a runner that died before COMMIT (nothing committed) is a failed, rolled
+/// back migration; a runner that died while committing leaves the outcome unknown.
 pub(super) fn python_failure(m: &Migration, e: pyrunner::Error) -> StepError {
     let message = e.to_string();
     match e {
-        pyrunner::Error::NotFound { .. } => StepError::new(StepErrorKind::Environment, m, message),
+        pyrunner::Error::NotFound { .. } | pyrunner::Error::Environment { .. } => {
+            StepError::new(StepErrorKind::Environment, m, message)
+        }
         pyrunner::Error::Failed {
             message,
             line,
@@ -636,6 +668,9 @@ pub(super) fn python_failure(m: &Migration, e: pyrunner::Error) -> StepError {
             s
         }
         pyrunner::Error::Timeout(_) => StepError::new(StepErrorKind::Failed, m, message),
+        pyrunner::Error::Crashed {
+            committing: false, ..
+        } => StepError::new(StepErrorKind::Failed, m, message),
         pyrunner::Error::Crashed { .. } => StepError::new(StepErrorKind::Unknown, m, message),
     }
 }

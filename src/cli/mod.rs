@@ -3,6 +3,7 @@
 
 pub mod args;
 pub mod context;
+pub mod progress;
 pub mod suggest;
 
 use std::path::PathBuf;

@@ -4,6 +4,7 @@
 //! `crate::analysis`; this file turns flags into its settings and publishes the report.
 
 use crate::analysis::{self, Settings};
+use crate::cli::progress::Stepping;
 use crate::cli::{CheckArgs, Context, Outcome};
 use crate::plan::Plan;
 use crate::report::Report;
@@ -22,7 +23,10 @@ pub fn run(ctx: &Context, args: &CheckArgs) -> anyhow::Result<Outcome> {
     // The replay runs every Python migration: no interpreter is exit 2 before anything runs.
     super::require_python(ctx, &d.migrations)?;
     let opts = super::dry_run::options(ctx, args.keep_scratch, true, args.fail_fast);
+    let progress =
+        analysis::watcher(|inner, steps, label| Box::new(Stepping::new(ctx, inner, steps, label)));
     let settings = Settings {
+        watch: Some(analysis::Watch(&progress)),
         database: target.map(|t| analysis::Database {
             rows: &rows,
             dirty: &history.dirty,

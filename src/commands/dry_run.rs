@@ -2,6 +2,7 @@
 //! empty database) and report each step. It keeps going past a failed step unless
 //! `--fail-fast`.
 
+use crate::cli::progress::Stepping;
 use crate::cli::{Context, DryRunArgs, Outcome, Target};
 use crate::config::TimeoutFlags;
 use crate::dryrun::{self, Options, Source};
@@ -23,7 +24,9 @@ pub fn run(ctx: &Context, args: &DryRunArgs) -> anyhow::Result<Outcome> {
     let pending: Vec<&Migration> = plan.pending().collect();
     super::require_python(ctx, pending.iter().copied())?;
     let opts = options(ctx, args.keep_scratch, false, args.fail_fast);
-    let out = dryrun::run(source, &pending, &opts, &crate::analysis::executor(&opts))?;
+    let exec = crate::analysis::executor(&opts);
+    let exec = Stepping::new(ctx, &exec, pending.len(), "dry run");
+    let out = dryrun::run(source, &pending, &opts, &exec)?;
     if let Some(kept) = &out.kept {
         ctx.log(format!("scratch database kept at {}", kept.display()));
     }

@@ -63,6 +63,7 @@ pub(crate) fn settings<'a>(
         python: &ctx.python,
         dry_run,
         database: None,
+        watch: None,
     }
 }
 

@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 
 use crate::apply::{self, BackupPolicy, Event, MigrateOptions, MigrateResult, MigrateStatus};
+use crate::cli::progress::Progress;
 use crate::cli::{Allow, Context, Format, MigrateArgs, Outcome};
 use crate::config::TimeoutFlags;
 use crate::lint::rules::migration_failed;
@@ -12,10 +13,6 @@ use crate::report::Finding;
 pub fn run(ctx: &Context, args: &MigrateArgs) -> anyhow::Result<Outcome> {
     let target = ctx.require_database()?;
     let json = ctx.format == Format::Json;
-    let discovery = match ctx.read_migrations() {
-        Ok(d) => d,
-        Err(e) => return fail(ctx, json, e),
-    };
     let opts = MigrateOptions {
         create: true,
         timeouts: ctx.timeouts(TimeoutFlags {
@@ -45,6 +42,9 @@ pub fn run(ctx: &Context, args: &MigrateArgs) -> anyhow::Result<Outcome> {
         rules: ctx.config.rules.clone(),
         accepted: ctx.config.accept_checksum.clone(),
     };
+    // A spinner while the backup is written, a bar while migrations are applied (on a
+    // terminal only; see cli::progress). Log lines go above it.
+    let mut progress = Progress::none();
     let mut on_event = |ev: Event<'_>| match ev {
         Event::Created(p) => ctx.log(format!(
             "database {} does not exist: created a new, empty database",
@@ -53,10 +53,21 @@ pub fn run(ctx: &Context, args: &MigrateArgs) -> anyhow::Result<Outcome> {
         Event::Waiting(holder) => ctx.log(format!(
             "waiting for another migration to finish ({holder})"
         )),
-        Event::BackedUp(p) => ctx.log(format!("backup: {}", p.display())),
+        Event::BackingUp(dir) => {
+            progress = Progress::spinner(ctx, format!("backing up into {}", dir.display()));
+        }
+        Event::BackedUp(p) => {
+            progress.finish();
+            ctx.log(format!("backup: {}", p.display()));
+        }
         Event::Pruned(p) => ctx.debug(format!("removed old backup {}", p.display())),
-        Event::Applying(m) => ctx.debug(format!("applying {}", m.path)),
-        Event::Applied(m, step) => {
+        Event::Pending(n) => progress = Progress::steps(ctx, n, "migrating"),
+        Event::Applying(m) => {
+            progress.set_message(m.path.clone());
+            progress.suspend(|| ctx.debug(format!("applying {}", m.path)));
+        }
+        Event::Applied(m, step) => progress.suspend(|| {
+            progress.inc();
             ctx.log(format!(
                 "applied {} ({:.1} ms{})",
                 m.path,
@@ -73,14 +84,18 @@ pub fn run(ctx: &Context, args: &MigrateArgs) -> anyhow::Result<Outcome> {
             if !step.output.trim().is_empty() {
                 ctx.debug(step.output.trim_end());
             }
+        }),
+        Event::Skipped(m, why) => {
+            progress.inc();
+            progress.suspend(|| ctx.log(format!("skipped {}: {why}", m.path)));
         }
-        Event::Skipped(m, why) => ctx.log(format!("skipped {}: {why}", m.path)),
     };
     apply::stop_on_signals();
-    let mut result = match apply::migrate(
+    // The folder is read while the database is opened (see apply::migrate_reading).
+    let (mut result, discovery) = match apply::migrate_reading(
         &target.path,
         &ctx.migrations_dir,
-        &discovery,
+        || ctx.read_migrations(),
         &opts,
         &mut on_event,
     ) {
@@ -92,6 +107,7 @@ pub fn run(ctx: &Context, args: &MigrateArgs) -> anyhow::Result<Outcome> {
             f.help = Some(ctx.selection.complete(help));
         }
     }
+    progress.finish();
     if json {
         ctx.emit(&format!("{}\n", serde_json::to_string_pretty(&result)?))?;
     } else {
@@ -207,7 +223,8 @@ fn failure_help(kind: Option<apply::StepErrorKind>, path: Option<&str>, d: &Disc
         Some(K::Dirty) => format!(
             "this migration ran without a transaction: the statements before the failing one stay applied, and a marker stops `migrate` until you resolve it; check the database, finish or undo those statements, then run `schemagate resolve {version} --applied --reason \"finished by hand\"` or `schemagate resolve {version} --rolled-back --reason \"undone by hand\"`"
         ),
-        Some(K::Unknown) => "the migration's runner stopped before it could report; whether its transaction committed is decided by the history: run `schemagate status` to see whether it is recorded, then run `schemagate migrate` again".into(),
+        // The Python runner died while committing.
+        Some(K::Unknown) => "whether this migration was committed is unknown: check its row in the history (`schemagate status`) before running `schemagate migrate` again".into(),
         Some(K::Refused) => "nothing of this migration ran; fix it and run `schemagate migrate` again".into(),
         Some(K::Interrupted) => "the run was stopped by a signal at a migration boundary; run `schemagate migrate` again".into(),
         Some(K::Failed) | None => "the failed migration was rolled back; fix it and run `schemagate migrate` again".into(),

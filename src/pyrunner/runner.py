@@ -1,14 +1,25 @@
-"""schemagate's Python migration runner (embedded in the binary; see BOOTSTRAP in runner.rs).
+"""schemagate's Python runner (embedded in the binary; see BOOTSTRAP in runner.rs).
+
+One process serves every Python request of a schemagate run, one at a time: importing
+(validating) migrations, running them, and the lint AST scan. Each migration still gets
+its own module namespace, its own connection, its own `BEGIN IMMEDIATE` ... history row
+... `COMMIT`, and its own environment variables and output.
 
 Protocol with the Rust side (src/pyrunner/runner.rs):
-* stdin: the job, one JSON line. The Rust side then keeps the pipe open until this process
-  exits, so EOF on stdin means the parent died: the watchdog thread exits at once, before
-  anything can be committed.
-* stdout: JSON lines: `{"phase": "commit"}` right before COMMIT, and the result, written
-  last. Before the migration is imported, fd 1 is moved to a private descriptor and fd 1
-  (and `sys.stdout`) point to stderr, so whatever the migration or its subprocesses print
-  cannot be mistaken for the result.
-* stderr: the migration's output, returned to the caller as `RunOutput.output`.
+* stdin: requests, one JSON line each, with an "id" and an "op" ("run", "validate",
+  "scan"). A thread reads them. schemagate keeps the pipe open for as long as it lives, so
+  EOF on stdin means schemagate is gone: the process exits at once, whatever it is doing,
+  before anything can be committed. On Linux it also has `PR_SET_PDEATHSIG`, and it checks
+  its parent right before each COMMIT.
+* result channel: the original fd 1, moved to a private descriptor before any migration
+  is imported, so nothing a migration or its subprocesses print can be taken for it. JSON
+  lines: a hello first (interpreter, SQLite, `sys.executable`), then per request
+  `{"id", "phase": "start"}` when it begins, `{"id", "phase": "commit"}` right before
+  COMMIT (a timeout then waits for the COMMIT rather than leave its outcome unknown) and
+  the result, written last.
+* stderr: fd 1, fd 2, `sys.stdout` and `sys.stderr` of whatever a request runs. After each
+  request the runner writes SEPARATOR there, so the Rust side can cut the stream into the
+  output of each migration.
 
 Only the standard library is used: this runs on whatever interpreter the project uses.
 """
@@ -17,19 +28,53 @@ import importlib.util
 import io
 import json
 import os
+import queue
 import re
 import signal
-import sqlite3
 import sys
 import threading
 import time
 import traceback
 
+try:
+    import sqlite3
+except ImportError as _exc:  # a Python built without _sqlite3 can still lint
+    sqlite3 = None
+    SQLITE_MISSING = "%s: %s" % (type(_exc).__name__, _exc)
+else:
+    SQLITE_MISSING = None
+
 RUNNER_FILE = sys._getframe().f_code.co_filename
+
+# Must match SEPARATOR in runner.rs. Its first byte occurs nowhere else in it, which the
+# Rust side's streaming match relies on.
+SEPARATOR = b"\x1eschemagate:end-of-request\x1f\n"
 
 SQLITE_OK = 0
 SQLITE_DENY = getattr(sqlite3, "SQLITE_DENY", 1)
 SQLITE_TRANSACTION = getattr(sqlite3, "SQLITE_TRANSACTION", 22)
+
+# Actions that write to a table, with the position of the table name among the
+# authorizer's two arguments.
+_WRITES = {
+    getattr(sqlite3, "SQLITE_INSERT", 18): ("INSERT INTO", 0),
+    getattr(sqlite3, "SQLITE_UPDATE", 23): ("UPDATE", 0),
+    getattr(sqlite3, "SQLITE_DELETE", 9): ("DELETE FROM", 0),
+    getattr(sqlite3, "SQLITE_DROP_TABLE", 11): ("DROP TABLE", 0),
+    getattr(sqlite3, "SQLITE_ALTER_TABLE", 26): ("ALTER TABLE", 1),
+    getattr(sqlite3, "SQLITE_CREATE_TRIGGER", 7): ("CREATE TRIGGER ON", 1),
+    getattr(sqlite3, "SQLITE_CREATE_TEMP_TRIGGER", 5): ("CREATE TRIGGER ON", 1),
+    getattr(sqlite3, "SQLITE_DROP_TRIGGER", 16): ("DROP TRIGGER ON", 1),
+    # A temporary table or view of that name would hide the real one from the history row.
+    getattr(sqlite3, "SQLITE_CREATE_TEMP_TABLE", 4): ("CREATE TEMP TABLE", 0),
+    getattr(sqlite3, "SQLITE_CREATE_TEMP_VIEW", 6): ("CREATE TEMP VIEW", 0),
+}
+
+
+def is_protected_table(name):
+    """schemagate's own tables (see is_protected_table in src/apply/guard.rs)."""
+    lowered = (name or "").lower()
+    return lowered == "schema_versions" or lowered.startswith("schemagate_")
 
 
 class MigrationAborted(Exception):
@@ -58,6 +103,20 @@ class Guard:
                     "migration, so the whole migration was rolled back"
                 )
             return SQLITE_DENY
+        write = _WRITES.get(action)
+        # VACUUM copies every table into a database of its own ("vacuum_db"); an attached
+        # database is not the one schemagate records in.
+        if write is not None and dbname in (None, "main", "temp"):
+            table = (arg1, arg2)[write[1]]
+            if is_protected_table(table):
+                # Aborted even if the migration catches the error: the history must stay
+                # what schemagate wrote.
+                self.abort(
+                    "the migration tried to %s %s, which schemagate does not allow: "
+                    "migrations may not write schemagate's own tables (schema_versions, "
+                    "schemagate_*)" % (write[0], table)
+                )
+                return SQLITE_DENY
         return SQLITE_OK
 
     def abort(self, reason):
@@ -149,7 +208,11 @@ def _check_transaction(guard, connection):
         )
 
 
-class MigrationCursor(sqlite3.Cursor):
+_CursorBase = sqlite3.Cursor if sqlite3 else object
+_ConnectionBase = sqlite3.Connection if sqlite3 else object
+
+
+class MigrationCursor(_CursorBase):
     def execute(self, sql, parameters=()):
         _check_transaction(self.connection._guard, self.connection)
         return sqlite3.Cursor.execute(self, sql, parameters)
@@ -163,7 +226,7 @@ class MigrationCursor(sqlite3.Cursor):
         return run_script(self.connection._guard, self, sql_script)
 
 
-class MigrationConnection(sqlite3.Connection):
+class MigrationConnection(_ConnectionBase):
     """The `conn` a migration gets: one transaction that only schemagate ends.
 
     sqlite3.Connection.execute() does not go through cursor(), so execute, executemany and
@@ -229,33 +292,25 @@ class MigrationConnection(sqlite3.Connection):
 
 
 class Failure(Exception):
-    """A failure the runner describes itself (no exception of the migration behind it)."""
+    """A failure the runner describes itself (no exception of the migration behind it).
 
-    def __init__(self, message, line=None):
+    `kind` "environment": the database or the machine stopped it (a lock held past the
+    busy timeout, a full disk), not the migration's code; the Rust side exits 2 for those,
+    as for SQL migrations."""
+
+    def __init__(self, message, line=None, kind="failed"):
         Exception.__init__(self, message)
         self.message = message
         self.line = line
+        self.kind = kind
 
 
 # --- process plumbing -------------------------------------------------------------------
 
 
-def read_job():
-    data = b""
-    while not data.endswith(b"\n"):
-        chunk = os.read(0, 65536)
-        if not chunk:
-            break
-        data += chunk
-    if not data.strip():
-        # No job means the parent is gone already.
-        os._exit(3)
-    return json.loads(data.decode("utf-8"))
-
-
 def isolate_stdio():
-    """Keep fd 0 and fd 1 for the protocol; give the migration /dev/null and stderr."""
-    watch_fd = os.dup(0)  # os.dup() is non-inheritable: subprocesses never hold the pipe
+    """Keep fd 0 and fd 1 for the protocol; give the migrations /dev/null and stderr."""
+    request_fd = os.dup(0)  # os.dup() is non-inheritable: subprocesses never hold the pipe
     result_fd = os.dup(1)
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
@@ -274,10 +329,10 @@ def isolate_stdio():
         errors="backslashreplace",
         line_buffering=True,
     )
-    return watch_fd, result_fd
+    return request_fd, result_fd
 
 
-def die_with_parent(watch_fd, parent_pid):
+def die_with_parent(parent_pid):
     if sys.platform.startswith("linux"):
         try:
             import ctypes
@@ -287,21 +342,39 @@ def die_with_parent(watch_fd, parent_pid):
             libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
         except Exception:
             pass  # the stdin watchdog and the ppid checks still apply
-
-    def watch():
-        try:
-            while os.read(watch_fd, 4096):
-                pass
-        except OSError:
-            pass
-        os._exit(3)
-
-    thread = threading.Thread(target=watch, name="schemagate-parent-watchdog")
-    thread.daemon = True
-    thread.start()
     # The parent may have died before prctl took effect.
     if parent_pid and os.getppid() != parent_pid:
         os._exit(3)
+
+
+def read_requests(request_fd):
+    """A queue of request lines, filled by a thread that exits the process on EOF."""
+    requests = queue.Queue()
+
+    def read():
+        pending = bytearray()
+        while True:
+            try:
+                chunk = os.read(request_fd, 1 << 16)
+            except OSError:
+                chunk = b""
+            if not chunk:
+                # schemagate closed the pipe or died: nothing may be committed from here on.
+                os._exit(3)
+            start = len(pending)
+            pending += chunk
+            end = pending.find(b"\n", start)
+            while end >= 0:
+                line = bytes(pending[:end])
+                del pending[: end + 1]
+                if line.strip():
+                    requests.put(line)
+                end = pending.find(b"\n")
+
+    thread = threading.Thread(target=read, name="schemagate-requests")
+    thread.daemon = True
+    thread.start()
+    return requests
 
 
 def write_line(result_fd, result):
@@ -309,6 +382,14 @@ def write_line(result_fd, result):
     while data:
         written = os.write(result_fd, data)
         data = data[written:]
+
+
+def flush_output():
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:
+            pass
 
 
 # --- failures ---------------------------------------------------------------------------
@@ -331,6 +412,25 @@ def migration_frames(tb):
     ]
 
 
+def is_busy(exc):
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (5, 6)  # SQLITE_BUSY, SQLITE_LOCKED
+    text = str(exc)
+    return "locked" in text or "busy" in text
+
+
+def is_environment(exc):
+    """A full disk or a failing device: not the migration's fault (SQL: exit 2 too)."""
+    if sqlite3 is None or not isinstance(exc, sqlite3.DatabaseError):
+        return False
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (10, 13)  # SQLITE_IOERR, SQLITE_FULL
+    text = str(exc)
+    return "disk I/O error" in text or "database or disk is full" in text
+
+
 def describe(exc, guard, migration_file):
     """(message, line in the migration file, formatted traceback) for an exception."""
     frames = migration_frames(exc.__traceback__)
@@ -346,6 +446,13 @@ def describe(exc, guard, migration_file):
     message = "%s: %s" % (exception_name(exc), text) if text else exception_name(exc)
     if isinstance(exc, MigrationAborted):
         message = text
+    elif (
+        isinstance(exc, sqlite3.DatabaseError)
+        and "not authorized" in text
+        and guard.abort_reason
+        and guard.abort_reason.startswith("the migration tried to")
+    ):
+        message = "%s: %s" % (message, guard.abort_reason)
     elif isinstance(exc, sqlite3.DatabaseError) and "not authorized" in text and guard.denied:
         op = guard.denied[-1].upper()
         message = (
@@ -373,10 +480,25 @@ def function_line(module, name):
     return getattr(code, "co_firstlineno", None)
 
 
-# --- the job ----------------------------------------------------------------------------
+# --- migrations -------------------------------------------------------------------------
+
+# Validation and the run import the same text: compile it once.
+_compiled = {}
 
 
-def load_module(path, display):
+def compiled(path, source):
+    key = (path, source)
+    code = _compiled.get(key)
+    if code is None:
+        text = source[1:] if source.startswith("\ufeff") else source
+        code = compile(text, path, "exec", dont_inherit=True)
+        _compiled[key] = code
+    return code
+
+
+def load_module(path, display, source):
+    """A fresh module for the migration, executed from `source`: the text schemagate read
+    and checksummed, so the code that runs is the code that is recorded."""
     folder = os.path.dirname(path)
     if folder not in sys.path:
         sys.path.insert(0, folder)
@@ -385,8 +507,15 @@ def load_module(path, display):
     if spec is None or spec.loader is None:
         raise Failure("%s: cannot be loaded as a Python module" % display)
     module = importlib.util.module_from_spec(spec)
+    if source is None:
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+        return module
+    code = compiled(path, source)
+    # In sys.modules while it runs, as the importer does (dataclasses, pickling and
+    # `import <itself>` look it up there); removed after the request.
     sys.modules[name] = module
-    spec.loader.exec_module(module)
+    exec(code, module.__dict__)
     return module
 
 
@@ -442,11 +571,13 @@ def begin(conn, busy_timeout):
     try:
         sqlite3.Connection.execute(conn, "BEGIN IMMEDIATE")
     except sqlite3.OperationalError as exc:
-        if "locked" in str(exc) or "busy" in str(exc):
+        if is_busy(exc):
+            # The words of the SQL path (src/apply/step.rs), and exit 2 like it.
             raise Failure(
-                "could not start the migration's write transaction: another connection "
-                "held the database's write lock for more than %g s (busy timeout); "
-                "stop the writer or raise the busy timeout" % busy_timeout
+                "the database stayed write-locked by another connection for more than "
+                "%g s; nothing of this migration was applied (retry, or raise "
+                "--busy-timeout)" % busy_timeout,
+                kind="environment",
             )
         raise
 
@@ -460,30 +591,43 @@ def record(conn, statements, description):
         except sqlite3.Error as exc:
             raise Failure(
                 "recording the migration failed: %s: %s (statement: %s)"
-                % (exception_name(exc), exc, statement["sql"].strip())
+                % (exception_name(exc), exc, statement["sql"].strip()),
+                kind="environment" if is_environment(exc) else "failed",
             )
 
 
-def finish(conn, job, result_fd):
+# COMMIT attempts on BUSY, as the SQL path (src/apply/step.rs): in rollback-journal mode an
+# open reader blocks COMMIT, each attempt waits the busy timeout, and the transaction stays
+# active in between.
+COMMIT_ATTEMPTS = 3
+
+
+def finish(conn, job, result_fd, parent_pid):
     if not job["commit"]:
         sqlite3.Connection.execute(conn, "ROLLBACK")
         return
-    parent = job.get("parent_pid")
-    if parent and os.getppid() != parent:
+    if parent_pid and os.getppid() != parent_pid:
         # The deploy that started us is gone and may have been reported as failed.
         os._exit(3)
     # Tells the Rust side not to kill us for the timeout now: the outcome would be unknown.
-    write_line(result_fd, {"phase": "commit"})
-    try:
-        sqlite3.Connection.execute(conn, "COMMIT")
-    except sqlite3.Error as exc:
-        hint = ""
-        if "locked" in str(exc) or "busy" in str(exc):
-            hint = (
-                " (in rollback-journal mode a long-running reader can hold the database "
-                "past the busy timeout of %g s)" % float(job["busy_timeout"])
-            )
-        raise Failure("COMMIT failed: %s: %s%s" % (exception_name(exc), exc, hint))
+    write_line(result_fd, {"id": job.get("id"), "phase": "commit"})
+    last = None
+    for _ in range(COMMIT_ATTEMPTS):
+        try:
+            sqlite3.Connection.execute(conn, "COMMIT")
+            return
+        except sqlite3.Error as exc:
+            if not (is_busy(exc) and conn.in_transaction):
+                raise Failure(
+                    "COMMIT failed: %s: %s; rolled back" % (exception_name(exc), exc),
+                    kind="environment" if is_environment(exc) else "failed",
+                )
+            last = exc
+    raise Failure(
+        "COMMIT stayed blocked by another connection (%s), probably a long reader in "
+        "rollback-journal mode; rolled back, nothing of this migration was applied" % last,
+        kind="environment",
+    )
 
 
 def rollback_quietly(conn):
@@ -493,18 +637,29 @@ def rollback_quietly(conn):
         if conn.in_transaction:
             sqlite3.Connection.execute(conn, "ROLLBACK")
     except Exception:
-        pass  # the process exits next; SQLite rolls back an unfinished transaction
+        pass  # the connection is closed next; SQLite rolls back an unfinished transaction
 
 
-def run(job, result_fd):
+def conn_close(conn):
+    if conn is None:
+        return
+    try:
+        sqlite3.Connection.close(conn)
+    except Exception:
+        pass
+
+
+def run(job, result_fd, parent_pid):
     migration_file = os.path.abspath(job["file"])
     display = job.get("display") or job["file"]
-    busy_timeout = float(job["busy_timeout"])
+    busy_timeout = float(job.get("busy_timeout") or 0)
     guard = Guard(migration_file)
     conn = None
     started = time.monotonic()
+    if sqlite3 is None:
+        return {"ok": False, "kind": "interpreter", "message": SQLITE_MISSING}
     try:
-        module = load_module(migration_file, display)
+        module = load_module(migration_file, display, job.get("source"))
         fn = find_function(module, job["direction"], display)
         description = description_of(module, job["version"])
         if job.get("db") is None:
@@ -516,8 +671,7 @@ def run(job, result_fd):
         try:
             fn(conn)
         finally:
-            sys.stdout.flush()
-            sys.stderr.flush()
+            flush_output()
         if guard.abort_reason:
             raise Failure(guard.abort_reason)
         if not conn.in_transaction:
@@ -525,52 +679,150 @@ def run(job, result_fd):
                 "the migration's transaction ended before the migration finished; "
                 "schemagate cannot tell what was committed: check the database"
             )
-        record(conn, job.get("record") or [], description)
         guard.enabled = False
-        finish(conn, job, result_fd)
-        conn_close(conn)
+        record(conn, job.get("record") or [], description)
+        finish(conn, job, result_fd, parent_pid)
         return {
             "ok": True,
             "description": description,
             "warnings": guard.warnings,
-            "python": sys.version.split()[0],
-            "sqlite": sqlite3.sqlite_version,
             "seconds": time.monotonic() - started,
         }
     except Failure as exc:
         guard.enabled = False
         rollback_quietly(conn)
-        return {"ok": False, "message": exc.message, "line": exc.line, "traceback": ""}
+        return {
+            "ok": False,
+            "kind": exc.kind,
+            "message": exc.message,
+            "line": exc.line,
+            "traceback": "",
+        }
     except BaseException as exc:
         guard.enabled = False
         rollback_quietly(conn)
         message, line, formatted = describe(exc, guard, migration_file)
         if guard.abort_reason and not isinstance(exc, MigrationAborted):
-            message = "%s (%s)" % (message, guard.abort_reason)
-        return {"ok": False, "message": message, "line": line, "traceback": formatted}
+            if guard.abort_reason not in message:
+                message = "%s (%s)" % (message, guard.abort_reason)
+        return {
+            "ok": False,
+            "kind": "environment" if is_environment(exc) else "failed",
+            "message": message,
+            "line": line,
+            "traceback": formatted,
+        }
+    finally:
+        conn_close(conn)
 
 
-def conn_close(conn):
+# --- the lint scan ----------------------------------------------------------------------
+
+
+def scan(request):
+    """Runs scan.py (sent as `source`) as its own __main__, with `input` as its stdin;
+    returns what it printed."""
+    stdin = io.TextIOWrapper(io.BytesIO(request["input"].encode("utf-8")), encoding="utf-8")
+    captured = io.BytesIO()
+    stdout = io.TextIOWrapper(captured, encoding="utf-8")
+    saved = sys.stdin, sys.stdout
+    sys.stdin, sys.stdout = stdin, stdout
     try:
-        sqlite3.Connection.close(conn)
-    except Exception:
-        pass
+        code = compile(request["source"], "<schemagate-scan>", "exec", dont_inherit=True)
+        exec(code, {"__name__": "__main__", "__file__": "<schemagate-scan>"})
+        stdout.flush()
+    except BaseException as exc:
+        return {"ok": False, "message": "%s: %s" % (exception_name(exc), exc)}
+    finally:
+        sys.stdin, sys.stdout = saved
+    return {"ok": True, "output": captured.getvalue().decode("utf-8")}
+
+
+# --- one request ------------------------------------------------------------------------
+
+
+class Isolated:
+    """What one request may change and the next must not see: the environment variables
+    (the request's are set for it), the working directory, sys.path, the standard streams
+    (and, in handle(), the migration's module)."""
+
+    def __init__(self, env):
+        self.env = env or {}
+
+    def __enter__(self):
+        self.saved_env = dict(os.environ)
+        for key, value in self.env.items():
+            os.environ[key] = value
+        self.cwd = os.getcwd()
+        self.path = list(sys.path)
+        self.streams = sys.stdin, sys.stdout, sys.stderr
+        return self
+
+    def __exit__(self, *exc):
+        flush_output()
+        sys.stdin, sys.stdout, sys.stderr = self.streams
+        if os.environ != self.saved_env:
+            for key in [k for k in os.environ if k not in self.saved_env]:
+                del os.environ[key]
+            for key, value in self.saved_env.items():
+                if os.environ.get(key) != value:
+                    os.environ[key] = value
+        try:
+            os.chdir(self.cwd)
+        except OSError:
+            pass
+        sys.path[:] = self.path
+        return False
+
+
+def handle(request, result_fd, parent_pid):
+    op = request.get("op")
+    if op == "scan":
+        return scan(request)
+    if op not in ("run", "validate"):
+        return {"ok": False, "message": "unknown request %r" % (op,)}
+    migration = os.path.splitext(os.path.basename(request["file"]))[0]
+    with Isolated(request.get("env")):
+        try:
+            return run(request, result_fd, parent_pid)
+        finally:
+            # The next request imports its own, fresh module.
+            sys.modules.pop(migration, None)
+
+
+def hello():
+    return {
+        "hello": True,
+        "python": sys.version.split()[0],
+        "sqlite": sqlite3.sqlite_version if sqlite3 else None,
+        "sqlite_missing": SQLITE_MISSING,
+        "executable": sys.executable or None,
+    }
 
 
 def main():
-    job = read_job()
-    watch_fd, result_fd = isolate_stdio()
-    die_with_parent(watch_fd, job.get("parent_pid"))
-    result = run(job, result_fd)
-    try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except Exception:
-        pass
-    write_line(result_fd, result)
-    # os._exit: no interpreter shutdown work (atexit hooks, threads of the migration) can
-    # change the outcome or hang after the result is written.
-    os._exit(0 if result.get("ok") else 1)
+    parent_pid = int(os.environ.pop("SCHEMAGATE_PARENT_PID", "0") or 0)
+    request_fd, result_fd = isolate_stdio()
+    die_with_parent(parent_pid)
+    requests = read_requests(request_fd)
+    write_line(result_fd, hello())
+    while True:
+        line = requests.get()
+        try:
+            request = json.loads(line.decode("utf-8"))
+        except ValueError as exc:
+            write_line(result_fd, {"id": None, "ok": False, "message": "bad request: %s" % exc})
+            continue
+        request_id = request.get("id")
+        write_line(result_fd, {"id": request_id, "phase": "start"})
+        try:
+            result = handle(request, result_fd, parent_pid)
+        except BaseException as exc:  # a bug here must not look like a dead migration
+            result = {"ok": False, "message": "schemagate runner: %s: %s" % (exception_name(exc), exc)}
+        flush_output()
+        os.write(2, SEPARATOR)
+        result["id"] = request_id
+        write_line(result_fd, result)
 
 
 main()

@@ -1,48 +1,77 @@
-//! Runs one Python migration in a child interpreter (the shell side of `.py` migrations).
+//! Runs Python migrations in one persistent child interpreter per run (the shell side of
+//! `.py` migrations), and the lint AST scan ([`super::scan`]) through the same process.
 //!
-//! The runner script (`runner.py`, embedded with `include_str!`) owns the transaction: it
-//! opens the database, runs `BEGIN IMMEDIATE`, calls `upgrade(conn)` (or `downgrade`) with a
+//! **One interpreter per run.** The first request of a thread starts the runner script
+//! (`runner.py`, embedded with `include_str!`); later requests reuse it (a small pool per
+//! thread, one idle runner per interpreter name). The interpreter is resolved once: the
+//! runner reports its `sys.executable`, and a runner started later in the same process
+//! (after a timeout killed the first) starts that directly, without going through a
+//! pyenv-style shim again.
+//!
+//! **Each migration on its own.** The runner owns each migration's transaction: it opens
+//! the database, runs `BEGIN IMMEDIATE`, calls `upgrade(conn)` (or `downgrade`) with a
 //! connection whose `commit()`/`executescript()` cannot end the transaction, runs the
 //! caller's record statements (the history row) in the same transaction and commits.
-//! Nothing is committed unless all of it succeeded.
+//! Nothing is committed unless all of it succeeded. Each migration gets a fresh module
+//! compiled from the text schemagate read and checksummed, a fresh connection, the
+//! environment variables of its request, and its own output (cut from the runner's stderr
+//! per request).
 //!
-//! Protocol: the job goes to the runner's stdin as one JSON line and the pipe then stays
-//! open until the runner exits, so EOF tells the runner that schemagate died (it exits at
-//! once; on Linux it also has `PR_SET_PDEATHSIG`, and it checks its parent right before
-//! COMMIT). The runner's stdout carries JSON lines: `{"phase": "commit"}` just before
-//! COMMIT (a timeout then waits for the COMMIT rather than leave its outcome unknown) and
-//! the result, written last. The runner points the migration's own fd 1 and `sys.stdout`
-//! at stderr, which comes back here as [`RunOutput::output`].
+//! **Protocol** (see `runner.py`): JSON request lines on stdin, which stays open for as long
+//! as schemagate lives, so EOF tells the runner that schemagate died (it exits at once; on
+//! Linux it also has `PR_SET_PDEATHSIG`, and it checks its parent right before COMMIT).
+//! JSON lines on stdout: a hello, then per request `start`, `commit` (just before COMMIT:
+//! a timeout then waits for the COMMIT rather than leave its outcome unknown) and the
+//! result.
 //!
-//! The runner is started in its own process group so that a timeout kills it together with
-//! anything the migration spawned; the killed transaction is rolled back by SQLite (hot
-//! journal or WAL) the next time the database is opened.
+//! **Failure containment.** A request that times out kills the runner's process group
+//! (the migration and anything it spawned); SQLite rolls the killed transaction back (hot
+//! journal or WAL) the next time the database is opened. A runner that dies in a request
+//! fails that request only: before `commit` nothing can have been committed, which the
+//! error says. The next request starts a new runner. A pooled runner found dead (or
+//! wedged) before it took a request is replaced and the request sent again.
 
+use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
+use serde_json::{Map, Value};
 
-use super::supervisor::{self, Grace, Output, Process, Stopped};
+use super::supervisor::{self, Event, PIPE_WAIT, Process, Stopped};
 use crate::migration::Migration;
 
 const RUNNER: &str = include_str!("runner.py");
 
 /// The runner's source travels in an environment variable that the bootstrap removes
-/// before the migration runs: `ps` then shows a short command line instead of the whole
+/// before any migration runs: `ps` then shows a short command line instead of the whole
 /// script, and tracebacks name the runner's frames `<schemagate-runner>`.
 const RUNNER_VAR: &str = "SCHEMAGATE_RUNNER_SOURCE";
+/// The pid the runner checks its parent against (it may have died before the runner set
+/// up `PR_SET_PDEATHSIG`, and it checks again before each COMMIT).
+const PARENT_VAR: &str = "SCHEMAGATE_PARENT_PID";
 /// Also refuses interpreters the runner was not written for, in syntax even Python 2 runs.
 const BOOTSTRAP: &str = "import os, sys; src = os.environ.pop('SCHEMAGATE_RUNNER_SOURCE'); \
     sys.version_info >= (3, 6) or sys.exit('schemagate-runner: unsupported interpreter: Python 3.6 or newer is needed, this is ' + sys.version.split()[0]); \
     exec(compile(src, '<schemagate-runner>', 'exec'))";
-/// What the runner writes on its result channel right before COMMIT.
-const COMMITTING: &str = "{\"phase\": \"commit\"}";
 const UNSUPPORTED: &str = "schemagate-runner: unsupported interpreter: ";
 
-/// Most output kept from a migration; what follows is counted, not kept.
+/// Written by the runner to stderr after each request (must match `runner.py`).
+const SEPARATOR: &[u8] = b"\x1eschemagate:end-of-request\x1f\n";
+
+/// Most output kept from one migration; what follows is counted, not kept.
 const OUTPUT_LIMIT: usize = 1 << 20;
+
+/// How long a runner may take to start and to take up a request. Only a broken or wedged
+/// interpreter gets near it; the migration's own time is bounded by its timeout.
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// COMMIT attempts on BUSY in the runner (`COMMIT_ATTEMPTS` in `runner.py`, as the SQL
+/// path): a committing runner gets this many busy timeouts more after its timeout.
+const COMMIT_ATTEMPTS: u32 = 3;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Direction {
@@ -77,18 +106,19 @@ pub struct Job<'a> {
     /// The database; it must exist (the runner opens it read-write, never creates it).
     pub db_path: &'a Path,
     pub migration: &'a Migration,
-    /// The migration file on disk (`migration.path` is only for display).
+    /// The migration file on disk (`migration.path` is only for display). The runner runs
+    /// `migration.text`, with this as the module's `__file__`.
     pub file: &'a Path,
     pub direction: Direction,
     pub record: &'a [RecordStatement],
     /// `false` runs everything and then rolls back (dry runs).
     pub commit: bool,
-    /// Extra environment for the interpreter, e.g. [`env_for`]`("prod")`.
+    /// Environment variables set for this migration only, e.g. [`env_for`]`("prod")`.
     pub env: &'a [(String, String)],
     /// SQLite busy timeout of the runner's connection (`BEGIN IMMEDIATE` and `COMMIT` wait
     /// this long for other connections).
     pub busy_timeout: Duration,
-    /// Kill the runner (and its process group) after this long.
+    /// Kill the runner (and its process group) when the migration runs longer.
     pub timeout: Option<Duration>,
 }
 
@@ -107,9 +137,15 @@ pub struct RunOutput {
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The interpreter could not be started (or is not a working Python 3).
+    /// The interpreter could not be started (or is not a working Python 3). `reason` is
+    /// the why alone ("not found", "exit status: 1: ..."), for callers that word their
+    /// own message.
     #[error("{message}")]
-    NotFound { python: String, message: String },
+    NotFound {
+        python: String,
+        message: String,
+        reason: String,
+    },
     /// The migration failed and was rolled back. `line` is the line in the migration file
     /// (last traceback frame in it; for a missing `upgrade`, the `def` of `migrate` when
     /// that exists); the caller prefixes the file's path.
@@ -119,19 +155,40 @@ pub enum Error {
         line: Option<usize>,
         traceback: String,
     },
+    /// The database or the machine stopped the migration, not its code (the write lock
+    /// held past the busy timeout, COMMIT blocked by readers, a full disk); rolled back.
+    /// The same classification as SQL migrations: exit 2.
+    #[error("{message}")]
+    Environment { message: String },
     /// The runner was killed after the timeout; its transaction was rolled back.
     #[error(
         "the migration did not finish within {} and was killed; its transaction was rolled back (if it needs longer, raise --migration-timeout or [apply] migration_timeout)",
         seconds(*.0)
     )]
     Timeout(Duration),
-    /// The runner died without reporting a result. Whether the migration was committed
-    /// is unknown (it may have died after COMMIT): re-read the history table.
-    #[error(
-        "the Python runner exited unexpectedly ({status}) without reporting a result; check the history table to see whether the migration was recorded{}",
-        stderr_tail(stderr)
-    )]
-    Crashed { status: String, stderr: String },
+    /// The runner died (or was killed) without reporting a result. Before it announced
+    /// COMMIT nothing can have been committed; after, whether the migration was
+    /// committed is unknown until the history table is read again.
+    #[error("{}", crashed_message(status, stderr, *committing))]
+    Crashed {
+        status: String,
+        stderr: String,
+        committing: bool,
+    },
+}
+
+fn crashed_message(status: &str, stderr: &str, committing: bool) -> String {
+    if committing {
+        format!(
+            "the Python runner exited unexpectedly ({status}) while it was committing the migration; check the history table to see whether the migration was recorded{}",
+            stderr_tail(stderr)
+        )
+    } else {
+        format!(
+            "the Python runner exited unexpectedly ({status}) before the migration finished; nothing of it was committed (its transaction is rolled back){}",
+            stderr_tail(stderr)
+        )
+    }
 }
 
 fn seconds(d: Duration) -> String {
@@ -158,46 +215,44 @@ pub fn env_for(name: &str) -> Vec<(String, String)> {
 }
 
 fn not_found(python: &str, why: impl std::fmt::Display) -> Error {
+    not_found_because(python, why.to_string(), why)
+}
+
+fn not_found_because(python: &str, reason: String, why: impl std::fmt::Display) -> Error {
     Error::NotFound {
         python: python.to_string(),
         message: format!(
             "{python}: {why}; the Python migrations need Python 3: install python3 or pass --python PATH (or set SCHEMAGATE_PYTHON)"
         ),
+        reason,
     }
 }
 
 /// Checks that `python` runs and has `sqlite3`; returns e.g. "Python 3.11.7, SQLite 3.40.1".
+/// The runner started for the check stays in the pool for the migrations that follow.
 pub fn check_available(python: &str) -> Result<String, Error> {
-    let mut command = Command::new(python);
-    command.args([
-        "-c",
-        "import sys, sqlite3; print('Python %s, SQLite %s' % (sys.version.split()[0], sqlite3.sqlite_version)) if sys.version_info >= (3, 6) else sys.exit('Python 3.6 or newer is needed, this is ' + sys.version.split()[0])",
-    ]);
-    let mut child = supervisor::spawn(command, OUTPUT_LIMIT).map_err(|e| not_found(python, e))?;
-    child.send_and_close(Vec::new());
-    let status = child.wait(None, None).map_err(|e| not_found(python, e))?;
-    let output = child.finish();
-    if !status.success() {
-        let why = output
-            .stderr
-            .trim()
-            .lines()
-            .last()
-            .unwrap_or("")
-            .to_string();
-        let why = if why.is_empty() {
-            format!("not a working Python 3 with sqlite3 ({status})")
-        } else {
-            format!("not a working Python 3 with sqlite3 ({why})")
-        };
-        return Err(not_found(python, why));
-    }
-    Ok(output.stdout.trim().to_string())
+    let mut runner = lease(python)?;
+    let hello = runner.hello()?;
+    let sqlite = match (&hello.sqlite, &hello.sqlite_missing) {
+        (Some(v), _) => v.clone(),
+        (None, why) => {
+            let why = why.as_deref().unwrap_or("no sqlite3 module");
+            return Err(not_found(
+                python,
+                format!("not a working Python 3 with sqlite3 ({why})"),
+            ));
+        }
+    };
+    let text = format!("Python {}, SQLite {sqlite}", hello.python);
+    release(runner);
+    Ok(text)
 }
 
 #[derive(Deserialize)]
 struct RunnerResult {
     ok: bool,
+    #[serde(default)]
+    kind: String,
     #[serde(default)]
     description: String,
     #[serde(default)]
@@ -210,18 +265,55 @@ struct RunnerResult {
     traceback: String,
 }
 
+impl RunnerResult {
+    fn into_result(self, python: &str) -> Result<RunnerResult, Error> {
+        if self.ok {
+            return Ok(self);
+        }
+        Err(match self.kind.as_str() {
+            "environment" => Error::Environment {
+                message: self.message,
+            },
+            "interpreter" => not_found(
+                python,
+                format!("not a working Python 3 with sqlite3 ({})", self.message),
+            ),
+            _ => Error::Failed {
+                message: self.message,
+                line: self.line,
+                traceback: self.traceback,
+            },
+        })
+    }
+}
+
 /// Runs the migration's `upgrade(conn)` or `downgrade(conn)` and the record statements in
 /// one transaction, committed only when all succeeded (and `job.commit`).
 pub fn run(job: &Job) -> Result<RunOutput, Error> {
     let started = Instant::now();
-    let request = request_json(job)?;
-    let grace = job.busy_timeout + Duration::from_secs(10);
-    let (result, output) = execute(job.python, job.env, &request, job.timeout, Some(grace))?;
+    let mut request = migration_request("run", job.migration, job.file, job.direction, job.env)?;
+    let record: Vec<Value> = job
+        .record
+        .iter()
+        .map(|r| {
+            let mut statement = Map::new();
+            statement.insert("sql".into(), r.sql.clone().into());
+            statement.insert("params".into(), r.params.clone().into());
+            Value::Object(statement)
+        })
+        .collect();
+    request.insert("db".into(), utf8_path(job.db_path)?.into());
+    request.insert("record".into(), record.into());
+    request.insert("commit".into(), job.commit.into());
+    request.insert("busy_timeout".into(), job.busy_timeout.as_secs_f64().into());
+    let grace = job.busy_timeout * COMMIT_ATTEMPTS + Duration::from_secs(10);
+    let reply = submit(job.python, request)?.wait(job.timeout, Some(grace))?;
+    let result = parse(reply.message)?.into_result(job.python)?;
     Ok(RunOutput {
         description: result.description,
         duration: started.elapsed(),
         warnings: result.warnings,
-        output,
+        output: reply.output,
     })
 }
 
@@ -238,92 +330,40 @@ pub fn validate(
     env: &[(String, String)],
     timeout: Option<Duration>,
 ) -> Result<String, Error> {
-    let mut request = serde_json::Map::new();
-    request.insert("db".into(), serde_json::Value::Null);
+    let mut request = migration_request("validate", migration, file, direction, env)?;
+    request.insert("db".into(), Value::Null);
+    let reply = submit(python, request)?.wait(timeout, None)?;
+    Ok(parse(reply.message)?.into_result(python)?.description)
+}
+
+fn migration_request(
+    op: &str,
+    migration: &Migration,
+    file: &Path,
+    direction: Direction,
+    env: &[(String, String)],
+) -> Result<Map<String, Value>, Error> {
+    let mut request = Map::new();
+    request.insert("op".into(), op.into());
     request.insert("file".into(), utf8_path(file)?.into());
     request.insert("display".into(), migration.path.clone().into());
     request.insert("version".into(), migration.version.as_str().into());
     request.insert("direction".into(), direction.function().into());
-    request.insert("commit".into(), false.into());
-    request.insert("busy_timeout".into(), 0.into());
-    request.insert("parent_pid".into(), std::process::id().into());
-    let request = format!("{}\n", serde_json::Value::Object(request));
-    let (result, _) = execute(python, env, &request, timeout, None)?;
-    Ok(result.description)
+    request.insert("source".into(), migration.text.clone().into());
+    let env: Map<String, Value> = env
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::from(v.as_str())))
+        .collect();
+    request.insert("env".into(), env.into());
+    Ok(request)
 }
 
-/// Starts the runner with `request`, waits for it and reads its result: `Ok` only for a
-/// runner that reported success. A runner still committing at the timeout gets
-/// `commit_grace` more.
-fn execute(
-    python: &str,
-    env: &[(String, String)],
-    request: &str,
-    timeout: Option<Duration>,
-    commit_grace: Option<Duration>,
-) -> Result<(RunnerResult, String), Error> {
-    let mut command = Command::new(python);
-    // -B: importing the migration must not leave __pycache__ in the migrations folder.
-    command
-        .args(["-B", "-c", BOOTSTRAP])
-        .env(RUNNER_VAR, RUNNER)
-        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-    let mut runner = supervisor::spawn(command, OUTPUT_LIMIT).map_err(|e| not_found(python, &e))?;
-    // A write error means the runner is already gone; its exit status tells why. Stdin
-    // then stays open until the runner exits: its EOF is the runner's "parent died".
-    let _ = runner.send(request.as_bytes());
-
-    let committing = |p: &Process| p.stdout().contains(COMMITTING);
-    let grace = commit_grace.map(|extra| Grace {
-        extra,
-        applies: &committing,
-    });
-    let status = match runner.wait(timeout, grace) {
-        Ok(status) => status,
-        Err(Stopped::TimedOut) => return Err(Error::Timeout(timeout.unwrap_or_default())),
-        Err(Stopped::KilledInGrace) => {
-            return Err(Error::Crashed {
-                status: "killed after the timeout while it was committing".to_string(),
-                stderr: runner.finish().stderr,
-            });
-        }
-        Err(Stopped::Failed(err)) => {
-            return Err(Error::Crashed {
-                status: format!("cannot wait for the runner: {err}"),
-                stderr: String::new(),
-            });
-        }
-    };
-    let Output {
-        stdout,
-        stderr: output,
-        ..
-    } = runner.finish();
-
-    let result = stdout
-        .lines()
-        .rev()
-        .find(|l| !l.trim().is_empty())
-        .and_then(|l| serde_json::from_str::<RunnerResult>(l).ok());
-    match result {
-        Some(r) if r.ok => Ok((r, output)),
-        Some(r) => Err(Error::Failed {
-            message: r.message,
-            line: r.line,
-            traceback: r.traceback,
-        }),
-        None if output.contains(UNSUPPORTED) => {
-            let why = output
-                .lines()
-                .find_map(|l| l.strip_prefix(UNSUPPORTED))
-                .unwrap_or("not Python 3.6 or newer");
-            Err(not_found(python, why))
-        }
-        None => Err(Error::Crashed {
-            status: supervisor::describe(status),
-            stderr: output,
-        }),
-    }
+fn parse(message: Map<String, Value>) -> Result<RunnerResult, Error> {
+    serde_json::from_value(Value::Object(message)).map_err(|e| Error::Crashed {
+        status: format!("it answered something unexpected ({e})"),
+        stderr: String::new(),
+        committing: false,
+    })
 }
 
 fn utf8_path(p: &Path) -> Result<&str, Error> {
@@ -337,31 +377,380 @@ fn utf8_path(p: &Path) -> Result<&str, Error> {
     })
 }
 
-fn request_json(job: &Job) -> Result<String, Error> {
-    let record: Vec<serde_json::Value> = job
-        .record
-        .iter()
-        .map(|r| {
-            let mut statement = serde_json::Map::new();
-            statement.insert("sql".into(), r.sql.clone().into());
-            statement.insert("params".into(), r.params.clone().into());
-            serde_json::Value::Object(statement)
+// --- the persistent runner ---------------------------------------------------------------
+
+/// What the runner says first.
+#[derive(Clone, Debug, Deserialize)]
+struct Hello {
+    #[allow(dead_code)] // tells a hello from the other messages
+    hello: bool,
+    python: String,
+    sqlite: Option<String>,
+    #[serde(default)]
+    sqlite_missing: Option<String>,
+    #[serde(default)]
+    executable: Option<String>,
+}
+
+/// A request's answer: the result message and what the request printed.
+pub(super) struct Reply {
+    pub message: Map<String, Value>,
+    pub output: String,
+}
+
+/// Interpreter names resolved to the `sys.executable` their runner reported (a pyenv shim
+/// is a shell script that starts another program or two before Python itself).
+static RESOLVED: Mutex<BTreeMap<String, String>> = Mutex::new(BTreeMap::new());
+
+thread_local! {
+    static IDLE: RefCell<Idle> = const { RefCell::new(Idle(Vec::new())) };
+}
+
+/// The idle runners of a thread. Runners are not shared between threads: on Linux
+/// `PR_SET_PDEATHSIG` fires when the *thread* that started the runner ends.
+struct Idle(Vec<Runner>);
+
+impl Drop for Idle {
+    fn drop(&mut self) {
+        for runner in self.0.drain(..) {
+            runner.process.close(Duration::from_millis(200));
+        }
+    }
+}
+
+/// A runner of this thread's pool for `python`, or a new one.
+fn lease(python: &str) -> Result<Runner, Error> {
+    let idle = IDLE.with(|idle| {
+        let runners = &mut idle.borrow_mut().0;
+        let at = runners.iter().position(|r| r.python == python)?;
+        Some(runners.swap_remove(at))
+    });
+    match idle {
+        Some(mut runner) => {
+            if runner.process.is_running() {
+                Ok(runner)
+            } else {
+                Runner::start(python)
+            }
+        }
+        None => Runner::start(python),
+    }
+}
+
+/// Puts a runner that answered its request back in the pool (one per interpreter).
+fn release(runner: Runner) {
+    let spare = IDLE.with(|idle| {
+        let runners = &mut idle.borrow_mut().0;
+        if runners.iter().any(|r| r.python == runner.python) {
+            Some(runner)
+        } else {
+            runners.push(runner);
+            None
+        }
+    });
+    if let Some(spare) = spare {
+        spare.process.close(Duration::from_millis(200));
+    }
+}
+
+/// Sends `request` to a runner for `python`; [`Submitted::wait`] reads the answer.
+pub(super) fn submit(python: &str, request: Map<String, Value>) -> Result<Submitted, Error> {
+    let mut runner = lease(python)?;
+    let ticket = runner.send(request.clone());
+    Ok(Submitted {
+        python: python.to_string(),
+        runner,
+        ticket,
+        request,
+        resent: false,
+    })
+}
+
+/// A request on its way.
+pub(super) struct Submitted {
+    python: String,
+    runner: Runner,
+    ticket: Ticket,
+    request: Map<String, Value>,
+    resent: bool,
+}
+
+impl Submitted {
+    /// The answer. `timeout` bounds the request once the runner took it up; a runner
+    /// that is committing gets `commit_grace` more.
+    pub fn wait(
+        mut self,
+        timeout: Option<Duration>,
+        commit_grace: Option<Duration>,
+    ) -> Result<Reply, Error> {
+        loop {
+            match self.runner.wait(&self.ticket, timeout, commit_grace) {
+                Ok(reply) => {
+                    release(self.runner);
+                    return Ok(reply);
+                }
+                // Found dead or wedged before it took the request: nothing of the
+                // request ran, so a new runner gets it.
+                Err(Trouble::NotStarted(_)) if self.runner.served > 0 && !self.resent => {
+                    self.resent = true;
+                    self.runner = Runner::start(&self.python)?;
+                    self.ticket = self.runner.send(self.request.clone());
+                }
+                Err(trouble) => return Err(trouble.into_error(&self.python, timeout)),
+            }
+        }
+    }
+}
+
+struct Ticket {
+    id: u64,
+    sent: Instant,
+}
+
+/// Why a request got no answer.
+enum Trouble {
+    /// The interpreter cannot run the runner.
+    Start(Error),
+    /// The runner died or hung before it took up the request.
+    NotStarted(String),
+    TimedOut,
+    Died {
+        status: String,
+        stderr: String,
+        committing: bool,
+    },
+}
+
+impl Trouble {
+    fn into_error(self, python: &str, timeout: Option<Duration>) -> Error {
+        match self {
+            Trouble::Start(e) => e,
+            Trouble::NotStarted(why) => Error::Crashed {
+                status: format!("{python}: {why}"),
+                stderr: String::new(),
+                committing: false,
+            },
+            Trouble::TimedOut => Error::Timeout(timeout.unwrap_or_default()),
+            Trouble::Died {
+                status,
+                stderr,
+                committing,
+            } => Error::Crashed {
+                status,
+                stderr,
+                committing,
+            },
+        }
+    }
+}
+
+struct Runner {
+    /// The interpreter as asked for (the pool's key).
+    python: String,
+    process: Process,
+    hello: Option<Hello>,
+    next_id: u64,
+    /// Requests answered.
+    served: u64,
+}
+
+impl Runner {
+    fn start(python: &str) -> Result<Runner, Error> {
+        let resolved = RESOLVED
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(python)
+            .cloned();
+        let process = match resolved.map(|exe| spawn(&exe)) {
+            Some(Ok(process)) => process,
+            // The resolved program went away: start the name again.
+            Some(Err(_)) | None => {
+                RESOLVED
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .remove(python);
+                spawn(python).map_err(|e| not_found(python, e))?
+            }
+        };
+        Ok(Runner {
+            python: python.to_string(),
+            process,
+            hello: None,
+            next_id: 1,
+            served: 0,
         })
-        .collect();
-    let mut request = serde_json::Map::new();
-    let mut put = |key: &str, value: serde_json::Value| {
-        request.insert(key.to_string(), value);
-    };
-    put("db", utf8_path(job.db_path)?.into());
-    put("file", utf8_path(job.file)?.into());
-    put("display", job.migration.path.clone().into());
-    put("version", job.migration.version.as_str().into());
-    put("direction", job.direction.function().into());
-    put("record", record.into());
-    put("commit", job.commit.into());
-    put("busy_timeout", job.busy_timeout.as_secs_f64().into());
-    put("parent_pid", std::process::id().into());
-    Ok(format!("{}\n", serde_json::Value::Object(request)))
+    }
+
+    fn send(&mut self, mut request: Map<String, Value>) -> Ticket {
+        let id = self.next_id;
+        self.next_id += 1;
+        request.insert("id".into(), id.into());
+        let line = format!("{}\n", Value::Object(request));
+        // A write error means the runner is gone; waiting for the answer sees its exit.
+        let _ = self.process.send(line.as_bytes());
+        Ticket {
+            id,
+            sent: Instant::now(),
+        }
+    }
+
+    /// The runner's hello, waiting for it if it has not arrived yet.
+    fn hello(&mut self) -> Result<Hello, Error> {
+        let deadline = Instant::now() + START_TIMEOUT;
+        while self.hello.is_none() {
+            match self.process.next(Some(deadline)) {
+                Ok(Event::Line(line)) => {
+                    self.take_hello(&line);
+                }
+                Ok(Event::Exited(status)) => {
+                    let stderr = self.process.stderr().rest(Instant::now() + PIPE_WAIT);
+                    return Err(start_failure(
+                        &self.python,
+                        &supervisor::describe(status),
+                        &stderr,
+                    ));
+                }
+                Err(Stopped::TimedOut) => {
+                    self.process.kill();
+                    return Err(not_found(
+                        &self.python,
+                        format!("did not start within {} s", START_TIMEOUT.as_secs()),
+                    ));
+                }
+                Err(Stopped::Failed(e)) => return Err(not_found(&self.python, e)),
+            }
+        }
+        Ok(self.hello.clone().expect("set above"))
+    }
+
+    /// Records the hello if `line` is one (and the interpreter's real program).
+    fn take_hello(&mut self, line: &str) -> bool {
+        let Ok(hello) = serde_json::from_str::<Hello>(line) else {
+            return false;
+        };
+        if let Some(exe) = hello.executable.as_deref()
+            && Path::new(exe).is_absolute()
+            && exe != self.python
+        {
+            RESOLVED
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(self.python.clone(), exe.to_string());
+        }
+        self.hello = Some(hello);
+        true
+    }
+
+    fn wait(
+        &mut self,
+        ticket: &Ticket,
+        timeout: Option<Duration>,
+        commit_grace: Option<Duration>,
+    ) -> Result<Reply, Trouble> {
+        let mut started: Option<Instant> = None;
+        let mut committing = false;
+        loop {
+            let deadline = match started {
+                None => Some(ticket.sent + START_TIMEOUT),
+                Some(at) => timeout.map(|t| {
+                    at + t
+                        + if committing {
+                            commit_grace.unwrap_or_default()
+                        } else {
+                            Duration::ZERO
+                        }
+                }),
+            };
+            match self.process.next(deadline) {
+                Ok(Event::Line(line)) => {
+                    if self.hello.is_none() && self.take_hello(&line) {
+                        continue;
+                    }
+                    // Anything else (what a sitecustomize printed before the runner took
+                    // over stdout) is not the protocol.
+                    let Ok(Value::Object(message)) = serde_json::from_str::<Value>(&line) else {
+                        continue;
+                    };
+                    if message.get("id").and_then(Value::as_u64) != Some(ticket.id) {
+                        continue;
+                    }
+                    match message.get("phase").and_then(Value::as_str) {
+                        Some("start") => started = Some(Instant::now()),
+                        Some("commit") => committing = true,
+                        _ => {
+                            let output = self.process.stderr().segment(Instant::now() + PIPE_WAIT);
+                            self.served += 1;
+                            return Ok(Reply { message, output });
+                        }
+                    }
+                }
+                Ok(Event::Exited(status)) => {
+                    let stderr = self.process.stderr().rest(Instant::now() + PIPE_WAIT);
+                    let status = supervisor::describe(status);
+                    if self.hello.is_none() {
+                        return Err(Trouble::Start(start_failure(
+                            &self.python,
+                            &status,
+                            &stderr,
+                        )));
+                    }
+                    if started.is_none() {
+                        return Err(Trouble::NotStarted(format!(
+                            "the runner exited ({status}) before it took the request"
+                        )));
+                    }
+                    return Err(Trouble::Died {
+                        status,
+                        stderr,
+                        committing,
+                    });
+                }
+                Err(Stopped::TimedOut) => {
+                    self.process.kill();
+                    if started.is_some() {
+                        return Err(Trouble::TimedOut);
+                    }
+                    let why = format!(
+                        "the runner did not take the request within {} s",
+                        START_TIMEOUT.as_secs()
+                    );
+                    if self.hello.is_none() {
+                        return Err(Trouble::Start(not_found(&self.python, why)));
+                    }
+                    return Err(Trouble::NotStarted(why));
+                }
+                Err(Stopped::Failed(e)) => {
+                    self.process.kill();
+                    return Err(Trouble::Died {
+                        status: format!("cannot wait for the runner: {e}"),
+                        stderr: String::new(),
+                        committing,
+                    });
+                }
+            }
+        }
+    }
+}
+
+fn spawn(program: &str) -> Result<Process, supervisor::SpawnError> {
+    let mut command = Command::new(program);
+    // -B: importing helper modules must not leave __pycache__ in the migrations folder.
+    command
+        .args(["-B", "-c", BOOTSTRAP])
+        .env(RUNNER_VAR, RUNNER)
+        .env(PARENT_VAR, std::process::id().to_string());
+    supervisor::spawn(command, OUTPUT_LIMIT, SEPARATOR)
+}
+
+/// Why an interpreter exited before it said hello.
+fn start_failure(python: &str, status: &str, stderr: &str) -> Error {
+    if let Some(why) = stderr.lines().find_map(|l| l.strip_prefix(UNSUPPORTED)) {
+        return not_found(python, why.trim());
+    }
+    let last = stderr.trim().lines().last().unwrap_or("no message").trim();
+    let reason = format!("{status}: {last}");
+    let why = format!("not a working Python 3 with sqlite3 ({reason})");
+    not_found_because(python, reason, why)
 }
 
 #[cfg(test)]
@@ -904,5 +1293,118 @@ mod tests {
         assert_eq!(line, Some(2));
         assert_eq!(f.tables(), ["schema_versions", "users"]);
         assert!(f.versions().is_empty());
+    }
+
+    /// `(pid, what it printed)` of a migration that records its runner's pid in `pids`.
+    fn pid_of(f: &Fixture, name: &str, extra: &str) -> (i64, String) {
+        let text = format!(
+            "import os\ndef upgrade(conn):\n    print('output of {name}')\n{extra}    conn.execute('CREATE TABLE IF NOT EXISTS pids (name TEXT, pid INTEGER)')\n    conn.execute('INSERT INTO pids VALUES (?, ?)', ({name:?}, os.getpid()))\n"
+        );
+        let out = f.run(name, &text).unwrap();
+        let conn = Connection::open(&f.db).unwrap();
+        let pid = conn
+            .query_row("SELECT pid FROM pids WHERE name = ?1", [name], |r| r.get(0))
+            .unwrap();
+        (pid, out.output)
+    }
+
+    #[test]
+    fn one_runner_serves_the_requests_of_a_thread_each_with_its_own_output_and_env() {
+        let f = Fixture::new();
+        let (first, out1) = pid_of(&f, "030_a.py", "    os.environ['LEFT_BEHIND'] = '1'\n");
+        let (second, out2) = pid_of(
+            &f,
+            "031_b.py",
+            "    assert 'LEFT_BEHIND' not in os.environ, 'environment leaked'\n",
+        );
+        assert_eq!(first, second, "a second interpreter was started");
+        assert_eq!(out1.trim(), "output of 030_a.py");
+        assert_eq!(out2.trim(), "output of 031_b.py");
+    }
+
+    #[test]
+    fn a_runner_that_died_while_idle_is_replaced_and_the_request_sent_again() {
+        let f = Fixture::new();
+        let (first, _) = pid_of(&f, "032_a.py", "");
+        // SAFETY: kill(2) on the idle runner this test started.
+        unsafe {
+            libc::kill(first as i32, libc::SIGKILL);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        let (second, _) = pid_of(&f, "033_b.py", "");
+        assert_ne!(first, second);
+        assert_eq!(f.versions(), ["032", "033"]);
+    }
+
+    #[test]
+    fn a_shim_is_started_once_and_later_runners_start_the_real_interpreter() {
+        let f = Fixture::new();
+        let log = f.dir.path().join("shim.log");
+        let shim = f.dir.path().join("python3-shim");
+        std::fs::write(
+            &shim,
+            format!(
+                "#!/bin/sh\necho started >> '{}'\nexec {} \"$@\"\n",
+                log.display(),
+                python()
+            ),
+        )
+        .unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&shim, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let shim = shim.to_str().unwrap();
+        // The first runner dies with its migration; the second is started directly.
+        let (m, path) = f.write(
+            "034_dies.py",
+            "import os\ndef upgrade(conn):\n    os._exit(4)\n",
+        );
+        let job = Job {
+            python: shim,
+            db_path: &f.db,
+            migration: &m,
+            file: &path,
+            direction: Direction::Upgrade,
+            record: &[],
+            commit: true,
+            env: &[],
+            busy_timeout: Duration::from_secs(1),
+            timeout: None,
+        };
+        assert!(matches!(
+            run(&job),
+            Err(Error::Crashed {
+                committing: false,
+                ..
+            })
+        ));
+        let (m, path) = f.write("035_ok.py", "def upgrade(conn):\n    pass\n");
+        run(&Job {
+            migration: &m,
+            file: &path,
+            ..job
+        })
+        .unwrap();
+        assert_eq!(std::fs::read_to_string(&log).unwrap().lines().count(), 1);
+    }
+
+    #[test]
+    fn writes_to_schemagates_tables_are_denied_even_when_caught() {
+        let f = Fixture::new();
+        let (message, _, _) = failed(f.run(
+            "036_wipe.py",
+            "import sqlite3\ndef upgrade(conn):\n    conn.execute('CREATE TABLE t (x)')\n    try:\n        conn.execute('DELETE FROM schema_versions')\n    except sqlite3.DatabaseError:\n        pass\n",
+        ));
+        assert!(
+            message.contains("the migration tried to DELETE FROM schema_versions"),
+            "{message}"
+        );
+        assert_eq!(f.tables(), ["schema_versions", "users"]);
+        // Reading the history, and the runner's own record statements, stay allowed.
+        f.run(
+            "037_read.py",
+            "def upgrade(conn):\n    conn.execute('SELECT count(*) FROM schema_versions').fetchone()\n",
+        )
+        .unwrap();
+        assert_eq!(f.versions(), ["037"]);
     }
 }

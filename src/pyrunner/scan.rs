@@ -1,12 +1,14 @@
-//! Reads every Python migration of a folder through `python3`'s own `ast`, in one process
-//! (see `scan.py`), for `lint`. The rules stay pure over the returned [`PythonAst`].
+//! Reads every Python migration of a folder through the interpreter's own `ast`, in one
+//! request to the run's Python runner (see `scan.py`, and [`super::runner`] for the
+//! runner: `check` scans and then dry-runs on the same process), for `lint`. The rules stay
+//! pure over the returned [`PythonAst`].
 
-use std::process::Command;
 use std::time::Duration;
 
 use serde::Serialize;
+use serde_json::{Map, Value};
 
-use super::supervisor::{self, Process, Stopped};
+use super::runner::{self, Error, Submitted};
 use crate::lint::py_scan::{self, PythonAst};
 use crate::migration::{Discovery, Kind};
 
@@ -22,7 +24,7 @@ struct Input<'a> {
     text: &'a str,
 }
 
-/// A `python3` that is reading the folder's Python migrations.
+/// An interpreter that is reading the folder's Python migrations.
 pub struct Scan {
     python: String,
     state: State,
@@ -31,13 +33,13 @@ pub struct Scan {
 enum State {
     /// The folder has no Python migration.
     Nothing,
-    Running(Process),
+    Running(Box<Submitted>),
     /// Why the scan could not start.
     Failed(String),
 }
 
-/// Starts `python` on every `.py` migration of `d` and returns while it reads them. No
-/// interpreter is started when the folder has no Python migration.
+/// Sends every `.py` migration of `d` to a runner for `python` and returns while it reads
+/// them. No interpreter is started when the folder has no Python migration.
 pub fn start(python: &str, d: &Discovery) -> Scan {
     let inputs: Vec<Input<'_>> = d
         .migrations
@@ -52,8 +54,17 @@ pub fn start(python: &str, d: &Discovery) -> Scan {
     let state = if inputs.is_empty() {
         State::Nothing
     } else {
-        match serde_json::to_vec(&inputs) {
-            Ok(payload) => spawn(python, payload),
+        match serde_json::to_string(&inputs) {
+            Ok(input) => {
+                let mut request = Map::new();
+                request.insert("op".into(), "scan".into());
+                request.insert("source".into(), SCRIPT.into());
+                request.insert("input".into(), input.into());
+                match runner::submit(python, request) {
+                    Ok(submitted) => State::Running(Box::new(submitted)),
+                    Err(e) => State::Failed(why(python, &e)),
+                }
+            }
             Err(e) => State::Failed(e.to_string()),
         }
     };
@@ -63,19 +74,20 @@ pub fn start(python: &str, d: &Discovery) -> Scan {
     }
 }
 
-fn spawn(python: &str, payload: Vec<u8>) -> State {
-    let mut command = Command::new(python);
-    // -I: ignore PYTHON* variables and the user's site folder; -S: skip `site` (faster start,
-    // only the standard library is used).
-    command.args(["-I", "-S", "-c", SCRIPT]);
-    // No cap: the output is our script's, about the size of the input.
-    match supervisor::spawn(command, usize::MAX) {
-        Ok(mut process) => {
-            process.send_and_close(payload);
-            State::Running(process)
+/// Why the scan failed, as the start of the one warning.
+fn why(python: &str, e: &Error) -> String {
+    match e {
+        Error::NotFound { reason, .. } if reason == "not found" => {
+            format!("`{python}` was not found")
         }
-        Err(e) if e.is_not_found() => State::Failed(format!("`{python}` was not found")),
-        Err(e) => State::Failed(format!("cannot run `{python}`: {}", e.0)),
+        Error::NotFound { reason, .. } => {
+            format!("`{python}` could not read the Python migrations ({reason})")
+        }
+        Error::Timeout(_) => format!(
+            "`{python}` did not finish reading the Python migrations within {} s and was killed",
+            TIMEOUT.as_secs()
+        ),
+        other => format!("`{python}` could not read the Python migrations ({other})"),
     }
 }
 
@@ -89,35 +101,28 @@ impl Scan {
             )
         };
         let python = &self.python;
-        let mut process = match self.state {
+        let submitted = match self.state {
             State::Nothing => return Ok(None),
             State::Failed(why) => return Err(skipped(why)),
-            State::Running(process) => process,
+            State::Running(submitted) => submitted,
         };
-        let status = match process.wait(Some(TIMEOUT), None) {
-            Ok(status) => status,
-            Err(Stopped::Failed(e)) => return Err(skipped(format!("`{python}` failed: {e}"))),
-            Err(Stopped::TimedOut | Stopped::KilledInGrace) => {
+        let reply = submitted
+            .wait(Some(TIMEOUT), None)
+            .map_err(|e| skipped(why(python, &e)))?;
+        let output = match (reply.message.get("ok"), reply.message.get("output")) {
+            (Some(Value::Bool(true)), Some(Value::String(output))) => output,
+            _ => {
+                let message = reply
+                    .message
+                    .get("message")
+                    .and_then(Value::as_str)
+                    .unwrap_or("no message");
                 return Err(skipped(format!(
-                    "`{python}` did not finish reading the Python migrations within {} s and was killed",
-                    TIMEOUT.as_secs()
+                    "`{python}` could not read the Python migrations ({message})"
                 )));
             }
         };
-        let output = process.finish();
-        if !status.success() || output.input.is_err() {
-            let last = output
-                .stderr
-                .lines()
-                .last()
-                .unwrap_or("no message")
-                .trim()
-                .to_string();
-            return Err(skipped(format!(
-                "`{python}` could not read the Python migrations ({status}: {last})"
-            )));
-        }
-        let ast = py_scan::from_json(&output.stdout).map_err(|e| {
+        let ast = py_scan::from_json(output).map_err(|e| {
             skipped(format!(
                 "`{python}` printed unexpected output ({e}); is it Python 3.8 or newer?"
             ))

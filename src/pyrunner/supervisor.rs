@@ -1,26 +1,33 @@
-//! Supervises one child process for the migration runner ([`super::runner`]) and the lint
-//! AST scan ([`super::scan`]): the child gets its own process group, its stdout and stderr
-//! are drained on threads into capped buffers, the wait has a timeout (with an optional
-//! grace for a step that must not be cut short), and the whole group is killed on a timeout
-//! or when the [`Process`] is dropped before the child was waited for.
+//! Supervises one long-lived child process, the Python runner ([`super::runner`]) that
+//! serves every Python request of a run (migrations, their validation, the lint AST scan):
+//! the child gets its own process group; requests go to its stdin, which stays open for
+//! as long as the [`Process`] lives (EOF tells the child its parent is done or died); its
+//! stdout is read on a thread as lines (the protocol), waited for with a deadline and no
+//! polling delay; its stderr is read on another thread into a [`Drain`] that cuts it into
+//! one segment per request at a separator and caps each segment. The whole group is
+//! killed by [`Process::kill`], or when the [`Process`] is dropped while the child runs.
 //!
-//! Nothing here knows about Python. Today every child answers one request and exits; a
-//! persistent runner (one process for many migrations) keeps one [`Process`], [`Process::send`]s
-//! a line per job with stdin held open, and needs two additions that fit this shape: a wait
-//! that also ends when a predicate over [`Process::stdout`] holds (the job's result line),
-//! and a way to take a [`Drain`]'s contents per job so the cap applies to each job.
+//! Nothing here knows about Python or about the protocol's messages.
 
+use std::collections::VecDeque;
 use std::fmt;
-use std::io::{self, Read, Write};
+use std::io::{self, BufRead, BufReader, Read, Write};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, Condvar, Mutex, mpsc};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-/// How long [`Process::finish`] waits for the pipes to close after the child is gone: a
-/// process it started (or forked) may hold them open, and what the child itself wrote has
-/// been read by then.
-const PIPE_CLOSE_WAIT: Duration = Duration::from_secs(2);
+/// How long to wait for the output pipes to deliver what the child wrote before it
+/// exited (or before it answered): the reader threads lag a little behind the child.
+pub const PIPE_WAIT: Duration = Duration::from_secs(2);
+
+/// The longest stretch [`Process::next`] waits on the stdout lines without looking at the
+/// child itself: a child that forked may die while a grandchild keeps stdout open.
+const STATUS_POLL: Duration = Duration::from_millis(50);
+
+/// Requests larger than this are written from a thread: a child that reads its input only
+/// once it has started up would otherwise block the caller on a full pipe.
+const INLINE_WRITE: usize = 32 * 1024;
 
 /// A program that could not be started.
 #[derive(Debug)]
@@ -43,61 +50,51 @@ impl fmt::Display for SpawnError {
     }
 }
 
-/// Why [`Process::wait`] returned without an exit status. The child's process group has been
-/// killed in every case but `Failed`, where dropping the [`Process`] kills it.
+/// What [`Process::next`] saw first.
+#[derive(Debug)]
+pub enum Event {
+    /// A line the child wrote to stdout, without its newline.
+    Line(String),
+    /// The child is gone; every line it wrote before was returned already.
+    Exited(ExitStatus),
+}
+
+/// Why [`Process::next`] returned without an [`Event`]. The child still runs in both cases;
+/// the caller decides whether to [`Process::kill`] it.
 #[derive(Debug)]
 pub enum Stopped {
-    /// The timeout passed.
+    /// The deadline passed.
     TimedOut,
-    /// The timeout passed while the [`Grace`] applied, and then the grace did too.
-    KilledInGrace,
     /// The child's status could not be read.
     Failed(io::Error),
 }
 
-impl fmt::Display for Stopped {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Stopped::TimedOut => f.write_str("killed after the timeout"),
-            Stopped::KilledInGrace => f.write_str("killed after the timeout and its grace"),
-            Stopped::Failed(err) => write!(f, "cannot wait for it: {err}"),
-        }
-    }
-}
-
-/// More time after the timeout for a child in a step that must not be interrupted (the
-/// runner's COMMIT: killing it there would leave the outcome unknown).
-pub struct Grace<'a> {
-    pub extra: Duration,
-    /// Whether the child is in that step; asked on every poll once the timeout passed.
-    pub applies: &'a dyn Fn(&Process) -> bool,
-}
-
-/// What the child wrote, read once it is gone.
-#[derive(Debug)]
-pub struct Output {
-    pub stdout: String,
-    pub stderr: String,
-    /// Whether everything given to [`Process::send_and_close`] was written (`Ok` when
-    /// nothing was).
-    pub input: io::Result<()>,
+enum Stdin {
+    Open(ChildStdin),
+    /// A large request is being written from a thread, which hands the pipe back.
+    Writing(JoinHandle<(ChildStdin, io::Result<()>)>),
+    Closed,
 }
 
 /// A running child in its own process group.
 pub struct Process {
-    /// `None` once the child was waited for or killed.
+    /// `None` once the child was reaped or killed.
     child: Option<Child>,
-    /// Held open until [`Process::finish`] unless closed: EOF tells the child its parent is
-    /// done (or died).
-    stdin: Option<ChildStdin>,
-    writer: Option<JoinHandle<io::Result<()>>>,
-    stdout: Drain,
+    status: Option<ExitStatus>,
+    stdin: Stdin,
+    lines: mpsc::Receiver<String>,
+    stdout_closed: bool,
     stderr: Drain,
 }
 
-/// Starts `command` with all three streams piped, in a new process group, keeping at most
-/// `output_limit` bytes of each of stdout and stderr (the rest is counted, not kept).
-pub fn spawn(mut command: Command, output_limit: usize) -> Result<Process, SpawnError> {
+/// Starts `command` with all three streams piped, in a new process group. Its stderr is
+/// cut at every `separator` (see [`Drain`]), keeping at most `output_limit` bytes of each
+/// segment.
+pub fn spawn(
+    mut command: Command,
+    output_limit: usize,
+    separator: &'static [u8],
+) -> Result<Process, SpawnError> {
     command
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -108,100 +105,147 @@ pub fn spawn(mut command: Command, output_limit: usize) -> Result<Process, Spawn
         command.process_group(0);
     }
     let mut child = command.spawn().map_err(SpawnError)?;
+    let (tx, lines) = mpsc::channel();
+    if let Some(stdout) = child.stdout.take() {
+        thread::spawn(move || {
+            let mut reader = BufReader::new(stdout);
+            let mut line = Vec::new();
+            loop {
+                line.clear();
+                match reader.read_until(b'\n', &mut line) {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) => {
+                        if line.last() == Some(&b'\n') {
+                            line.pop();
+                        }
+                        let text = String::from_utf8_lossy(&line).into_owned();
+                        if tx.send(text).is_err() {
+                            break;
+                        }
+                    }
+                }
+            }
+        });
+    }
     Ok(Process {
-        stdin: child.stdin.take(),
-        writer: None,
-        stdout: Drain::start(child.stdout.take(), output_limit),
-        stderr: Drain::start(child.stderr.take(), output_limit),
+        stdin: child.stdin.take().map_or(Stdin::Closed, Stdin::Open),
+        stderr: Drain::start(child.stderr.take(), output_limit, separator),
+        lines,
+        stdout_closed: false,
+        status: None,
         child: Some(child),
     })
 }
 
 impl Process {
-    /// Writes `bytes` to the child's stdin and flushes; stdin stays open. An error means
-    /// the child is already gone (its exit status tells why) or stdin was closed.
+    /// Writes `bytes` to the child's stdin; stdin stays open. An error means the child is
+    /// gone (its exit tells why) or stdin was closed. A large request is written from a
+    /// thread, and its error, if any, shows as the child's exit.
     pub fn send(&mut self, bytes: &[u8]) -> io::Result<()> {
-        let pipe = self.stdin.as_mut().ok_or(io::ErrorKind::BrokenPipe)?;
-        pipe.write_all(bytes)?;
-        pipe.flush()
-    }
-
-    /// Writes `bytes` from a thread and then closes stdin, for a child that reads its input
-    /// to the end before it answers: the caller goes on meanwhile, and a large input cannot
-    /// deadlock on full pipes. The result is [`Output::input`].
-    pub fn send_and_close(&mut self, bytes: Vec<u8>) {
-        if let Some(mut pipe) = self.stdin.take() {
-            self.writer = Some(thread::spawn(move || pipe.write_all(&bytes)));
+        let mut pipe = match std::mem::replace(&mut self.stdin, Stdin::Closed) {
+            Stdin::Open(pipe) => pipe,
+            Stdin::Writing(writer) => match writer.join() {
+                Ok((pipe, Ok(()))) => pipe,
+                Ok((_, Err(e))) => return Err(e),
+                Err(_) => return Err(io::Error::other("the thread writing stdin panicked")),
+            },
+            Stdin::Closed => return Err(io::ErrorKind::BrokenPipe.into()),
+        };
+        if bytes.len() > INLINE_WRITE {
+            let bytes = bytes.to_vec();
+            self.stdin = Stdin::Writing(thread::spawn(move || {
+                let written = pipe.write_all(&bytes).and_then(|()| pipe.flush());
+                (pipe, written)
+            }));
+            return Ok(());
         }
+        pipe.write_all(bytes)?;
+        pipe.flush()?;
+        self.stdin = Stdin::Open(pipe);
+        Ok(())
     }
 
-    pub fn stdout(&self) -> &Drain {
-        &self.stdout
-    }
-
-    /// Waits for the child to exit, killing its process group once `timeout` has passed
-    /// (plus `grace.extra` while `grace` applies).
-    pub fn wait(
-        &mut self,
-        timeout: Option<Duration>,
-        grace: Option<Grace<'_>>,
-    ) -> Result<ExitStatus, Stopped> {
-        let started = Instant::now();
-        // Short polls first so that quick children return quickly; std has no wait with a
-        // timeout.
+    /// The next line the child wrote to stdout, or its exit once every line was returned.
+    /// Wakes as soon as a line arrives; `deadline` bounds the wait.
+    pub fn next(&mut self, deadline: Option<Instant>) -> Result<Event, Stopped> {
         let mut pause = Duration::from_millis(1);
         loop {
-            let Some(child) = self.child.as_mut() else {
-                return Err(Stopped::Failed(io::ErrorKind::NotFound.into()));
-            };
-            match child.try_wait() {
-                Ok(Some(status)) => {
-                    self.child = None;
-                    return Ok(status);
+            let now = Instant::now();
+            let left = deadline.map(|d| d.saturating_duration_since(now));
+            if !self.stdout_closed {
+                let slice = left.map_or(STATUS_POLL, |l| l.min(STATUS_POLL));
+                match self.lines.recv_timeout(slice) {
+                    Ok(line) => return Ok(Event::Line(line)),
+                    Err(mpsc::RecvTimeoutError::Timeout) => {}
+                    Err(mpsc::RecvTimeoutError::Disconnected) => self.stdout_closed = true,
                 }
-                Ok(None) => {}
-                Err(err) => return Err(Stopped::Failed(err)),
             }
-            if let Some(mut limit) = timeout {
-                let late = started.elapsed() >= limit;
-                let in_grace = late && grace.as_ref().is_some_and(|g| (g.applies)(self));
-                if in_grace && let Some(g) = &grace {
-                    limit += g.extra;
+            if let Some(status) = self.try_status().map_err(Stopped::Failed)? {
+                // The reader may still hold lines the child wrote before it exited.
+                if !self.stdout_closed {
+                    match self.lines.recv_timeout(PIPE_WAIT) {
+                        Ok(line) => return Ok(Event::Line(line)),
+                        Err(_) => self.stdout_closed = true,
+                    }
                 }
-                let elapsed = started.elapsed();
-                if elapsed >= limit {
-                    self.kill();
-                    return Err(if in_grace {
-                        Stopped::KilledInGrace
-                    } else {
-                        Stopped::TimedOut
-                    });
-                }
-                pause = pause.min(limit - elapsed);
+                return Ok(Event::Exited(status));
             }
-            thread::sleep(pause);
-            pause = (pause * 2).min(Duration::from_millis(50));
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return Err(Stopped::TimedOut);
+            }
+            if self.stdout_closed {
+                // Stdout closed, the exit status not there yet: it is a moment away.
+                let sleep = left.map_or(pause, |l| l.min(pause));
+                thread::sleep(sleep);
+                pause = (pause * 2).min(STATUS_POLL);
+            }
         }
     }
 
-    /// Closes stdin and returns what the child wrote; call it after [`Process::wait`].
-    pub fn finish(mut self) -> Output {
-        self.stdin = None;
-        let input = match self.writer.take().map(JoinHandle::join) {
-            None => Ok(()),
-            Some(Ok(written)) => written,
-            Some(Err(_)) => Err(io::Error::other("the thread writing stdin panicked")),
-        };
-        let deadline = Instant::now() + PIPE_CLOSE_WAIT;
-        Output {
-            stdout: std::mem::take(&mut self.stdout).finish(deadline),
-            stderr: std::mem::take(&mut self.stderr).finish(deadline),
-            input,
+    /// The child's exit status if it has exited (reaping it).
+    fn try_status(&mut self) -> io::Result<Option<ExitStatus>> {
+        if let Some(status) = self.status {
+            return Ok(Some(status));
         }
+        let Some(child) = self.child.as_mut() else {
+            return Err(io::ErrorKind::NotFound.into());
+        };
+        let status = child.try_wait()?;
+        if status.is_some() {
+            self.status = status;
+            self.child = None;
+        }
+        Ok(status)
+    }
+
+    /// Whether the child still runs.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.try_status(), Ok(None))
+    }
+
+    /// What the child wrote to stderr up to the next separator (see [`Drain::segment`]).
+    pub fn stderr(&self) -> &Drain {
+        &self.stderr
+    }
+
+    /// Closes stdin (the child's cue to exit) and waits up to `wait` for it to go; kills
+    /// its process group after that.
+    pub fn close(mut self, wait: Duration) {
+        if let Stdin::Writing(writer) = std::mem::replace(&mut self.stdin, Stdin::Closed) {
+            let _ = writer.join();
+        }
+        let deadline = Instant::now() + wait;
+        while Instant::now() < deadline {
+            match self.try_status() {
+                Ok(None) => thread::sleep(Duration::from_millis(2)),
+                _ => return,
+            }
+        }
+        // Drop kills the group.
     }
 
     /// Kills the child's process group (so also whatever the child started) and reaps it.
-    fn kill(&mut self) {
+    pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
             #[cfg(unix)]
             if let Ok(pid) = i32::try_from(child.id()) {
@@ -212,7 +256,9 @@ impl Process {
                 }
             }
             let _ = child.kill();
-            let _ = child.wait();
+            if let Ok(status) = child.wait() {
+                self.status = Some(status);
+            }
         }
     }
 }
@@ -237,67 +283,147 @@ pub fn describe(status: ExitStatus) -> String {
     status.to_string()
 }
 
-/// One of the child's output pipes, read on its own thread (stdout and stderr must drain
-/// concurrently or a chatty child blocks on a full pipe).
-#[derive(Default)]
+/// The child's stderr, read on its own thread (stdout and stderr must drain concurrently
+/// or a chatty child blocks on a full pipe) and cut into segments at a separator the
+/// child writes after each request. Each segment keeps at most `limit` bytes; the rest is
+/// counted, not kept.
 pub struct Drain {
-    buffer: Arc<Mutex<Vec<u8>>>,
-    /// Signalled when the pipe closed; `None` when there was no pipe.
-    done: Option<mpsc::Receiver<()>>,
+    shared: Arc<(Mutex<Segments>, Condvar)>,
+}
+
+#[derive(Default)]
+struct Segments {
+    done: VecDeque<String>,
+    current: Vec<u8>,
+    dropped: usize,
+    /// The pipe closed (or there was none).
+    closed: bool,
+}
+
+impl Segments {
+    fn push(&mut self, bytes: &[u8], limit: usize) {
+        let room = limit.saturating_sub(self.current.len()).min(bytes.len());
+        self.current.extend_from_slice(&bytes[..room]);
+        self.dropped += bytes.len() - room;
+    }
+
+    fn cut(&mut self) -> String {
+        let mut text = String::from_utf8_lossy(&self.current).into_owned();
+        if self.dropped > 0 {
+            text.push_str(&format!(
+                "\n[... {} more bytes not kept ...]\n",
+                self.dropped
+            ));
+        }
+        self.current.clear();
+        self.dropped = 0;
+        text
+    }
 }
 
 impl Drain {
-    fn start<R: Read + Send + 'static>(pipe: Option<R>, limit: usize) -> Drain {
-        let buffer = Arc::new(Mutex::new(Vec::new()));
+    fn start<R: Read + Send + 'static>(
+        pipe: Option<R>,
+        limit: usize,
+        separator: &'static [u8],
+    ) -> Drain {
+        assert!(
+            !separator.is_empty() && !separator[1..].contains(&separator[0]),
+            "the separator's first byte must not occur again in it"
+        );
+        let shared = Arc::new((Mutex::new(Segments::default()), Condvar::new()));
         let Some(mut pipe) = pipe else {
-            return Drain { buffer, done: None };
+            shared.0.lock().unwrap_or_else(|e| e.into_inner()).closed = true;
+            return Drain { shared };
         };
-        let (tx, rx) = mpsc::channel();
-        let shared = Arc::clone(&buffer);
+        let state = Arc::clone(&shared);
         thread::spawn(move || {
-            let mut dropped = 0usize;
-            let mut chunk = [0u8; 8192];
+            let (lock, signal) = &*state;
+            // How much of the separator the bytes read so far end with.
+            let mut matched = 0usize;
+            let mut chunk = vec![0u8; 64 * 1024];
             loop {
-                match pipe.read(&mut chunk) {
+                let n = match pipe.read(&mut chunk) {
                     Ok(0) | Err(_) => break,
-                    Ok(n) => {
-                        let mut kept = shared.lock().unwrap_or_else(|e| e.into_inner());
-                        if kept.len() < limit {
-                            kept.extend_from_slice(&chunk[..n]);
-                        } else {
-                            dropped += n;
+                    Ok(n) => n,
+                };
+                let mut s = lock.lock().unwrap_or_else(|e| e.into_inner());
+                let mut rest = &chunk[..n];
+                while !rest.is_empty() {
+                    if matched == 0 {
+                        // Copy up to the next possible start of a separator in one go.
+                        let start = rest
+                            .iter()
+                            .position(|&b| b == separator[0])
+                            .unwrap_or(rest.len());
+                        s.push(&rest[..start], limit);
+                        rest = &rest[start..];
+                        if rest.is_empty() {
+                            break;
                         }
+                    }
+                    if rest[0] == separator[matched] {
+                        matched += 1;
+                        rest = &rest[1..];
+                        if matched == separator.len() {
+                            matched = 0;
+                            let text = s.cut();
+                            s.done.push_back(text);
+                            signal.notify_all();
+                        }
+                    } else {
+                        // Not a separator after all: what looked like its start is output.
+                        s.push(&separator[..matched], limit);
+                        matched = 0;
                     }
                 }
             }
-            if dropped > 0 {
-                let note = format!("\n[... {dropped} more bytes not kept ...]\n");
-                shared
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .extend_from_slice(note.as_bytes());
-            }
-            let _ = tx.send(());
+            let mut s = lock.lock().unwrap_or_else(|e| e.into_inner());
+            s.push(&separator[..matched], limit);
+            s.closed = true;
+            signal.notify_all();
         });
-        Drain {
-            buffer,
-            done: Some(rx),
+        Drain { shared }
+    }
+
+    /// The next complete segment, waiting for it until `deadline` or until the pipe
+    /// closed; then whatever was read of the current one.
+    pub fn segment(&self, deadline: Instant) -> String {
+        let (lock, signal) = &*self.shared;
+        let mut s = lock.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if let Some(text) = s.done.pop_front() {
+                return text;
+            }
+            let now = Instant::now();
+            if s.closed || now >= deadline {
+                return s.cut();
+            }
+            s = signal
+                .wait_timeout(s, deadline - now)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
         }
     }
 
-    /// Whether what was read so far contains `needle`.
-    pub fn contains(&self, needle: &str) -> bool {
-        let bytes = self.buffer.lock().unwrap_or_else(|e| e.into_inner());
-        bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
-    }
-
-    /// The text read once the pipe closed, or at `deadline`, whichever comes first.
-    fn finish(self, deadline: Instant) -> String {
-        if let Some(done) = self.done {
-            let _ = done.recv_timeout(deadline.saturating_duration_since(Instant::now()));
+    /// Everything read so far and until the pipe closes or `deadline` passes: the output
+    /// of a child that died in the middle of a request.
+    pub fn rest(&self, deadline: Instant) -> String {
+        let (lock, signal) = &*self.shared;
+        let mut s = lock.lock().unwrap_or_else(|e| e.into_inner());
+        while !s.closed {
+            let now = Instant::now();
+            if now >= deadline {
+                break;
+            }
+            s = signal
+                .wait_timeout(s, deadline - now)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
         }
-        let bytes = self.buffer.lock().unwrap_or_else(|e| e.into_inner());
-        String::from_utf8_lossy(&bytes).into_owned()
+        let mut text: String = s.done.drain(..).collect();
+        text.push_str(&s.cut());
+        text
     }
 }
 
@@ -305,76 +431,98 @@ impl Drain {
 mod tests {
     use super::*;
 
+    const SEP: &[u8] = b"\x1e--\x1f\n";
+
     fn sh(script: &str) -> Command {
         let mut command = Command::new("sh");
         command.args(["-c", script]);
         command
     }
 
+    fn soon() -> Instant {
+        Instant::now() + Duration::from_secs(10)
+    }
+
     #[test]
     fn spawn_errors_say_not_found_or_not_executable() {
-        let err = spawn(Command::new("/nonexistent/program"), 10)
+        let err = spawn(Command::new("/nonexistent/program"), 10, SEP)
             .err()
             .unwrap();
         assert!(err.is_not_found());
         assert_eq!(err.to_string(), "not found");
         let dir = tempfile::tempdir().unwrap();
-        let err = spawn(Command::new(dir.path()), 10).err().unwrap();
+        let err = spawn(Command::new(dir.path()), 10, SEP).err().unwrap();
         assert!(!err.is_not_found());
         assert_eq!(err.to_string(), "not executable");
     }
 
     #[test]
-    fn input_is_written_and_output_read_up_to_the_limit() {
-        let mut child = spawn(sh("cat; head -c 100000 /dev/zero >&2"), 100).unwrap();
-        child.send_and_close(b"hello".to_vec());
-        assert!(child.wait(None, None).unwrap().success());
-        let out = child.finish();
-        assert_eq!(out.stdout, "hello");
-        assert!(out.input.is_ok());
-        // The limit is checked before each read, so one read's worth may go over it.
-        assert!(
-            out.stderr.len() < 100 + 8192 + 100,
-            "{} bytes kept",
-            out.stderr.len()
-        );
-        assert!(out.stderr.contains("more bytes not kept"), "{}", out.stderr);
+    fn requests_and_answers_are_lines_and_stderr_is_cut_per_request() {
+        let script = r#"while read -r line; do
+            printf 'out of %s' "$line" >&2; printf '\036--\037\n' >&2; echo "answer $line"
+        done"#;
+        let mut child = spawn(sh(script), 100, SEP).unwrap();
+        for n in 1..=3 {
+            child.send(format!("{n}\n").as_bytes()).unwrap();
+            match child.next(Some(soon())).unwrap() {
+                Event::Line(l) => assert_eq!(l, format!("answer {n}")),
+                other => panic!("{other:?}"),
+            }
+            assert_eq!(child.stderr().segment(soon()), format!("out of {n}"));
+        }
+        // A large request goes through a writer thread and still arrives whole.
+        let big = format!("{}\n", "x".repeat(INLINE_WRITE * 4));
+        child.send(big.as_bytes()).unwrap();
+        match child.next(Some(soon())).unwrap() {
+            Event::Line(l) => assert_eq!(l.len(), "answer ".len() + INLINE_WRITE * 4),
+            other => panic!("{other:?}"),
+        }
+        let segment = child.stderr().segment(soon());
+        assert!(segment.contains("more bytes not kept"), "{segment}");
+        child.close(Duration::from_secs(5));
     }
 
     #[test]
-    fn timeout_kills_the_child_and_a_grace_lets_it_finish() {
-        let mut child = spawn(sh("sleep 60"), 100).unwrap();
-        let waited = child.wait(Some(Duration::from_millis(100)), None);
+    fn a_separator_split_across_reads_or_started_twice_is_still_found() {
+        let script =
+            r#"printf 'a\036-' >&2; sleep 0.2; printf '%s\037\nb\036\036--\037\n' - >&2; sleep 5"#;
+        let child = spawn(sh(script), 100, SEP).unwrap();
+        assert_eq!(child.stderr().segment(soon()), "a");
+        assert_eq!(child.stderr().segment(soon()), "b\u{1e}");
+    }
+
+    #[test]
+    fn lines_written_before_the_exit_come_before_it() {
+        let mut child = spawn(sh("echo one; echo two >&2; exit 7"), 100, SEP).unwrap();
+        match child.next(Some(soon())).unwrap() {
+            Event::Line(l) => assert_eq!(l, "one"),
+            other => panic!("{other:?}"),
+        }
+        match child.next(Some(soon())).unwrap() {
+            Event::Exited(status) => assert_eq!(status.code(), Some(7)),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(child.stderr().rest(soon()), "two\n");
+    }
+
+    #[test]
+    fn a_deadline_returns_and_kill_takes_the_group_down() {
+        let mut child = spawn(sh("sleep 60 & wait"), 100, SEP).unwrap();
+        let started = Instant::now();
+        let waited = child.next(Some(Instant::now() + Duration::from_millis(100)));
         assert!(matches!(waited, Err(Stopped::TimedOut)), "{waited:?}");
-
-        let script = "echo committing; sleep 2; echo done";
-        let committing = |p: &Process| p.stdout().contains("committing");
-        let mut child = spawn(sh(script), 100).unwrap();
-        let grace = Grace {
-            extra: Duration::from_secs(60),
-            applies: &committing,
-        };
-        assert!(
-            child
-                .wait(Some(Duration::from_millis(500)), Some(grace))
-                .unwrap()
-                .success()
-        );
-        assert!(child.finish().stdout.contains("done"));
-
-        let mut child = spawn(sh(script), 100).unwrap();
-        let grace = Grace {
-            extra: Duration::from_millis(100),
-            applies: &committing,
-        };
-        let waited = child.wait(Some(Duration::from_millis(500)), Some(grace));
-        assert!(matches!(waited, Err(Stopped::KilledInGrace)), "{waited:?}");
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert!(child.is_running());
+        child.kill();
+        assert!(!child.is_running());
     }
 
     #[test]
     fn a_signal_is_described_as_such() {
-        let mut child = spawn(sh("kill -9 $$"), 100).unwrap();
-        let status = child.wait(None, None).unwrap();
-        assert_eq!(describe(status), "killed by signal 9");
+        let mut child = spawn(sh("kill -9 $$"), 100, SEP).unwrap();
+        match child.next(Some(soon())).unwrap() {
+            Event::Exited(status) => assert_eq!(describe(status), "killed by signal 9"),
+            other => panic!("{other:?}"),
+        }
     }
 }

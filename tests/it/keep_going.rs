@@ -164,10 +164,10 @@ fn the_replay_database_has_the_history_table() {
         "001_init.sql",
         "-- init\nCREATE TABLE IF NOT EXISTS users (id INTEGER PRIMARY KEY, name TEXT);\n",
     );
-    // Legacy migrations sometimes tidy up the history table themselves.
+    // Legacy migrations sometimes read the history table themselves.
     p.file(
         "002_tidy_history.sql",
-        "-- tidy history\nDELETE FROM schema_versions WHERE version = 'manual-skip';\n",
+        "-- read history\nSELECT count(*) FROM schema_versions WHERE version = 'manual-skip';\n",
     );
     p.file(
         "003_count.py",
@@ -185,4 +185,25 @@ fn the_replay_database_has_the_history_table() {
             .contains("schema_versions"),
         "{v:#}"
     );
+}
+
+/// Writing the history table fails in the replay the way it fails at deploy (schemagate
+/// denies it, issue 12.7), not with "no such table".
+#[test]
+fn writing_the_history_table_fails_as_at_deploy() {
+    let p = Project::new();
+    p.file(
+        "001_init.sql",
+        "CREATE TABLE IF NOT EXISTS users (id INTEGER PRIMARY KEY);\n",
+    );
+    p.file(
+        "002_tidy_history.sql",
+        "DELETE FROM schema_versions WHERE version = 'manual-skip';\n",
+    );
+    let (code, v, err) = check(&p, &[]);
+    assert_eq!(code, 1, "{v:#}\n{err}");
+    let failed = &v["dry_run"]["steps"][1];
+    let message = failed["error"]["message"].as_str().unwrap();
+    assert!(message.contains("schema_versions"), "{message}");
+    assert!(!message.contains("no such table"), "{message}");
 }
