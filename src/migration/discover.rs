@@ -138,32 +138,52 @@ pub fn discover_folder(
         .filter(|(n, _)| layout == Layout::Flyway && n.ends_with(".sql.conf"))
         .map(|(n, b)| (n.as_str(), b.as_slice()))
         .collect();
-    for (name, bytes) in &files {
-        match names::parse(layout, name) {
-            Parsed::Named(n) if n.role == Role::Migration => {
-                let no_tx = match layout {
-                    Layout::Flyway => flyway_settings
-                        .iter()
-                        .find(|(conf, _)| conf.strip_suffix(".conf") == Some(name.as_str()))
-                        .is_some_and(|(_, b)| flyway_no_transaction(b)),
-                    _ => false,
-                };
-                add(&mut d, dir_display, layout, n, name, bytes, no_tx);
-            }
-            Parsed::Named(n) => downs.push((n, name, bytes)),
-            Parsed::Unsupported { version, reason } => d.unsupported.push(Unsupported {
-                path: path(name),
-                file_name: name.clone(),
-                version,
-                reason,
-            }),
-            Parsed::Other => {
-                let code = name.ends_with(".sql") || name.ends_with(".py");
-                let settings = layout == Layout::Flyway && name.ends_with(".sql.conf");
-                if code && name != "__init__.py" && !settings {
-                    d.unversioned.push(name.clone());
+    // Decoding, checking and hashing each file is most of the work for a large folder; it
+    // is independent per file, so it runs on several threads (the result is the same).
+    let found = par_map(&files, |(name, bytes)| match names::parse(layout, name) {
+        Parsed::Named(n) if n.role == Role::Migration => {
+            let no_tx = match layout {
+                Layout::Flyway => flyway_settings
+                    .iter()
+                    .find(|(conf, _)| conf.strip_suffix(".conf") == Some(name.as_str()))
+                    .is_some_and(|(_, b)| flyway_no_transaction(b)),
+                _ => false,
+            };
+            Found::Built(Box::new(build_any(
+                dir_display,
+                layout,
+                n,
+                name,
+                bytes,
+                no_tx,
+            )))
+        }
+        Parsed::Named(n) => Found::Down(n),
+        Parsed::Unsupported { version, reason } => Found::Unsupported(Unsupported {
+            path: path(name),
+            file_name: name.clone(),
+            version,
+            reason,
+        }),
+        Parsed::Other => {
+            let code = name.ends_with(".sql") || name.ends_with(".py");
+            let settings = layout == Layout::Flyway && name.ends_with(".sql.conf");
+            Found::Other(code && name != "__init__.py" && !settings)
+        }
+    });
+    for (found, (name, bytes)) in found.into_iter().zip(&files) {
+        match found {
+            Found::Built(built) => match *built {
+                Ok((m, missing)) => {
+                    d.missing_up.extend(missing);
+                    d.migrations.push(m);
                 }
-            }
+                Err(e) => d.errors.push(e),
+            },
+            Found::Down(n) => downs.push((n, name, bytes)),
+            Found::Unsupported(u) => d.unsupported.push(u),
+            Found::Other(true) => d.unversioned.push(name.clone()),
+            Found::Other(false) => {}
         }
     }
     for (name, inner) in &folders {
@@ -183,44 +203,62 @@ pub fn discover_folder(
     d
 }
 
-/// Builds the migration `n` names and adds it (or the reason it cannot be used).
-fn add(
-    d: &mut Discovery,
+/// What one file of the folder turned out to be.
+enum Found {
+    Built(Box<Result<(Migration, Vec<MissingUp>), FolderError>>),
+    Down(Named),
+    Unsupported(Unsupported),
+    /// Not a migration; `true`: a `.sql`/`.py` file that `unversioned-file` reports.
+    Other(bool),
+}
+
+/// `f` over `items`, on up to four threads for a long list (in order).
+fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    /// Fewer items than this per thread are done faster than a thread starts.
+    const SHARE: usize = 128;
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+    let share = items.len().div_ceil(threads).max(SHARE);
+    if items.len() <= share {
+        return items.iter().map(&f).collect();
+    }
+    let f = &f;
+    std::thread::scope(|s| {
+        let handles: Vec<_> = items
+            .chunks(share)
+            .map(|chunk| s.spawn(move || chunk.iter().map(f).collect::<Vec<R>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    })
+}
+
+/// Builds the migration `n` names (or the reason it cannot be used).
+fn build_any(
     dir: &str,
     layout: Layout,
     n: Named,
     file_name: &str,
     bytes: &[u8],
     no_transaction: bool,
-) {
+) -> Result<(Migration, Vec<MissingUp>), FolderError> {
     if layout == Layout::Legacy {
         let parsed = FileName {
             version: n.version,
             name: n.name,
             kind: n.kind,
         };
-        match Migration::new(dir, parsed, file_name, bytes) {
-            Ok(m) => {
-                if let Some(e) = down_marker_error(&m) {
-                    d.errors.push(e);
-                } else {
-                    d.migrations.push(m);
-                }
-            }
-            Err(e) => d.errors.push(e),
-        }
-        return;
+        let m = Migration::new(dir, parsed, file_name, bytes)?;
+        return match down_marker_error(&m) {
+            Some(e) => Err(e),
+            None => Ok((m, Vec::new())),
+        };
     }
-    match build(dir, layout, n, file_name, bytes, no_transaction) {
-        Ok((m, missing)) => {
-            if let Some(e) = down_marker_error_in(layout, &m) {
-                d.errors.push(e);
-                return;
-            }
-            d.missing_up.extend(missing);
-            d.migrations.push(m);
-        }
-        Err(e) => d.errors.push(e),
+    let (m, missing) = build(dir, layout, n, file_name, bytes, no_transaction)?;
+    match down_marker_error_in(layout, &m) {
+        Some(e) => Err(e),
+        None => Ok((m, missing)),
     }
 }
 
