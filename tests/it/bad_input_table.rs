@@ -322,9 +322,15 @@ const CASES: &[Case] = &[
             p.file("002_p.py", old.replace("# keep", "# drop"));
         }, &["lint", "--db", DB], "002_p.py"), 1, true),
 
-    // ---- cases of items owned by the Python runner ------------------------------------------
-    // 12.7 (migrations writing the history tables) and 12.11 (Python on a locked
-    // database): added with the persistent runner.
+    // ---- migrations writing schemagate's tables (12.7) ----------------------------------------
+    // (12.11, a Python migration on a database another connection holds, needs a second
+    // process holding the lock: `persistent_runner.rs` pins it.)
+    exits(refused("a SQL migration deleting the history (12.7)", |p| { applied(p); p.file("002_tidy.sql", "DELETE FROM schema_versions;\n"); },
+        &["migrate", "--no-backup", "--db", DB], "schema_versions, which schemagate does not allow"), 1, false),
+    exits(refused("a SQL migration dropping the history (12.7)", |p| { applied(p); p.file("002_tidy.sql", "DROP TABLE schema_versions;\n"); },
+        &["migrate", "--no-backup", "--db", DB], "schema_versions, which schemagate does not allow"), 1, false),
+    exits(refused("a Python migration deleting the history (12.7)", |p| { applied(p); p.file("002_tidy.py", "def upgrade(conn):\n    conn.execute('DELETE FROM schema_versions')\n"); },
+        &["migrate", "--no-backup", "--db", DB], "schema_versions"), 1, false),
 ];
 
 #[test]
