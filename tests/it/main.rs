@@ -42,5 +42,6 @@ mod report_schema;
 mod repository;
 mod rule_precision;
 mod status;
+mod tool_tables;
 mod verify;
 mod wheel;

@@ -17,6 +17,7 @@
 //! `traits/mod.rs`, diesel `setup_migration_table.sql`); the legacy database is built by
 //! the legacy manager fixture itself.
 
+use crate::tool_tables;
 use std::collections::BTreeMap;
 use std::fs;
 
@@ -226,23 +227,13 @@ fn check(case: &Case) {
 // ---------------------------------------------------------------------------------------
 // The databases, as each tool leaves them after applying the first two migrations.
 
-/// sqlx-sqlite/src/migrate.rs, `ensure_migrations_table`.
-const SQLX_DDL: &str = "CREATE TABLE IF NOT EXISTS _sqlx_migrations (
-    version BIGINT PRIMARY KEY,
-    description TEXT NOT NULL,
-    installed_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
-    success BOOLEAN NOT NULL,
-    checksum BLOB NOT NULL,
-    execution_time BIGINT NOT NULL
-);";
-
 /// sqlx: each migration's file text runs in a transaction with its row; the checksum is the
 /// SHA-384 of the file's text, the description the name after the version with `_` as
 /// spaces; `execution_time` is set afterwards.
 fn sqlx_database(p: &Project, up_files: &[String]) {
     use sha2::Digest;
     let mut conn = open(p);
-    conn.execute_batch(SQLX_DDL).unwrap();
+    conn.execute_batch(tool_tables::SQLX).unwrap();
     for file in &up_files[..APPLIED] {
         let sql = text(p, file);
         let (version, rest) = file.split_once('_').unwrap();
@@ -340,22 +331,6 @@ fn golang_migrate_set_version(conn: &Connection, version: i64, dirty: bool) {
     conn.execute_batch("COMMIT;").unwrap();
 }
 
-/// Flyway's SQLite history table.
-const FLYWAY_DDL: &str = r#"CREATE TABLE "main"."flyway_schema_history" (
-    "installed_rank" INT NOT NULL PRIMARY KEY,
-    "version" VARCHAR(50),
-    "description" VARCHAR(200) NOT NULL,
-    "type" VARCHAR(20) NOT NULL,
-    "script" VARCHAR(1000) NOT NULL,
-    "checksum" INT,
-    "installed_by" VARCHAR(100) NOT NULL,
-    "installed_on" TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f','now')),
-    "execution_time" INT NOT NULL,
-    "success" BOOLEAN NOT NULL
-);
-CREATE INDEX "main"."flyway_schema_history_s_idx" ON "flyway_schema_history" ("success");"#;
-const FLYWAY_INSERT: &str = r#"INSERT INTO "main"."flyway_schema_history" ("installed_rank", "version", "description", "type", "script", "checksum", "installed_by", "execution_time", "success") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"#;
-
 /// Flyway's checksum (`ChecksumCalculator`): CRC-32 over the script's lines without their
 /// line breaks (a BOM dropped), as a Java `int`. Written here from the definition, not
 /// taken from schemagate.
@@ -403,7 +378,7 @@ fn flyway_files() -> (Vec<(String, String)>, Vec<String>) {
 /// version.
 fn flyway_database(p: &Project, up_files: &[String]) {
     let mut conn = open(p);
-    conn.execute_batch(FLYWAY_DDL).unwrap();
+    conn.execute_batch(tool_tables::FLYWAY).unwrap();
     let mut rank = 0;
     let mut record = |conn: &mut Connection, version: Option<&str>, script: &str, sql: &str| {
         rank += 1;
@@ -416,7 +391,7 @@ fn flyway_database(p: &Project, up_files: &[String]) {
         let tx = conn.transaction().unwrap();
         tx.execute_batch(sql).unwrap();
         tx.execute(
-            FLYWAY_INSERT,
+            tool_tables::FLYWAY_INSERT,
             params![
                 rank,
                 version,
