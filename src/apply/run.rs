@@ -4,6 +4,7 @@
 //! with [`super::apply_one`], stop at the first failure, report progress as [`Event`]s.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -14,7 +15,7 @@ use crate::config::{RuleLevel, Timeouts};
 use crate::history;
 use crate::migration::{Discovery, Kind, Migration};
 use crate::ops::Locked;
-use crate::plan::Plan;
+use crate::plan::{Plan, State};
 use crate::pyrunner;
 use crate::report::{Finding, Location, Severity};
 
@@ -100,6 +101,20 @@ pub struct MigrateResult {
 }
 
 impl MigrateResult {
+    /// Nothing pending, nothing applied (yet).
+    fn current(created: bool) -> MigrateResult {
+        MigrateResult {
+            status: MigrateStatus::Current,
+            applied: Vec::new(),
+            count: 0,
+            backup: None,
+            error: None,
+            created,
+            findings: Vec::new(),
+            failure: None,
+        }
+    }
+
     pub fn failed(message: impl Into<String>) -> MigrateResult {
         MigrateResult {
             status: MigrateStatus::Error,
@@ -163,6 +178,8 @@ pub fn migrate(
         db_path,
         migrations_dir,
         &mut Folder::Read(discovery),
+        &|| false,
+        &|_| anyhow::bail!("a read migrations folder is never read again"),
         opts,
         on_event,
     )
@@ -172,23 +189,41 @@ pub fn migrate(
 /// while the lock is taken and the database opened and its history read: with nothing
 /// pending, those two are the whole run. The folder is waited for before anything is
 /// created or changed, and its errors are reported first, as when it is read before.
+///
+/// `read_folder(Some(flag))` may answer from a cache (`crate::folder_cache`), and says so
+/// with `true` beside the discovery; it sets `flag` as soon as that is likely, and the
+/// history is then read without the side table ([`crate::history::read_lean`]). A cached
+/// discovery is only trusted to conclude that the database is current with nothing to
+/// report: anything else (something pending, drift, any finding, a refusal) is decided
+/// again on `read_folder(None)`, a full read, and the whole history.
 pub fn migrate_reading(
     db_path: &Path,
     migrations_dir: &Path,
-    read_folder: impl FnOnce() -> anyhow::Result<Discovery> + Send,
+    read_folder: impl Fn(Option<&AtomicBool>) -> anyhow::Result<(Discovery, bool)> + Sync,
     opts: &MigrateOptions,
     on_event: &mut dyn FnMut(Event<'_>),
 ) -> anyhow::Result<(MigrateResult, Discovery)> {
+    let read_folder = &read_folder;
+    let likely_cached = AtomicBool::new(false);
+    let likely = &likely_cached;
     std::thread::scope(|s| {
-        let mut folder = Folder::Reading(s.spawn(read_folder));
-        let result = run(db_path, migrations_dir, &mut folder, opts, on_event);
+        let mut folder = Folder::Reading(s.spawn(move || read_folder(Some(likely))));
+        let result = run(
+            db_path,
+            migrations_dir,
+            &mut folder,
+            &|| likely.load(Ordering::Acquire),
+            read_folder,
+            opts,
+            on_event,
+        );
         if matches!(folder, Folder::Reading(_)) {
             // `run` stopped before it needed the folder: its errors still come first.
             folder.wait()?;
         }
         let result = result?;
         match folder {
-            Folder::Owned(d) => Ok((result, d)),
+            Folder::Owned(d, _) => Ok((result, d)),
             _ => unreachable!("waited for above"),
         }
     })
@@ -197,8 +232,9 @@ pub fn migrate_reading(
 /// The migrations folder, perhaps still being read.
 enum Folder<'s, 'd> {
     Read(&'d Discovery),
-    Reading(std::thread::ScopedJoinHandle<'s, anyhow::Result<Discovery>>),
-    Owned(Discovery),
+    Reading(std::thread::ScopedJoinHandle<'s, anyhow::Result<(Discovery, bool)>>),
+    /// Read; `true` when from the folder cache.
+    Owned(Discovery, bool),
     /// Reading it failed (the error was returned).
     Failed,
 }
@@ -207,10 +243,10 @@ impl Folder<'_, '_> {
     fn wait(&mut self) -> anyhow::Result<()> {
         match std::mem::replace(self, Folder::Failed) {
             Folder::Reading(handle) => {
-                let read = handle
+                let (read, cached) = handle
                     .join()
                     .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
-                *self = Folder::Owned(read);
+                *self = Folder::Owned(read, cached);
             }
             Folder::Failed => anyhow::bail!("the migrations folder could not be read"),
             other => *self = other,
@@ -218,10 +254,15 @@ impl Folder<'_, '_> {
         Ok(())
     }
 
+    /// Whether the discovery came from the folder cache.
+    fn cached(&self) -> bool {
+        matches!(self, Folder::Owned(_, true))
+    }
+
     fn get(&self) -> &Discovery {
         match self {
             Folder::Read(d) => d,
-            Folder::Owned(d) => d,
+            Folder::Owned(d, _) => d,
             _ => unreachable!("Folder::get before Folder::wait"),
         }
     }
@@ -236,10 +277,15 @@ impl Folder<'_, '_> {
     }
 }
 
+/// Reads the migrations folder; `Some`: a cached discovery will do (see [`migrate_reading`]).
+type ReadFolder<'a> = &'a (dyn Fn(Option<&AtomicBool>) -> anyhow::Result<(Discovery, bool)> + Sync);
+
 fn run(
     db_path: &Path,
     migrations_dir: &Path,
     folder: &mut Folder<'_, '_>,
+    likely_cached: &dyn Fn() -> bool,
+    read_folder: ReadFolder<'_>,
     opts: &MigrateOptions,
     on_event: &mut dyn FnMut(Event<'_>),
 ) -> anyhow::Result<MigrateResult> {
@@ -302,17 +348,62 @@ fn run(
         );
     }
     // Re-read under the lock: what another migrator applied while we waited is not pending.
-    let rows = folder.first(session.history()).and_then(|rows| {
+    // Without the side table when the folder will most likely come from the cache: then
+    // only a database with nothing to do or report is concluded on these rows.
+    let lean = likely_cached();
+    let rows = if lean {
+        session.history_lean()
+    } else {
+        session.history()
+    };
+    let rows = folder.first(rows).and_then(|rows| {
         folder.wait()?;
         Ok(rows)
     });
-    let rows = match rows {
+    let mut rows = match rows {
         Ok(rows) => rows,
         Err(e) => {
             session.discard();
             return Err(e);
         }
     };
+    let display = db_path.display().to_string();
+    if folder.cached() {
+        let d = folder.get();
+        let current = history::refuse_foreign_writes(d.layout, "migrate").is_ok() && {
+            let plan = Plan::new(d, &rows);
+            let findings = crate::lint::deploy_findings(
+                d,
+                &plan,
+                &dirty,
+                &display,
+                &opts.rules,
+                &opts.accepted,
+            );
+            findings.is_empty() && is_current(&plan)
+        };
+        if current {
+            announce_created(on_event);
+            return Ok(MigrateResult::current(created));
+        }
+        // Whatever is to be done or reported is decided on the files themselves.
+        match read_folder(None) {
+            Ok((d, _)) => *folder = Folder::Owned(d, false),
+            Err(e) => {
+                session.discard();
+                return Err(e);
+            }
+        }
+    }
+    if lean {
+        rows = match session.history() {
+            Ok(rows) => rows,
+            Err(e) => {
+                session.discard();
+                return Err(e);
+            }
+        };
+    }
     let discovery = folder.get();
     // Nothing was changed yet: another tool's database is that tool's to write.
     if let Err(e) = history::refuse_foreign_writes(discovery.layout, "migrate") {
@@ -320,7 +411,6 @@ fn run(
         return Err(e);
     }
     let plan = Plan::new(discovery, &rows);
-    let display = db_path.display().to_string();
     // The markers were refused above with the whole story; none is left here.
     let findings = crate::lint::deploy_findings(
         discovery,
@@ -330,16 +420,7 @@ fn run(
         &opts.rules,
         &opts.accepted,
     );
-    let mut result = MigrateResult {
-        status: MigrateStatus::Current,
-        applied: Vec::new(),
-        count: 0,
-        backup: None,
-        error: None,
-        created,
-        findings: Vec::new(),
-        failure: None,
-    };
+    let mut result = MigrateResult::current(created);
     let blocking: Vec<Finding> = findings
         .iter()
         .filter(|f| blocks(f, &opts.overrides))
@@ -502,4 +583,14 @@ fn run(
     }
     drop(session);
     Ok(result)
+}
+
+/// Every file applied as it is and every row matched to its file: nothing pending, drifted,
+/// unverified or missing, no odd, duplicate or renamed rows, nothing out of order.
+fn is_current(plan: &Plan<'_>) -> bool {
+    plan.entries.iter().all(|e| e.state == State::Applied)
+        && plan.renamed_applied.is_empty()
+        && plan.out_of_order.is_empty()
+        && plan.odd_rows.is_empty()
+        && plan.duplicate_rows.is_empty()
 }

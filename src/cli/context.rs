@@ -258,6 +258,53 @@ impl Context {
         Ok(d)
     }
 
+    /// [`Context::read_migrations`] for `migrate`, through the folder cache
+    /// ([`crate::folder_cache`]) when `cache` is given and the cache has a place; a full
+    /// read is stored for the next run. `-v` says which it was. Returns whether the
+    /// discovery came from the cache; `cache` is set as soon as it most likely will.
+    pub fn read_migrations_for_deploy(
+        &self,
+        cache: Option<&std::sync::atomic::AtomicBool>,
+    ) -> anyhow::Result<(Discovery, bool)> {
+        let cache_dir = crate::folder_cache::default_dir().filter(|_| cache.is_some());
+        let (Some(cache_dir), Some(likely)) = (cache_dir, cache) else {
+            if cache.is_none() {
+                self.debug("migrations folder: read in full (a cached folder only ever concludes that there is nothing to do or report)");
+            }
+            return Ok((self.read_migrations()?, false));
+        };
+        let (d, source) = crate::folder_cache::read_migrations_folder(
+            &self.migrations_dir,
+            &self.dir_display,
+            self.config.migrations.layout,
+            &cache_dir,
+            &|| likely.store(true, std::sync::atomic::Ordering::Release),
+        )?;
+        if !d.errors.is_empty() {
+            let all: Vec<String> = d.errors.iter().map(ToString::to_string).collect();
+            bail!("{}", all.join("\n"));
+        }
+        match &source {
+            crate::folder_cache::Source::Cache => self.debug(format!(
+                "migrations folder: {} files unchanged since the cache in {}",
+                d.migrations.len(),
+                cache_dir.display()
+            )),
+            crate::folder_cache::Source::Disk { why, stored } => self.debug(format!(
+                "migrations folder: read in full ({why}){}",
+                if *stored {
+                    "; cached for the next run"
+                } else {
+                    ""
+                }
+            )),
+        }
+        if d.layout != crate::layout::Layout::Legacy {
+            self.debug(format!("layout: {}, from {}", d.layout, d.evidence));
+        }
+        Ok((d, source == crate::folder_cache::Source::Cache))
+    }
+
     /// Prints the command's main output to `--output` or stdout.
     pub fn emit(&self, text: &str) -> anyhow::Result<()> {
         match &self.output {

@@ -95,7 +95,7 @@ pub fn run(ctx: &Context, args: &MigrateArgs) -> anyhow::Result<Outcome> {
     let (mut result, discovery) = match apply::migrate_reading(
         &target.path,
         &ctx.migrations_dir,
-        || ctx.read_migrations(),
+        |cache| ctx.read_migrations_for_deploy(cache),
         &opts,
         &mut on_event,
     ) {
