@@ -16,7 +16,8 @@
 //!   files come from one folder descriptor (`fsio::Listing::pinned`);
 //! - the cache file names its format, the tool's version and the executable (a rebuilt
 //!   binary may discover differently), the folder, how it is shown and the layout setting,
-//!   and ends with a SHA-256 of the rest: a corrupt, truncated, foreign or older file is a
+//!   and ends with a 64-bit hash of the rest ([`seal`]): a corrupt, truncated, foreign or
+//!   older file is a
 //!   miss. A miss, or anything odd in the folder (a symbolic link, a sub-folder, a name
 //!   that is not UTF-8, an error), is a full read.
 //!
@@ -69,27 +70,47 @@ pub fn default_dir() -> Option<PathBuf> {
 
 /// [`crate::fsio::read_migrations_folder`] through the cache in `cache_dir`: the cached
 /// discovery when the folder is unchanged, else a full read, stored for the next run when
-/// it can be. `on_match` is called as soon as the cache file is found to describe the
-/// folder as it is (before its digest is checked and its discovery decoded): a hint that
-/// the cache will most likely answer.
+/// it can be.
 pub fn read_migrations_folder(
     dir: &Path,
     dir_display: &str,
     layout: LayoutSetting,
     cache_dir: &Path,
-    on_match: &dyn Fn(),
 ) -> anyhow::Result<(Discovery, Source)> {
+    match lookup_folder(dir, dir_display, layout, cache_dir)? {
+        Ok(d) => Ok((d, Source::Cache)),
+        Err(miss) => miss.read(),
+    }
+}
+
+/// The first half of [`read_migrations_folder`]: the cached discovery when the folder is
+/// unchanged (a listing, a stat per file and the cache file), else what the full read
+/// needs, which [`Miss::read`] does (on another thread, if the caller wants).
+pub fn lookup_folder(
+    dir: &Path,
+    dir_display: &str,
+    layout: LayoutSetting,
+    cache_dir: &Path,
+) -> anyhow::Result<Result<Discovery, Miss>> {
     let started = SystemTime::now();
-    let full = |why: &str| -> anyhow::Result<(Discovery, Source)> {
-        let d = crate::fsio::read_migrations_folder(dir, dir_display, layout)?;
-        let why = why.to_string();
-        Ok((d, Source::Disk { why, stored: false }))
+    let miss = |listed: Option<Listed>, why: String| Miss {
+        dir: dir.to_path_buf(),
+        dir_display: dir_display.to_string(),
+        layout,
+        cache_dir: cache_dir.to_path_buf(),
+        started,
+        listed,
+        why,
     };
     let Some(listing) = Listing::pinned(dir)? else {
-        return full("the folder cannot be listed through its descriptor");
+        return Ok(Err(miss(
+            None,
+            "the folder cannot be listed through its descriptor".into(),
+        )));
     };
     let Some(key) = Key::of(dir, dir_display, layout) else {
-        return full("the folder or the executable cannot be identified");
+        let why = "the folder or the executable cannot be identified";
+        return Ok(Err(miss(None, why.into())));
     };
     let file = cache_dir
         .join("folders")
@@ -99,23 +120,74 @@ pub fn read_migrations_folder(
         (None, _) => "the folder holds an entry the cache does not cover".to_string(),
         (_, Err(e)) if e.kind() == std::io::ErrorKind::NotFound => "no cache yet".into(),
         (_, Err(e)) => format!("the cache file cannot be read ({e})"),
-        (Some(seen), Ok(bytes)) => match lookup(&bytes, &key, seen, on_match) {
-            Ok(d) => return Ok((d, Source::Cache)),
+        (Some(seen), Ok(bytes)) => match lookup(&bytes, &key, seen) {
+            Ok(d) => return Ok(Ok(d)),
             Err(why) => why.to_string(),
         },
     };
-    let (d, stamps) = listing.read(dir_display, layout, true)?;
-    let settled_before = started
-        .checked_sub(settle())
-        .unwrap_or(SystemTime::UNIX_EPOCH);
-    let stored = match (seen, stamps) {
-        (Some(seen), Some(stamps)) if d.errors.is_empty() => {
-            let entries = with_stamps(seen, stamps, settled_before);
-            entries.is_some_and(|entries| store(cache_dir, &file, &key, &entries, &d).is_ok())
-        }
-        _ => false,
+    let listed = Listed {
+        listing,
+        key,
+        file,
+        seen,
     };
-    Ok((d, Source::Disk { why, stored }))
+    Ok(Err(miss(Some(listed), why)))
+}
+
+/// A folder the cache did not answer for, and why.
+pub struct Miss {
+    dir: PathBuf,
+    dir_display: String,
+    layout: LayoutSetting,
+    cache_dir: PathBuf,
+    started: SystemTime,
+    listed: Option<Listed>,
+    why: String,
+}
+
+/// The folder as listed and stamped by [`lookup_folder`], reused by the full read.
+struct Listed {
+    listing: Listing,
+    key: Key,
+    file: PathBuf,
+    seen: Option<Seen>,
+}
+
+impl Miss {
+    /// Reads the folder in full and stores it in the cache when it can.
+    pub fn read(self) -> anyhow::Result<(Discovery, Source)> {
+        let Miss {
+            dir,
+            dir_display,
+            layout,
+            cache_dir,
+            started,
+            listed,
+            why,
+        } = self;
+        let Some(Listed {
+            listing,
+            key,
+            file,
+            seen,
+        }) = listed
+        else {
+            let d = crate::fsio::read_migrations_folder(&dir, &dir_display, layout)?;
+            return Ok((d, Source::Disk { why, stored: false }));
+        };
+        let (d, stamps) = listing.read(&dir_display, layout, true)?;
+        let settled_before = started
+            .checked_sub(settle())
+            .unwrap_or(SystemTime::UNIX_EPOCH);
+        let stored = match (seen, stamps) {
+            (Some(seen), Some(stamps)) if d.errors.is_empty() => {
+                let entries = with_stamps(seen, stamps, settled_before);
+                entries.is_some_and(|entries| store(&cache_dir, &file, &key, &entries, &d).is_ok())
+            }
+            _ => false,
+        };
+        Ok((d, Source::Disk { why, stored }))
+    }
 }
 
 /// [`SETTLE`], or `SCHEMAGATE_TEST_CACHE_SETTLE_MS` (tests only: they cannot wait for
@@ -181,15 +253,10 @@ fn with_stamps(
 
 /// The cached discovery, when the cache file is whole, was written for this folder, this
 /// display, this layout setting and this build, and lists exactly `seen`.
-fn lookup(
-    bytes: &[u8],
-    key: &Key,
-    seen: &Seen,
-    on_match: &dyn Fn(),
-) -> Result<Discovery, &'static str> {
+fn lookup(bytes: &[u8], key: &Key, seen: &Seen) -> Result<Discovery, &'static str> {
     let body = bytes
         .len()
-        .checked_sub(32)
+        .checked_sub(SEAL_LEN)
         .map(|n| &bytes[..n])
         .filter(|b| b.starts_with(MAGIC))
         .ok_or("the cache file is not one of schemagate's")?;
@@ -200,12 +267,14 @@ fn lookup(
     if cached_key != *key {
         return Err("the cache was written for another folder, layout setting or build");
     }
-    let cached_seen = get_seen(&mut r).ok_or("the cache file is damaged")?;
-    if cached_seen != *seen {
+    // The encoding is one-to-one: the same bytes are the same entries, compared without
+    // decoding a thousand names.
+    let mut now = Enc(Vec::with_capacity(64 * seen.len()));
+    put_seen(&mut now, seen);
+    if r.take(now.0.len()) != Some(now.0.as_slice()) {
         return Err("files were added, removed, replaced or changed since the cache was written");
     }
-    on_match();
-    if Sha256::digest(body).as_slice() != &bytes[body.len()..] {
+    if seal(body) != bytes[body.len()..] {
         return Err("the cache file is damaged");
     }
     let d = get_discovery(&mut r).ok_or("the cache file is damaged")?;
@@ -229,8 +298,8 @@ fn store(
     key.put(&mut e);
     put_seen(&mut e, seen);
     put_discovery(&mut e, d);
-    let digest = Sha256::digest(&e.0);
-    e.0.extend_from_slice(&digest);
+    let seal = seal(&e.0);
+    e.0.extend_from_slice(&seal);
     let folder = file.parent().unwrap_or(cache_dir);
     create_private_dir(folder)?;
     let mut tmp = tempfile::Builder::new()
@@ -251,7 +320,20 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
 }
 
 /// `SGFOLDER` and the format's number: a format change makes every older file a miss.
-const MAGIC: &[u8] = b"SGFOLDER\x01";
+const MAGIC: &[u8] = b"SGFOLDER\x02";
+
+const SEAL_LEN: usize = 8;
+
+/// What ends a cache file: a hash of the rest, so that a torn, truncated or bit-rotted file
+/// is a miss. Not a cryptographic digest: whoever can write the cache folder can write a
+/// matching one, and SHA-256 of the migrations' text was a twentieth of a no-op run. The
+/// hash may differ between builds, and so does the cache key (the executable's stamp).
+fn seal(body: &[u8]) -> [u8; SEAL_LEN] {
+    use std::hash::BuildHasher as _;
+    foldhash::quality::FixedState::with_seed(0x5347_464f_4c44_4552)
+        .hash_one(body)
+        .to_le_bytes()
+}
 
 /// What a cached discovery is valid for besides the files: the folder (its canonical path,
 /// which also names the cache file), how it is shown, the layout setting, and the build.
@@ -344,32 +426,6 @@ fn put_seen(e: &mut Enc, seen: &Seen) {
             }
         }
     }
-}
-
-fn get_seen(r: &mut Dec<'_>) -> Option<Seen> {
-    let n = r.len()?;
-    let mut out = Vec::with_capacity(n.min(r.0.len()));
-    for _ in 0..n {
-        let name = r.string()?;
-        let stamp = match r.u8()? {
-            0 => None,
-            1 => {
-                let (dev, ino, size) = (r.u64()?, r.u64()?, r.u64()?);
-                let mut time = || Some((r.u64()? as i64, u32::try_from(r.u64()?).ok()?));
-                let (mtime, ctime) = (time()?, time()?);
-                Some(Stamp {
-                    dev,
-                    ino,
-                    size,
-                    mtime,
-                    ctime,
-                })
-            }
-            _ => return None,
-        };
-        out.push((name, stamp));
-    }
-    Some(out)
 }
 
 fn put_discovery(e: &mut Enc, d: &Discovery) {
@@ -765,8 +821,8 @@ mod tests {
         key().put(&mut e);
         put_seen(&mut e, &seen());
         put_discovery(&mut e, d);
-        let digest = Sha256::digest(&e.0);
-        e.0.extend_from_slice(&digest);
+        let seal = seal(&e.0);
+        e.0.extend_from_slice(&seal);
         e.0
     }
 
@@ -778,7 +834,7 @@ mod tests {
             assert!(layouts.contains(&layout), "{layout} has no folder");
         }
         for d in folders() {
-            let back = lookup(&encoded(&d), &key(), &seen(), &|| {}).unwrap();
+            let back = lookup(&encoded(&d), &key(), &seen()).unwrap();
             // Debug shows every field of every migration: equal text, equal discovery.
             assert_eq!(format!("{back:#?}"), format!("{d:#?}"));
         }
@@ -787,8 +843,6 @@ mod tests {
     #[test]
     fn another_folder_build_or_listing_is_a_miss() {
         let bytes = encoded(&folders()[0]);
-        let matched = std::cell::Cell::new(false);
-        let on_match = || matched.set(true);
         for other in [
             Key {
                 version: "1.2.4".into(),
@@ -811,7 +865,7 @@ mod tests {
                 ..key()
             },
         ] {
-            let e = lookup(&bytes, &other, &seen(), &on_match).unwrap_err();
+            let e = lookup(&bytes, &other, &seen()).unwrap_err();
             assert!(e.contains("another folder"), "{e}");
         }
         let mut changed = seen();
@@ -819,29 +873,28 @@ mod tests {
         let mut added = seen();
         added.push(("002_new.sql".into(), changed[0].1));
         for other in [changed, added, seen()[..1].to_vec()] {
-            let e = lookup(&bytes, &key(), &other, &on_match).unwrap_err();
+            let e = lookup(&bytes, &key(), &other).unwrap_err();
             assert!(e.contains("since the cache was written"), "{e}");
         }
-        assert!(!matched.get(), "no miss was announced as a match");
     }
 
     #[test]
     fn a_damaged_cache_file_is_a_miss_never_a_panic() {
         let bytes = encoded(&folders()[1]);
         for cut in 0..bytes.len() {
-            assert!(lookup(&bytes[..cut], &key(), &seen(), &|| {}).is_err());
+            assert!(lookup(&bytes[..cut], &key(), &seen()).is_err());
         }
         for i in 0..bytes.len() {
             for flip in [0x01, 0x80] {
                 let mut bad = bytes.clone();
                 bad[i] ^= flip;
-                assert!(lookup(&bad, &key(), &seen(), &|| {}).is_err(), "byte {i}");
+                assert!(lookup(&bad, &key(), &seen()).is_err(), "byte {i}");
             }
         }
         let mut longer = bytes.clone();
-        longer.insert(bytes.len() - 32, 0);
-        assert!(lookup(&longer, &key(), &seen(), &|| {}).is_err());
-        assert!(lookup(b"not a cache", &key(), &seen(), &|| {}).is_err());
+        longer.insert(bytes.len() - SEAL_LEN, 0);
+        assert!(lookup(&longer, &key(), &seen()).is_err());
+        assert!(lookup(b"not a cache", &key(), &seen()).is_err());
     }
 
     /// A span that the digest vouches for but that splits a character is still refused:

@@ -4,7 +4,6 @@
 //! with [`super::apply_one`], stop at the first failure, report progress as [`Event`]s.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -178,42 +177,49 @@ pub fn migrate(
         db_path,
         migrations_dir,
         &mut Folder::Read(discovery),
-        &|| false,
-        &|_| anyhow::bail!("a read migrations folder is never read again"),
+        &|| anyhow::bail!("a read migrations folder is never read again"),
         opts,
         on_event,
     )
 }
 
-/// [`migrate`], reading the migrations folder with `read_folder` on a thread of its own
-/// while the lock is taken and the database opened and its history read: with nothing
-/// pending, those two are the whole run. The folder is waited for before anything is
-/// created or changed, and its errors are reported first, as when it is read before.
+/// How [`migrate_reading`] gets the migrations folder.
+pub enum FolderRead<'a> {
+    /// Already known; `true` when it came from the folder cache (`crate::folder_cache`).
+    Ready(Discovery, bool),
+    /// To be read on a thread of its own while the lock is taken and the database opened
+    /// and its history read: with nothing pending, those two are the whole run.
+    Later(Box<dyn FnOnce() -> anyhow::Result<Discovery> + Send + 'a>),
+}
+
+/// [`migrate`] on a folder given by `first`. A folder still being read is waited for
+/// before anything is created or changed, and its errors are reported first, as when it
+/// is read before.
 ///
-/// `read_folder(Some(flag))` may answer from a cache (`crate::folder_cache`), and says so
-/// with `true` beside the discovery; it sets `flag` as soon as that is likely, and the
-/// history is then read without the side table ([`crate::history::read_lean`]). A cached
-/// discovery is only trusted to conclude that the database is current with nothing to
-/// report: anything else (something pending, drift, any finding, a refusal) is decided
-/// again on `read_folder(None)`, a full read, and the whole history.
+/// A discovery from the folder cache is only trusted to conclude that the database is
+/// current with nothing to report; the history is then read without the side table
+/// ([`crate::history::read_lean`]). Anything else (something pending, drift, any finding,
+/// a refusal) is decided again on `read_again()`, a full read, and the whole history.
+/// The cache is looked up before the database is opened, not beside it: on a hit the
+/// rest is a few milliseconds, and a second thread cost more than it saved.
 pub fn migrate_reading(
     db_path: &Path,
     migrations_dir: &Path,
-    read_folder: impl Fn(Option<&AtomicBool>) -> anyhow::Result<(Discovery, bool)> + Sync,
+    first: FolderRead<'_>,
+    read_again: impl Fn() -> anyhow::Result<Discovery> + Sync,
     opts: &MigrateOptions,
     on_event: &mut dyn FnMut(Event<'_>),
 ) -> anyhow::Result<(MigrateResult, Discovery)> {
-    let read_folder = &read_folder;
-    let likely_cached = AtomicBool::new(false);
-    let likely = &likely_cached;
     std::thread::scope(|s| {
-        let mut folder = Folder::Reading(s.spawn(move || read_folder(Some(likely))));
+        let mut folder = match first {
+            FolderRead::Ready(d, cached) => Folder::Owned(d, cached),
+            FolderRead::Later(read) => Folder::Reading(s.spawn(move || Ok((read()?, false)))),
+        };
         let result = run(
             db_path,
             migrations_dir,
             &mut folder,
-            &|| likely.load(Ordering::Acquire),
-            read_folder,
+            &read_again,
             opts,
             on_event,
         );
@@ -277,15 +283,14 @@ impl Folder<'_, '_> {
     }
 }
 
-/// Reads the migrations folder; `Some`: a cached discovery will do (see [`migrate_reading`]).
-type ReadFolder<'a> = &'a (dyn Fn(Option<&AtomicBool>) -> anyhow::Result<(Discovery, bool)> + Sync);
+/// Reads the migrations folder in full, not from the cache (see [`migrate_reading`]).
+type ReadAgain<'a> = &'a (dyn Fn() -> anyhow::Result<Discovery> + Sync);
 
 fn run(
     db_path: &Path,
     migrations_dir: &Path,
     folder: &mut Folder<'_, '_>,
-    likely_cached: &dyn Fn() -> bool,
-    read_folder: ReadFolder<'_>,
+    read_again: ReadAgain<'_>,
     opts: &MigrateOptions,
     on_event: &mut dyn FnMut(Event<'_>),
 ) -> anyhow::Result<MigrateResult> {
@@ -348,9 +353,9 @@ fn run(
         );
     }
     // Re-read under the lock: what another migrator applied while we waited is not pending.
-    // Without the side table when the folder will most likely come from the cache: then
-    // only a database with nothing to do or report is concluded on these rows.
-    let lean = likely_cached();
+    // Without the side table when the folder came from the cache: then only a database
+    // with nothing to do or report is concluded on these rows.
+    let lean = folder.cached();
     let rows = if lean {
         session.history_lean()
     } else {
@@ -387,8 +392,8 @@ fn run(
             return Ok(MigrateResult::current(created));
         }
         // Whatever is to be done or reported is decided on the files themselves.
-        match read_folder(None) {
-            Ok((d, _)) => *folder = Folder::Owned(d, false),
+        match read_again() {
+            Ok(d) => *folder = Folder::Owned(d, false),
             Err(e) => {
                 session.discard();
                 return Err(e);

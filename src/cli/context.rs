@@ -243,11 +243,61 @@ impl Context {
     /// Reads the migrations folder. A missing folder or an undecodable file is an error
     /// (exit 2): acting on a partial view of the folder is how migrations get skipped.
     pub fn read_migrations(&self) -> anyhow::Result<Discovery> {
-        let d = crate::fsio::read_migrations_folder(
+        self.checked(crate::fsio::read_migrations_folder(
             &self.migrations_dir,
             &self.dir_display,
             self.config.migrations.layout,
+        )?)
+    }
+
+    /// [`Context::read_migrations`] for `migrate`, through the folder cache
+    /// ([`crate::folder_cache`]) when the cache has a place: the cached discovery when the
+    /// folder is unchanged, else the full read to do (stored for the next run). `-v` says
+    /// which it was.
+    pub fn migrations_for_deploy(&self) -> anyhow::Result<crate::apply::FolderRead<'_>> {
+        use crate::apply::FolderRead;
+        use crate::folder_cache::Source;
+        let Some(cache_dir) = crate::folder_cache::default_dir() else {
+            self.debug(
+                "migrations folder: no cache folder (neither XDG_CACHE_HOME nor HOME is set)",
+            );
+            return Ok(FolderRead::Later(Box::new(|| self.read_migrations())));
+        };
+        let found = crate::folder_cache::lookup_folder(
+            &self.migrations_dir,
+            &self.dir_display,
+            self.config.migrations.layout,
+            &cache_dir,
         )?;
+        let d = match found {
+            Ok(d) => d,
+            Err(miss) => {
+                return Ok(FolderRead::Later(Box::new(move || {
+                    let (d, source) = miss.read()?;
+                    if let Source::Disk { why, stored } = &source {
+                        self.debug(format!(
+                            "migrations folder: read in full ({why}){}",
+                            if *stored {
+                                "; cached for the next run"
+                            } else {
+                                ""
+                            }
+                        ));
+                    }
+                    self.checked(d)
+                })));
+            }
+        };
+        self.debug(format!(
+            "migrations folder: {} files unchanged since the cache in {}",
+            d.migrations.len(),
+            cache_dir.display()
+        ));
+        Ok(FolderRead::Ready(self.checked(d)?, true))
+    }
+
+    /// A discovery without errors (they are the command's error), its layout said by `-v`.
+    fn checked(&self, d: Discovery) -> anyhow::Result<Discovery> {
         if !d.errors.is_empty() {
             let all: Vec<String> = d.errors.iter().map(ToString::to_string).collect();
             bail!("{}", all.join("\n"));
@@ -256,53 +306,6 @@ impl Context {
             self.debug(format!("layout: {}, from {}", d.layout, d.evidence));
         }
         Ok(d)
-    }
-
-    /// [`Context::read_migrations`] for `migrate`, through the folder cache
-    /// ([`crate::folder_cache`]) when `cache` is given and the cache has a place; a full
-    /// read is stored for the next run. `-v` says which it was. Returns whether the
-    /// discovery came from the cache; `cache` is set as soon as it most likely will.
-    pub fn read_migrations_for_deploy(
-        &self,
-        cache: Option<&std::sync::atomic::AtomicBool>,
-    ) -> anyhow::Result<(Discovery, bool)> {
-        let cache_dir = crate::folder_cache::default_dir().filter(|_| cache.is_some());
-        let (Some(cache_dir), Some(likely)) = (cache_dir, cache) else {
-            if cache.is_none() {
-                self.debug("migrations folder: read in full (a cached folder only ever concludes that there is nothing to do or report)");
-            }
-            return Ok((self.read_migrations()?, false));
-        };
-        let (d, source) = crate::folder_cache::read_migrations_folder(
-            &self.migrations_dir,
-            &self.dir_display,
-            self.config.migrations.layout,
-            &cache_dir,
-            &|| likely.store(true, std::sync::atomic::Ordering::Release),
-        )?;
-        if !d.errors.is_empty() {
-            let all: Vec<String> = d.errors.iter().map(ToString::to_string).collect();
-            bail!("{}", all.join("\n"));
-        }
-        match &source {
-            crate::folder_cache::Source::Cache => self.debug(format!(
-                "migrations folder: {} files unchanged since the cache in {}",
-                d.migrations.len(),
-                cache_dir.display()
-            )),
-            crate::folder_cache::Source::Disk { why, stored } => self.debug(format!(
-                "migrations folder: read in full ({why}){}",
-                if *stored {
-                    "; cached for the next run"
-                } else {
-                    ""
-                }
-            )),
-        }
-        if d.layout != crate::layout::Layout::Legacy {
-            self.debug(format!("layout: {}, from {}", d.layout, d.evidence));
-        }
-        Ok((d, source == crate::folder_cache::Source::Cache))
     }
 
     /// Prints the command's main output to `--output` or stdout.
