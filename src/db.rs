@@ -373,12 +373,10 @@ pub fn explain(path: &Path, e: rusqlite::Error) -> anyhow::Error {
 
 /// Whether a table exists in the main schema.
 pub fn table_exists(conn: &Connection, name: &str) -> rusqlite::Result<bool> {
-    conn.query_row(
-        "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?1",
-        [name],
-        |r| r.get::<_, i64>(0),
-    )
-    .map(|n| n > 0)
+    // SQLite's parsed schema answers (`sqlite3_table_column_metadata`, which is false for
+    // a view), not a scan of `sqlite_schema`: with 2000 tables and indexes each scan took
+    // a tenth of a no-op `migrate`'s history read.
+    conn.table_exists(Some("main"), name)
 }
 
 /// Test-only fault injection (`SCHEMAGATE_TEST_FAILPOINT=name[,name...]`): at the named

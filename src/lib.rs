@@ -17,7 +17,8 @@
 //!   [`cascade`]: which failures of a replay follow from an earlier failed step.
 //! - [`report`]: the report model and its renderers (text, json, sarif, github, comment).
 //!
-//! **Shell** (I/O): [`fsio`] (folder, config file, atomic writes), the database ([`db`]
+//! **Shell** (I/O): [`fsio`] (folder, config file, atomic writes), [`folder_cache`]
+//! (`migrate`'s cache of the migrations folder: stamps instead of reads), the database ([`db`]
 //! opening, [`introspect`], [`history`] tables and the one read-only history reader,
 //! [`audit`], [`lock`], [`backup`]), applying ([`apply`]: [`apply::step`] one migration,
 //! [`apply::run`] the whole `migrate` run), [`ops`] (the other operations that change a
@@ -47,6 +48,7 @@ pub mod commands;
 pub mod config;
 pub mod db;
 pub mod dryrun;
+pub mod folder_cache;
 pub mod fsio;
 pub mod generate;
 pub mod git;

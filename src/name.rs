@@ -35,6 +35,16 @@ impl Version {
         &self.0
     }
 
+    /// The one part of a version without dots, as [`Version::parts`] gives it (`None`
+    /// for zero): equality, order and hash of the common case without splitting.
+    fn undotted(&self) -> Option<Option<&str>> {
+        if self.0.contains('.') {
+            return None;
+        }
+        let digits = self.0.trim_start_matches('0');
+        Some((!digits.is_empty()).then_some(digits))
+    }
+
     /// The numeric parts without leading zeros ("" for zero), trailing zero parts dropped:
     /// the numeric identity of the version.
     fn parts(&self) -> impl Iterator<Item = &str> + '_ {
@@ -85,12 +95,21 @@ impl Version {
 
 impl PartialEq for Version {
     fn eq(&self, other: &Self) -> bool {
-        self.parts().eq(other.parts())
+        match (self.undotted(), other.undotted()) {
+            (Some(a), Some(b)) => a == b,
+            _ => self.parts().eq(other.parts()),
+        }
     }
 }
 
 impl std::hash::Hash for Version {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        if let Some(part) = self.undotted() {
+            if let Some(p) = part {
+                p.hash(state);
+            }
+            return;
+        }
         for p in self.parts() {
             p.hash(state);
         }
@@ -100,6 +119,14 @@ impl std::hash::Hash for Version {
 impl Ord for Version {
     fn cmp(&self, other: &Self) -> Ordering {
         let numeric = |a: &str, b: &str| a.len().cmp(&b.len()).then_with(|| a.cmp(b));
+        if let (Some(a), Some(b)) = (self.undotted(), other.undotted()) {
+            return match (a, b) {
+                (None, None) => Ordering::Equal,
+                (None, Some(_)) => Ordering::Less,
+                (Some(_), None) => Ordering::Greater,
+                (Some(a), Some(b)) => numeric(a, b),
+            };
+        }
         let (mut a, mut b) = (self.parts(), other.parts());
         loop {
             match (a.next(), b.next()) {
@@ -187,6 +214,47 @@ mod tests {
         assert!(Version::parse("").is_none());
         assert!(Version::parse("12a").is_none());
         assert_eq!(Version::from_number(7, 3).as_str(), "007");
+    }
+
+    /// `undotted` is a shortcut for the common case: it must answer as `parts` does, for
+    /// every mix of dotted, padded and zero versions.
+    #[test]
+    fn the_undotted_shortcut_agrees_with_the_parts() {
+        use std::hash::{Hash, Hasher};
+        let all = [
+            "0", "000", "0.0", "0.1", "1", "01", "1.0", "1.0.0", "1.1", "2", "10", "010", "9",
+            "20250101", "2025.01", "1.10", "1.9",
+        ];
+        let by_parts = |a: &Version, b: &Version| {
+            let numeric = |x: &str, y: &str| x.len().cmp(&y.len()).then_with(|| x.cmp(y));
+            let (mut a, mut b) = (a.parts(), b.parts());
+            loop {
+                match (a.next(), b.next()) {
+                    (None, None) => return Ordering::Equal,
+                    (None, Some(_)) => return Ordering::Less,
+                    (Some(_), None) => return Ordering::Greater,
+                    (Some(x), Some(y)) => match numeric(x, y) {
+                        Ordering::Equal => {}
+                        other => return other,
+                    },
+                }
+            }
+        };
+        let hash = |x: &Version| {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            x.hash(&mut h);
+            h.finish()
+        };
+        for a in all.map(|s| Version::parse_dotted(s).unwrap()) {
+            for b in all.map(|s| Version::parse_dotted(s).unwrap()) {
+                let expected = by_parts(&a, &b);
+                assert_eq!(a.cmp(&b), expected, "{a:?} vs {b:?}");
+                assert_eq!(a == b, expected == Ordering::Equal, "{a:?} vs {b:?}");
+                if a == b {
+                    assert_eq!(hash(&a), hash(&b), "{a:?} vs {b:?}");
+                }
+            }
+        }
     }
 
     #[test]

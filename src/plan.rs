@@ -183,6 +183,27 @@ impl HistoryRow {
     }
 }
 
+/// Whether `row` records the content of `m`: `m.verify(&row.stored()) == Verdict::Match`,
+/// without building the stored digest when it is what schemagate and the legacy manager
+/// write, the file's SHA-256 or MD5 in hex (a thousand applied rows are checked on every
+/// `migrate`).
+fn records(row: &HistoryRow, m: &Migration) -> bool {
+    if row.origin == RowOrigin::SchemaVersions
+        && let Some(text) = row.checksum.as_deref()
+    {
+        // Both digests are lower-case hex, so only hex text of their length can equal them.
+        let digest = match text.len() {
+            64 => m.checksum.as_str(),
+            32 => m.legacy_checksum.as_str(),
+            _ => "",
+        };
+        if !digest.is_empty() && text.eq_ignore_ascii_case(digest) {
+            return true;
+        }
+    }
+    m.verify(&row.stored()) == Verdict::Match
+}
+
 /// What a history row's version column holds.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RowVersion {
@@ -374,18 +395,17 @@ impl<'a> Plan<'a> {
         let mut used_rows = vec![false; rows.len()];
         let parsed: Vec<RowVersion> = rows.iter().map(HistoryRow::row_version).collect();
         // The version a row can match: a padded number only where versions are numbers.
-        let key: Vec<Option<Version>> = rows
+        let key: Vec<Option<&Version>> = rows
             .iter()
             .zip(&parsed)
             .map(|(row, p)| match p {
-                RowVersion::Clean(v) => Some(v.clone()),
-                RowVersion::Padded(v) if !row.origin.compares_text() => Some(v.clone()),
+                RowVersion::Clean(v) => Some(v),
+                RowVersion::Padded(v) if !row.origin.compares_text() => Some(v),
                 _ => None,
             })
             .collect();
         let matches = |r: usize, v: &Version| {
-            key[r].as_ref() == Some(v)
-                && (!rows[r].origin.compares_text() || rows[r].version == v.as_str())
+            key[r] == Some(v) && (!rows[r].origin.compares_text() || rows[r].version == v.as_str())
         };
         let same_version = |a: usize, b: usize| {
             key[a].is_some()
@@ -393,45 +413,48 @@ impl<'a> Plan<'a> {
                 && (!rows[a].origin.compares_text() || rows[a].version == rows[b].version)
         };
         // The rows of each version: one lookup per file, not a scan of every row (with 1000
-        // applied, the scans were most of a no-op `migrate`'s CPU time).
-        let mut by_version: HashMap<&Version, Vec<usize>> = HashMap::with_capacity(rows.len());
+        // applied, the scans were most of a no-op `migrate`'s CPU time). The first row of
+        // a version, then the others (an empty Vec allocates nothing).
+        let mut by_version: HashMap<&Version, (usize, Vec<usize>)> =
+            HashMap::with_capacity(rows.len());
         for (r, k) in key.iter().enumerate() {
             if let Some(v) = k {
-                by_version.entry(v).or_default().push(r);
+                by_version
+                    .entry(v)
+                    .and_modify(|(_, more)| more.push(r))
+                    .or_insert((r, Vec::new()));
             }
         }
-        let watermark: Option<(&'a HistoryRow, Version)> = rows
+        let watermark: Option<(&'a HistoryRow, &Version)> = rows
             .iter()
             .zip(&key)
             .filter(|(row, _)| row.origin.covers_lower_versions())
-            .filter_map(|(row, k)| k.clone().map(|v| (row, v)))
-            .max_by(|a, b| a.1.cmp(&b.1));
+            .filter_map(|(row, k)| k.map(|v| (row, v)))
+            .max_by(|a, b| a.1.cmp(b.1));
 
         let mut i = 0;
         let files = &discovery.migrations;
         while i < files.len() {
-            let version = files[i].version.clone();
+            let version = &files[i].version;
             let group_end = files[i..]
                 .iter()
-                .position(|m| m.version != version)
+                .position(|m| m.version != *version)
                 .map_or(files.len(), |n| i + n);
             let group = &files[i..group_end];
             let matching: Vec<usize> = by_version
-                .get(&version)
-                .map(|rs| {
-                    rs.iter()
+                .get(version)
+                .map(|(first, more)| {
+                    std::iter::once(first)
+                        .chain(more)
                         .copied()
-                        .filter(|&r| matches(r, &version))
+                        .filter(|&r| matches(r, version))
                         .collect()
                 })
                 .unwrap_or_default();
             if matching.is_empty() {
                 // Below golang-migrate's current version or a Flyway baseline: recorded by
                 // that row, never run by the tool.
-                let covered = watermark
-                    .as_ref()
-                    .filter(|(_, w)| version < *w)
-                    .map(|(row, _)| *row);
+                let covered = watermark.filter(|(_, w)| version < *w).map(|(row, _)| row);
                 for m in group {
                     plan.entries.push(Entry {
                         version: m.version.clone(),
@@ -447,15 +470,13 @@ impl<'a> Plan<'a> {
                 i = group_end;
                 continue;
             }
-            let records_a_file = |r: usize| {
-                let stored = rows[r].stored();
-                group.iter().any(|m| m.verify(&stored) == Verdict::Match)
-            };
-            let r = matching
-                .iter()
-                .copied()
-                .find(|&r| records_a_file(r))
-                .unwrap_or(matching[0]);
+            // The first row that records the content of a file of the group, and the first
+            // such file.
+            let recorded = matching.iter().find_map(|&r| {
+                let file = group.iter().position(|m| records(&rows[r], m))?;
+                Some((r, file))
+            });
+            let r = recorded.map_or(matching[0], |(r, _)| r);
             for &other in &matching {
                 used_rows[other] = true;
                 if other != r {
@@ -466,26 +487,27 @@ impl<'a> Plan<'a> {
                 }
             }
             let row = &rows[r];
-            let stored = row.stored();
             // With duplicate files, the row belongs to the file whose content it records;
             // failing that, to the one the legacy manager ran first.
-            let owner = group
-                .iter()
-                .position(|m| m.verify(&stored) == Verdict::Match)
-                .or_else(|| {
-                    row.file_name
+            let (owner, owner_state) = match recorded {
+                Some((_, file)) => (file, State::Applied),
+                None => {
+                    let owner = row
+                        .file_name
                         .as_ref()
                         .and_then(|f| group.iter().position(|m| &m.file_name == f))
-                })
-                .unwrap_or(0);
-            for (k, m) in group.iter().enumerate() {
-                let (state, row) = if k == owner {
-                    let state = match m.verify(&stored) {
+                        .unwrap_or(0);
+                    let state = match group[owner].verify(&row.stored()) {
                         Verdict::Match => State::Applied,
                         Verdict::Mismatch => State::Drifted,
                         Verdict::Unverified => State::Unverified,
                     };
-                    (state, Some(row))
+                    (owner, state)
+                }
+            };
+            for (k, m) in group.iter().enumerate() {
+                let (state, row) = if k == owner {
+                    (owner_state, Some(row))
                 } else {
                     (State::Pending, None)
                 };
@@ -506,7 +528,7 @@ impl<'a> Plan<'a> {
             if used_rows[r] {
                 continue;
             }
-            let Some(v) = &key[r] else {
+            let Some(v) = key[r] else {
                 continue;
             };
             if let Some(&first) = missing.iter().find(|&&q| same_version(q, r)) {
@@ -525,9 +547,12 @@ impl<'a> Plan<'a> {
             });
         }
         plan.duplicate_rows.sort_by_key(|d| d.extra.id);
-        for (row, version) in rows.iter().zip(parsed) {
+        for (row, version) in rows.iter().zip(&parsed) {
             if !matches!(version, RowVersion::Clean(_)) {
-                plan.odd_rows.push(OddRow { row, version });
+                plan.odd_rows.push(OddRow {
+                    row,
+                    version: version.clone(),
+                });
             }
         }
         plan.entries.sort_by(|a, b| {
@@ -545,14 +570,14 @@ impl<'a> Plan<'a> {
             .entries
             .iter()
             .filter(|e| e.state.is_recorded())
-            .map(|e| e.version.clone())
+            .map(|e| &e.version)
             .max();
         for e in &plan.entries {
             if e.state != State::Pending {
                 continue;
             }
             let m = e.migration.expect("pending entries have a file");
-            if let Some(max) = &max_recorded
+            if let Some(max) = max_recorded
                 && m.version < *max
             {
                 plan.out_of_order.push(m);

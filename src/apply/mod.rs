@@ -28,8 +28,8 @@ pub mod signal;
 pub mod step;
 
 pub use run::{
-    BackupPolicy, Event, MigrateOptions, MigrateResult, MigrateStatus, Overrides, blocks, migrate,
-    migrate_reading,
+    BackupPolicy, Event, FolderRead, MigrateOptions, MigrateResult, MigrateStatus, Overrides,
+    blocks, migrate, migrate_reading,
 };
 pub use signal::{interrupted, stop_on_signals};
 pub use step::{ApplyOptions, StepError, StepErrorKind, StepResult, apply_one, run_statements};

@@ -14,7 +14,7 @@ use crate::config::{RuleLevel, Timeouts};
 use crate::history;
 use crate::migration::{Discovery, Kind, Migration};
 use crate::ops::Locked;
-use crate::plan::Plan;
+use crate::plan::{Plan, State};
 use crate::pyrunner;
 use crate::report::{Finding, Location, Severity};
 
@@ -100,6 +100,20 @@ pub struct MigrateResult {
 }
 
 impl MigrateResult {
+    /// Nothing pending, nothing applied (yet).
+    fn current(created: bool) -> MigrateResult {
+        MigrateResult {
+            status: MigrateStatus::Current,
+            applied: Vec::new(),
+            count: 0,
+            backup: None,
+            error: None,
+            created,
+            findings: Vec::new(),
+            failure: None,
+        }
+    }
+
     pub fn failed(message: impl Into<String>) -> MigrateResult {
         MigrateResult {
             status: MigrateStatus::Error,
@@ -163,32 +177,59 @@ pub fn migrate(
         db_path,
         migrations_dir,
         &mut Folder::Read(discovery),
+        &|| anyhow::bail!("a read migrations folder is never read again"),
         opts,
         on_event,
     )
 }
 
-/// [`migrate`], reading the migrations folder with `read_folder` on a thread of its own
-/// while the lock is taken and the database opened and its history read: with nothing
-/// pending, those two are the whole run. The folder is waited for before anything is
-/// created or changed, and its errors are reported first, as when it is read before.
+/// How [`migrate_reading`] gets the migrations folder.
+pub enum FolderRead<'a> {
+    /// Already known; `true` when it came from the folder cache (`crate::folder_cache`).
+    Ready(Discovery, bool),
+    /// To be read on a thread of its own while the lock is taken and the database opened
+    /// and its history read: with nothing pending, those two are the whole run.
+    Later(Box<dyn FnOnce() -> anyhow::Result<Discovery> + Send + 'a>),
+}
+
+/// [`migrate`] on a folder given by `first`. A folder still being read is waited for
+/// before anything is created or changed, and its errors are reported first, as when it
+/// is read before.
+///
+/// A discovery from the folder cache is only trusted to conclude that the database is
+/// current with nothing to report; the history is then read without the side table
+/// ([`crate::history::read_lean`]). Anything else (something pending, drift, any finding,
+/// a refusal) is decided again on `read_again()`, a full read, and the whole history.
+/// The cache is looked up before the database is opened, not beside it: on a hit the
+/// rest is a few milliseconds, and a second thread cost more than it saved.
 pub fn migrate_reading(
     db_path: &Path,
     migrations_dir: &Path,
-    read_folder: impl FnOnce() -> anyhow::Result<Discovery> + Send,
+    first: FolderRead<'_>,
+    read_again: impl Fn() -> anyhow::Result<Discovery> + Sync,
     opts: &MigrateOptions,
     on_event: &mut dyn FnMut(Event<'_>),
 ) -> anyhow::Result<(MigrateResult, Discovery)> {
     std::thread::scope(|s| {
-        let mut folder = Folder::Reading(s.spawn(read_folder));
-        let result = run(db_path, migrations_dir, &mut folder, opts, on_event);
+        let mut folder = match first {
+            FolderRead::Ready(d, cached) => Folder::Owned(d, cached),
+            FolderRead::Later(read) => Folder::Reading(s.spawn(move || Ok((read()?, false)))),
+        };
+        let result = run(
+            db_path,
+            migrations_dir,
+            &mut folder,
+            &read_again,
+            opts,
+            on_event,
+        );
         if matches!(folder, Folder::Reading(_)) {
             // `run` stopped before it needed the folder: its errors still come first.
             folder.wait()?;
         }
         let result = result?;
         match folder {
-            Folder::Owned(d) => Ok((result, d)),
+            Folder::Owned(d, _) => Ok((result, d)),
             _ => unreachable!("waited for above"),
         }
     })
@@ -197,8 +238,9 @@ pub fn migrate_reading(
 /// The migrations folder, perhaps still being read.
 enum Folder<'s, 'd> {
     Read(&'d Discovery),
-    Reading(std::thread::ScopedJoinHandle<'s, anyhow::Result<Discovery>>),
-    Owned(Discovery),
+    Reading(std::thread::ScopedJoinHandle<'s, anyhow::Result<(Discovery, bool)>>),
+    /// Read; `true` when from the folder cache.
+    Owned(Discovery, bool),
     /// Reading it failed (the error was returned).
     Failed,
 }
@@ -207,10 +249,10 @@ impl Folder<'_, '_> {
     fn wait(&mut self) -> anyhow::Result<()> {
         match std::mem::replace(self, Folder::Failed) {
             Folder::Reading(handle) => {
-                let read = handle
+                let (read, cached) = handle
                     .join()
                     .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
-                *self = Folder::Owned(read);
+                *self = Folder::Owned(read, cached);
             }
             Folder::Failed => anyhow::bail!("the migrations folder could not be read"),
             other => *self = other,
@@ -218,10 +260,15 @@ impl Folder<'_, '_> {
         Ok(())
     }
 
+    /// Whether the discovery came from the folder cache.
+    fn cached(&self) -> bool {
+        matches!(self, Folder::Owned(_, true))
+    }
+
     fn get(&self) -> &Discovery {
         match self {
             Folder::Read(d) => d,
-            Folder::Owned(d) => d,
+            Folder::Owned(d, _) => d,
             _ => unreachable!("Folder::get before Folder::wait"),
         }
     }
@@ -236,10 +283,14 @@ impl Folder<'_, '_> {
     }
 }
 
+/// Reads the migrations folder in full, not from the cache (see [`migrate_reading`]).
+type ReadAgain<'a> = &'a (dyn Fn() -> anyhow::Result<Discovery> + Sync);
+
 fn run(
     db_path: &Path,
     migrations_dir: &Path,
     folder: &mut Folder<'_, '_>,
+    read_again: ReadAgain<'_>,
     opts: &MigrateOptions,
     on_event: &mut dyn FnMut(Event<'_>),
 ) -> anyhow::Result<MigrateResult> {
@@ -302,17 +353,62 @@ fn run(
         );
     }
     // Re-read under the lock: what another migrator applied while we waited is not pending.
-    let rows = folder.first(session.history()).and_then(|rows| {
+    // Without the side table when the folder came from the cache: then only a database
+    // with nothing to do or report is concluded on these rows.
+    let lean = folder.cached();
+    let rows = if lean {
+        session.history_lean()
+    } else {
+        session.history()
+    };
+    let rows = folder.first(rows).and_then(|rows| {
         folder.wait()?;
         Ok(rows)
     });
-    let rows = match rows {
+    let mut rows = match rows {
         Ok(rows) => rows,
         Err(e) => {
             session.discard();
             return Err(e);
         }
     };
+    let display = db_path.display().to_string();
+    if folder.cached() {
+        let d = folder.get();
+        let current = history::refuse_foreign_writes(d.layout, "migrate").is_ok() && {
+            let plan = Plan::new(d, &rows);
+            let findings = crate::lint::deploy_findings(
+                d,
+                &plan,
+                &dirty,
+                &display,
+                &opts.rules,
+                &opts.accepted,
+            );
+            findings.is_empty() && is_current(&plan)
+        };
+        if current {
+            announce_created(on_event);
+            return Ok(MigrateResult::current(created));
+        }
+        // Whatever is to be done or reported is decided on the files themselves.
+        match read_again() {
+            Ok(d) => *folder = Folder::Owned(d, false),
+            Err(e) => {
+                session.discard();
+                return Err(e);
+            }
+        }
+    }
+    if lean {
+        rows = match session.history() {
+            Ok(rows) => rows,
+            Err(e) => {
+                session.discard();
+                return Err(e);
+            }
+        };
+    }
     let discovery = folder.get();
     // Nothing was changed yet: another tool's database is that tool's to write.
     if let Err(e) = history::refuse_foreign_writes(discovery.layout, "migrate") {
@@ -320,7 +416,6 @@ fn run(
         return Err(e);
     }
     let plan = Plan::new(discovery, &rows);
-    let display = db_path.display().to_string();
     // The markers were refused above with the whole story; none is left here.
     let findings = crate::lint::deploy_findings(
         discovery,
@@ -330,16 +425,7 @@ fn run(
         &opts.rules,
         &opts.accepted,
     );
-    let mut result = MigrateResult {
-        status: MigrateStatus::Current,
-        applied: Vec::new(),
-        count: 0,
-        backup: None,
-        error: None,
-        created,
-        findings: Vec::new(),
-        failure: None,
-    };
+    let mut result = MigrateResult::current(created);
     let blocking: Vec<Finding> = findings
         .iter()
         .filter(|f| blocks(f, &opts.overrides))
@@ -502,4 +588,14 @@ fn run(
     }
     drop(session);
     Ok(result)
+}
+
+/// Every file applied as it is and every row matched to its file: nothing pending, drifted,
+/// unverified or missing, no odd, duplicate or renamed rows, nothing out of order.
+fn is_current(plan: &Plan<'_>) -> bool {
+    plan.entries.iter().all(|e| e.state == State::Applied)
+        && plan.renamed_applied.is_empty()
+        && plan.out_of_order.is_empty()
+        && plan.odd_rows.is_empty()
+        && plan.duplicate_rows.is_empty()
 }

@@ -243,11 +243,61 @@ impl Context {
     /// Reads the migrations folder. A missing folder or an undecodable file is an error
     /// (exit 2): acting on a partial view of the folder is how migrations get skipped.
     pub fn read_migrations(&self) -> anyhow::Result<Discovery> {
-        let d = crate::fsio::read_migrations_folder(
+        self.checked(crate::fsio::read_migrations_folder(
             &self.migrations_dir,
             &self.dir_display,
             self.config.migrations.layout,
+        )?)
+    }
+
+    /// [`Context::read_migrations`] for `migrate`, through the folder cache
+    /// ([`crate::folder_cache`]) when the cache has a place: the cached discovery when the
+    /// folder is unchanged, else the full read to do (stored for the next run). `-v` says
+    /// which it was.
+    pub fn migrations_for_deploy(&self) -> anyhow::Result<crate::apply::FolderRead<'_>> {
+        use crate::apply::FolderRead;
+        use crate::folder_cache::Source;
+        let Some(cache_dir) = crate::folder_cache::default_dir() else {
+            self.debug(
+                "migrations folder: no cache folder (neither XDG_CACHE_HOME nor HOME is set)",
+            );
+            return Ok(FolderRead::Later(Box::new(|| self.read_migrations())));
+        };
+        let found = crate::folder_cache::lookup_folder(
+            &self.migrations_dir,
+            &self.dir_display,
+            self.config.migrations.layout,
+            &cache_dir,
         )?;
+        let d = match found {
+            Ok(d) => d,
+            Err(miss) => {
+                return Ok(FolderRead::Later(Box::new(move || {
+                    let (d, source) = miss.read()?;
+                    if let Source::Disk { why, stored } = &source {
+                        self.debug(format!(
+                            "migrations folder: read in full ({why}){}",
+                            if *stored {
+                                "; cached for the next run"
+                            } else {
+                                ""
+                            }
+                        ));
+                    }
+                    self.checked(d)
+                })));
+            }
+        };
+        self.debug(format!(
+            "migrations folder: {} files unchanged since the cache in {}",
+            d.migrations.len(),
+            cache_dir.display()
+        ));
+        Ok(FolderRead::Ready(self.checked(d)?, true))
+    }
+
+    /// A discovery without errors (they are the command's error), its layout said by `-v`.
+    fn checked(&self, d: Discovery) -> anyhow::Result<Discovery> {
         if !d.errors.is_empty() {
             let all: Vec<String> = d.errors.iter().map(ToString::to_string).collect();
             bail!("{}", all.join("\n"));

@@ -91,11 +91,21 @@ pub fn run(ctx: &Context, args: &MigrateArgs) -> anyhow::Result<Outcome> {
         }
     };
     apply::stop_on_signals();
-    // The folder is read while the database is opened (see apply::migrate_reading).
+    // An unchanged folder comes from the cache; otherwise it is read while the database is
+    // opened (see apply::migrate_reading).
+    let first = match ctx.migrations_for_deploy() {
+        Ok(first) => first,
+        Err(e) => return fail(ctx, json, e),
+    };
+    let read_again = || {
+        ctx.debug("migrations folder: read in full (a cached folder only ever concludes that there is nothing to do or report)");
+        ctx.read_migrations()
+    };
     let (mut result, discovery) = match apply::migrate_reading(
         &target.path,
         &ctx.migrations_dir,
-        || ctx.read_migrations(),
+        first,
+        read_again,
         &opts,
         &mut on_event,
     ) {
@@ -113,6 +123,9 @@ pub fn run(ctx: &Context, args: &MigrateArgs) -> anyhow::Result<Outcome> {
     } else {
         ctx.emit(&render_text(ctx, &target.display, &discovery, &result))?;
     }
+    // The process ends next: freeing every migration of the folder one by one would only
+    // delay the exit (a tenth of a millisecond of a five-millisecond no-op run).
+    std::mem::forget(discovery);
     if matches!(
         result.failure,
         Some(apply::StepErrorKind::Environment | apply::StepErrorKind::Interrupted)

@@ -372,15 +372,11 @@ impl Discovery {
 
     /// Versions that more than one file claims, with those files in apply order.
     pub fn duplicates(&self) -> Vec<(&Version, Vec<&Migration>)> {
-        let mut out: Vec<(&Version, Vec<&Migration>)> = Vec::new();
-        for m in &self.migrations {
-            match out.last_mut() {
-                Some((v, files)) if **v == m.version => files.push(m),
-                _ => out.push((&m.version, vec![m])),
-            }
-        }
-        out.retain(|(_, files)| files.len() > 1);
-        out
+        self.migrations
+            .chunk_by(|a, b| a.version == b.version)
+            .filter(|files| files.len() > 1)
+            .map(|files| (&files[0].version, files.iter().collect()))
+            .collect()
     }
 
     /// The largest version in the folder.

@@ -109,6 +109,13 @@ impl Session {
         read_history(&self.conn, &self.path)
     }
 
+    /// [`Session::history`] without the side table's columns ([`crate::history::read_lean`]).
+    pub fn history_lean(&self) -> anyhow::Result<Vec<HistoryRow>> {
+        crate::history::read_lean(&self.conn)
+            .map_err(|e| crate::db::explain(&self.path, e))
+            .context("cannot read schema_versions")
+    }
+
     /// A write transaction (`BEGIN IMMEDIATE`) and the history read inside it: nobody can
     /// change the history between this read and the commit.
     pub fn write_transaction(&mut self) -> anyhow::Result<(Transaction<'_>, Vec<HistoryRow>)> {

@@ -218,7 +218,7 @@ pub fn bin() -> &'static Path {
 
 /// A clean environment for the binary: nothing from the `GITHUB_*`, `SCHEMAGATE_*` or
 /// `RUNNER_TEMP` of the machine running the tests reaches it (a CI runner sets them, and
-/// they change defaults), and no colour.
+/// they change defaults), no colour, and a cache folder of the tests' own.
 pub fn clean_env(cmd: &mut StdCommand) -> &mut StdCommand {
     for (k, _) in std::env::vars_os() {
         let k = k.to_string_lossy().into_owned();
@@ -226,7 +226,13 @@ pub fn clean_env(cmd: &mut StdCommand) -> &mut StdCommand {
             cmd.env_remove(k);
         }
     }
-    cmd.env("NO_COLOR", "1")
+    // The folder cache of `migrate` goes into the build's temporary folder, not the home
+    // folder of whoever runs the tests.
+    cmd.env(
+        "XDG_CACHE_HOME",
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join("xdg-cache"),
+    )
+    .env("NO_COLOR", "1")
 }
 
 /// `schemagate` run in `dir` with a clean environment ([`clean_env`]).

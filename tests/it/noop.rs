@@ -94,3 +94,355 @@ fn a_file_touched_without_changes_is_not_drift() {
     let out = output(&p.run(&["migrate", "--no-backup"]).success());
     assert!(out.contains("current, nothing to apply"), "{out}");
 }
+
+// ---------------------------------------------------------------------------------------
+// The folder cache (`folder_cache`): a no-op run stats the files instead of reading them.
+// Each test has a cache folder of its own, and files count as settled after 200 ms instead
+// of 3 s, so that a test need not wait for its files to age. `-v` says where the folder
+// was read from.
+
+const SETTLE_MS: &str = "200";
+
+/// A project with applied migrations and a cache of its folder.
+struct Cached {
+    p: Project,
+    cache: tempfile::TempDir,
+}
+
+impl Cached {
+    fn new(n: usize) -> Cached {
+        let p = Project::new();
+        for i in 1..=n {
+            p.file(
+                &format!("{i:04}_t{i}.sql"),
+                format!("CREATE TABLE t{i} (x INTEGER);\n"),
+            );
+        }
+        let c = Cached {
+            p,
+            cache: tempfile::tempdir().unwrap(),
+        };
+        c.migrate().success();
+        c.settle();
+        let out = output(&c.migrate().success());
+        assert!(out.contains("cached for the next run"), "{out}");
+        c
+    }
+
+    /// Waits until what was written counts as settled.
+    fn settle(&self) {
+        std::thread::sleep(Duration::from_millis(400));
+    }
+
+    fn cmd(&self, args: &[&str]) -> assert_cmd::Command {
+        let mut cmd = self.p.cmd();
+        cmd.env("XDG_CACHE_HOME", self.cache.path())
+            .env("SCHEMAGATE_TEST_CACHE_SETTLE_MS", SETTLE_MS)
+            .args(args)
+            .args(["--db", "data/app.db"]);
+        cmd
+    }
+
+    fn migrate(&self) -> assert_cmd::assert::Assert {
+        self.cmd(&["migrate", "--no-backup", "-v"]).assert()
+    }
+
+    /// `migrate --format json` through the cache, then without any cache: exit code and
+    /// result of each, and what `-v` said of the first.
+    fn migrate_both_ways(&self) -> ((i32, String), (i32, String), String) {
+        let args = ["migrate", "--no-backup", "-v", "--format", "json"];
+        let cached = self.cmd(&args).output().unwrap();
+        let mut plain = self.p.cmd();
+        plain
+            .env_remove("XDG_CACHE_HOME")
+            .env_remove("HOME")
+            .args(args)
+            .args(["--db", "data/app.db"]);
+        let plain = plain.output().unwrap();
+        let result = |o: &std::process::Output| {
+            (
+                o.status.code().unwrap_or(-1),
+                String::from_utf8_lossy(&o.stdout).into_owned(),
+            )
+        };
+        (
+            result(&cached),
+            result(&plain),
+            String::from_utf8_lossy(&cached.stderr).into_owned(),
+        )
+    }
+
+    fn cache_files(&self) -> Vec<std::path::PathBuf> {
+        match fs::read_dir(self.cache.path().join("schemagate/folders")) {
+            Ok(entries) => entries.flatten().map(|e| e.path()).collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+}
+
+/// What `-v` said about where the folder came from.
+fn from_cache(out: &str) -> bool {
+    assert!(out.contains("migrations folder: "), "{out}");
+    out.contains("unchanged since the cache")
+}
+
+#[test]
+fn an_unchanged_folder_comes_from_the_cache_with_the_full_reads_result() {
+    let c = Cached::new(300);
+    let (cached, plain, log) = c.migrate_both_ways();
+    assert!(from_cache(&log), "{log}");
+    assert!(log.contains("300 files unchanged"), "{log}");
+    assert_eq!(cached, plain);
+    assert_eq!(cached.0, 0);
+    assert!(cached.1.contains("\"status\": \"current\""), "{}", cached.1);
+    assert_eq!(c.cache_files().len(), 1);
+}
+
+#[test]
+fn an_edit_that_keeps_size_and_mtime_is_drift_through_the_cache() {
+    let c = Cached::new(300);
+    let path = c.p.migrations().join("0257_t257.sql");
+    let before = fs::metadata(&path).unwrap();
+    fs::write(&path, "CREATE TABLE t257 (y INTEGER);\n").unwrap();
+    fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_modified(before.modified().unwrap())
+        .unwrap();
+    let after = fs::metadata(&path).unwrap();
+    assert_eq!(after.len(), before.len());
+    assert_eq!(after.modified().unwrap(), before.modified().unwrap());
+
+    let (cached, plain, log) = c.migrate_both_ways();
+    assert!(!from_cache(&log), "{log}");
+    assert!(log.contains("changed since the cache was written"), "{log}");
+    assert_eq!(cached, plain);
+    assert_eq!(cached.0, 1);
+    assert!(cached.1.contains("checksum-drift"), "{}", cached.1);
+    assert!(
+        cached.1.contains("migrations/0257_t257.sql"),
+        "{}",
+        cached.1
+    );
+}
+
+#[test]
+fn a_file_renamed_over_one_is_read_again() {
+    let c = Cached::new(200);
+    let path = c.p.migrations().join("0100_t100.sql");
+    let before = fs::metadata(&path).unwrap();
+    // Same size and times, another inode: what `git checkout` and editors' saves do.
+    let other = c.p.path().join("0100_t100.sql.new");
+    fs::write(&other, "CREATE TABLE t100 (y INTEGER);\n").unwrap();
+    let f = fs::File::options().write(true).open(&other).unwrap();
+    f.set_modified(before.modified().unwrap()).unwrap();
+    drop(f);
+    fs::rename(&other, &path).unwrap();
+    let (cached, plain, log) = c.migrate_both_ways();
+    assert!(!from_cache(&log), "{log}");
+    assert_eq!(cached, plain);
+    assert!(cached.1.contains("checksum-drift"), "{}", cached.1);
+}
+
+#[test]
+fn a_deleted_file_and_a_new_file_are_read_again() {
+    let c = Cached::new(200);
+    c.p.remove("0150_t150.sql");
+    let (cached, plain, log) = c.migrate_both_ways();
+    assert!(!from_cache(&log), "{log}");
+    assert_eq!(cached, plain);
+    assert!(cached.1.contains("missing-file"), "{}", cached.1);
+
+    c.p.file("0150_t150.sql", "CREATE TABLE t150 (x INTEGER);\n");
+    c.p.file("0201_t201.sql", "CREATE TABLE t201 (x INTEGER);\n");
+    let out = output(&c.migrate().success());
+    assert!(out.contains("read in full"), "{out}");
+    assert!(out.contains("applied 1 migration (0201)"), "{out}");
+    assert_eq!(c.p.versions().len(), 201);
+}
+
+#[test]
+fn a_changed_layout_setting_or_display_is_read_again() {
+    let c = Cached::new(150);
+    c.p.config("[migrations]\nlayout = \"legacy\"\n");
+    let out = output(&c.migrate().success());
+    assert!(out.contains("read in full (no cache yet)"), "{out}");
+    assert!(out.contains("current, nothing to apply"), "{out}");
+    // Each way of running keeps its own file, so alternating between them stays cached.
+    let out = output(&c.migrate().success());
+    assert!(from_cache(&out), "{out}");
+    let out = output(
+        &c.cmd(&["migrate", "--no-backup", "-v", "--dir", "./migrations"])
+            .assert()
+            .success(),
+    );
+    assert!(!from_cache(&out), "{out}");
+    assert_eq!(c.cache_files().len(), 3);
+}
+
+#[test]
+fn a_damaged_or_foreign_cache_file_is_ignored_and_replaced() {
+    let c = Cached::new(150);
+    let [file] = c.cache_files().try_into().unwrap();
+    let good = fs::read(&file).unwrap();
+    let mut flipped = good.clone();
+    let middle = flipped.len() / 2;
+    flipped[middle] ^= 0x20;
+    let cases: [(&[u8], &str); 4] = [
+        (&flipped, "damaged"),
+        (&good[..good.len() / 3], "damaged"),
+        (b"", "not one of schemagate's"),
+        (
+            b"garbage that is not a cache file at all, but long enough to have a digest",
+            "not one of schemagate's",
+        ),
+    ];
+    for (bytes, why) in cases {
+        fs::write(&file, bytes).unwrap();
+        let (cached, plain, log) = c.migrate_both_ways();
+        assert!(!from_cache(&log), "{log}");
+        assert!(log.contains(why), "{why}: {log}");
+        assert_eq!(cached, plain);
+        assert!(cached.1.contains("\"status\": \"current\""), "{}", cached.1);
+        // Replaced by the full read.
+        let out = output(&c.migrate().success());
+        assert!(from_cache(&out), "{out}");
+    }
+
+    // Another project's cache file in this one's place.
+    let other = Cached::new(150);
+    let [theirs] = other.cache_files().try_into().unwrap();
+    fs::copy(theirs, &file).unwrap();
+    let out = output(&c.migrate().success());
+    assert!(
+        out.contains("read in full (the cache was written for another folder"),
+        "{out}"
+    );
+}
+
+#[test]
+fn another_build_of_schemagate_does_not_use_the_cache() {
+    let c = Cached::new(150);
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("schemagate");
+    fs::copy(crate::common::bin(), &copy).unwrap();
+    let mut cmd = std::process::Command::new(&copy);
+    crate::common::clean_env(&mut cmd)
+        .current_dir(c.p.path())
+        .env("XDG_CACHE_HOME", c.cache.path())
+        .env("SCHEMAGATE_TEST_CACHE_SETTLE_MS", SETTLE_MS)
+        .args(["migrate", "--no-backup", "-v", "--db", "data/app.db"]);
+    let out = crate::common::stdout_and_stderr(&cmd.output().unwrap());
+    assert!(
+        out.contains(
+            "read in full (the cache was written for another folder, layout setting or build)"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("current, nothing to apply"), "{out}");
+}
+
+#[test]
+fn a_cached_folder_with_history_to_report_is_decided_on_a_full_read() {
+    let c = Cached::new(150);
+    // A row no file has, recorded by hand: a finding, so the cached folder is not trusted.
+    c.p.open()
+        .execute(
+            "INSERT INTO schema_versions (version, description, checksum) VALUES ('0999', 'gone', 'x')",
+            [],
+        )
+        .unwrap();
+    let (cached, plain, log) = c.migrate_both_ways();
+    assert!(from_cache(&log), "{log}");
+    assert!(
+        log.contains("read in full (a cached folder only ever concludes"),
+        "{log}"
+    );
+    assert_eq!(cached, plain);
+    assert!(cached.1.contains("missing-file"), "{}", cached.1);
+}
+
+#[test]
+fn files_written_just_before_a_run_are_not_cached() {
+    let p = Project::new();
+    for i in 1..=5 {
+        p.file(
+            &format!("{i:03}_t{i}.sql"),
+            format!("CREATE TABLE t{i} (x);\n"),
+        );
+    }
+    let cache = tempfile::tempdir().unwrap();
+    let run = || {
+        // The real settling time: the files are younger than it.
+        let a = p
+            .cmd()
+            .env("XDG_CACHE_HOME", cache.path())
+            .args(["migrate", "--no-backup", "-v", "--db", "data/app.db"])
+            .assert()
+            .success();
+        output(&a)
+    };
+    run();
+    let out = run();
+    assert!(out.contains("read in full (no cache yet)"), "{out}");
+    assert!(!out.contains("cached for the next run"), "{out}");
+    assert!(
+        !cache.path().join("schemagate/folders").exists()
+            || fs::read_dir(cache.path().join("schemagate/folders"))
+                .unwrap()
+                .next()
+                .is_none()
+    );
+}
+
+#[test]
+fn entries_the_cache_does_not_cover_are_always_read() {
+    let c = Cached::new(20);
+    let target = c.p.path().join("shared.sql");
+    fs::write(&target, "CREATE TABLE shared (x INTEGER);\n").unwrap();
+    std::os::unix::fs::symlink(&target, c.p.migrations().join("0021_link.sql")).unwrap();
+    c.migrate().success();
+    c.settle();
+    let out = output(&c.migrate().success());
+    assert!(
+        out.contains("read in full (the folder holds an entry the cache does not cover)"),
+        "{out}"
+    );
+    assert!(!out.contains("cached for the next run"), "{out}");
+}
+
+#[test]
+fn read_only_commands_never_write_the_cache() {
+    let c = Cached::new(20);
+    let other = tempfile::tempdir().unwrap();
+    c.p.file("0021_t21.sql", "CREATE TABLE t21 (x INTEGER);\n");
+    c.settle();
+    for args in [
+        vec!["status"],
+        vec!["pending"],
+        vec!["verify"],
+        vec!["check"],
+        vec!["lint"],
+        vec!["dry-run"],
+        vec!["backups"],
+    ] {
+        let mut cmd = c.p.cmd();
+        cmd.env("XDG_CACHE_HOME", other.path())
+            .env("SCHEMAGATE_TEST_CACHE_SETTLE_MS", SETTLE_MS)
+            .args(&args);
+        if args[0] != "lint" {
+            cmd.args(["--db", "data/app.db"]);
+        }
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.code().is_some_and(|c| c <= 1),
+            "{args:?}: {}",
+            crate::common::stdout_and_stderr(&out)
+        );
+        assert!(
+            fs::read_dir(other.path()).unwrap().next().is_none(),
+            "{args:?} wrote into the cache folder"
+        );
+    }
+}
