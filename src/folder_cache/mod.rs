@@ -39,6 +39,10 @@ use crate::fsio::{Listing, Stamp};
 use crate::layout::{Layout, LayoutSetting, names};
 use crate::migration::{Discovery, DownSql, Kind, Migration, MissingUp, Unsupported, Version};
 
+mod memo;
+
+pub use memo::{Inputs, Memo};
+
 /// How much older than the start of a read a file's ctime must be for its stamp to be
 /// stored: more than a tick of the coarsest file-system clock in use (ext3, HFS+ and some
 /// network file systems keep whole seconds; FAT two).
@@ -78,20 +82,37 @@ pub fn read_migrations_folder(
     cache_dir: &Path,
 ) -> anyhow::Result<(Discovery, Source)> {
     match lookup_folder(dir, dir_display, layout, cache_dir)? {
-        Ok(d) => Ok((d, Source::Cache)),
-        Err(miss) => miss.read(),
+        Found::Concluded { rest, .. } => rest.discovery(),
+        Found::Cached(d, _) => Ok((d, Source::Cache)),
+        Found::Miss(miss) => miss.read(),
     }
 }
 
-/// The first half of [`read_migrations_folder`]: the cached discovery when the folder is
-/// unchanged (a listing, a stat per file and the cache file), else what the full read
+/// What [`lookup_folder`] found.
+pub enum Found {
+    /// Unchanged since `migrate` concluded "current, nothing to report" on it: whether
+    /// that is the answer again is for [`Memo::holds`] to say; `rest` gives the discovery
+    /// when it is not. `files`: how many migration files it has.
+    Concluded {
+        memo: Memo,
+        rest: Deferred,
+        files: usize,
+    },
+    /// Unchanged since the cache was written; the memo to record a conclusion in.
+    Cached(Discovery, Memo),
+    /// Not answered by the cache.
+    Miss(Miss),
+}
+
+/// The first half of [`read_migrations_folder`]: what the cache knows of the folder when it
+/// is unchanged (a listing, a stat per file and the cache files), else what the full read
 /// needs, which [`Miss::read`] does (on another thread, if the caller wants).
 pub fn lookup_folder(
     dir: &Path,
     dir_display: &str,
     layout: LayoutSetting,
     cache_dir: &Path,
-) -> anyhow::Result<Result<Discovery, Miss>> {
+) -> anyhow::Result<Found> {
     let started = SystemTime::now();
     let miss = |listed: Option<Listed>, why: String| Miss {
         dir: dir.to_path_buf(),
@@ -103,35 +124,82 @@ pub fn lookup_folder(
         why,
     };
     let Some(listing) = Listing::pinned(dir)? else {
-        return Ok(Err(miss(
-            None,
-            "the folder cannot be listed through its descriptor".into(),
-        )));
+        let why = "the folder cannot be listed through its descriptor";
+        return Ok(Found::Miss(miss(None, why.into())));
     };
     let Some(key) = Key::of(dir, dir_display, layout) else {
         let why = "the folder or the executable cannot be identified";
-        return Ok(Err(miss(None, why.into())));
+        return Ok(Found::Miss(miss(None, why.into())));
     };
     let file = cache_dir
         .join("folders")
         .join(format!("{}.bin", key.file_name()));
-    let seen = scan(&listing);
-    let why = match (&seen, fs::read(&file)) {
-        (None, _) => "the folder holds an entry the cache does not cover".to_string(),
-        (_, Err(e)) if e.kind() == std::io::ErrorKind::NotFound => "no cache yet".into(),
-        (_, Err(e)) => format!("the cache file cannot be read ({e})"),
-        (Some(seen), Ok(bytes)) => match lookup(&bytes, &key, seen) {
-            Ok(d) => return Ok(Ok(d)),
-            Err(why) => why.to_string(),
-        },
+    let Some(seen) = scan(&listing) else {
+        let why = "the folder holds an entry the cache does not cover";
+        let listed = Listed {
+            listing,
+            key,
+            file,
+            seen: None,
+        };
+        return Ok(Found::Miss(miss(Some(listed), why.into())));
+    };
+    let memo = Memo::load(cache_dir, &file, &key, &seen);
+    if memo.concluded() {
+        let files = seen.iter().filter(|(_, stamp)| stamp.is_some()).count();
+        let listed = Listed {
+            listing,
+            key,
+            file,
+            seen: Some(seen),
+        };
+        let rest = Deferred(miss(Some(listed), String::new()));
+        return Ok(Found::Concluded { memo, rest, files });
+    }
+    let why = match cached(&file, &key, &seen) {
+        Ok(d) => return Ok(Found::Cached(d, memo)),
+        Err(why) => why,
     };
     let listed = Listed {
         listing,
         key,
         file,
-        seen,
+        seen: Some(seen),
     };
-    Ok(Err(miss(Some(listed), why)))
+    Ok(Found::Miss(miss(Some(listed), why)))
+}
+
+/// The discovery of a folder found [`Found::Concluded`], read when the memo does not hold.
+pub struct Deferred(Miss);
+
+impl Deferred {
+    /// The cached discovery, else a full read (stored for the next run when it can be).
+    pub fn discovery(self) -> anyhow::Result<(Discovery, Source)> {
+        let mut miss = self.0;
+        if let Some(Listed {
+            key,
+            file,
+            seen: Some(seen),
+            ..
+        }) = &miss.listed
+        {
+            miss.why = match cached(file, key, seen) {
+                Ok(d) => return Ok((d, Source::Cache)),
+                Err(why) => why,
+            };
+        }
+        miss.read()
+    }
+}
+
+/// The discovery in the cache file `file`, when it describes the folder seen as `seen`;
+/// else why not.
+fn cached(file: &Path, key: &Key, seen: &Seen) -> Result<Discovery, String> {
+    match fs::read(file) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err("no cache yet".into()),
+        Err(e) => Err(format!("the cache file cannot be read ({e})")),
+        Ok(bytes) => lookup(&bytes, key, seen).map_err(str::to_string),
+    }
 }
 
 /// A folder the cache did not answer for, and why.
@@ -298,6 +366,11 @@ fn store(
     key.put(&mut e);
     put_seen(&mut e, seen);
     put_discovery(&mut e, d);
+    write_sealed(cache_dir, file, e)
+}
+
+/// Seals `e` and writes it atomically (a temporary file renamed into place).
+fn write_sealed(cache_dir: &Path, file: &Path, mut e: Enc) -> std::io::Result<()> {
     let seal = seal(&e.0);
     e.0.extend_from_slice(&seal);
     let folder = file.parent().unwrap_or(cache_dir);
@@ -308,6 +381,12 @@ fn store(
     tmp.write_all(&e.0)?;
     tmp.persist(file).map_err(|e| e.error)?;
     Ok(())
+}
+
+/// The sealed part of a cache file's bytes, when its seal matches.
+fn unseal(bytes: &[u8]) -> Option<&[u8]> {
+    let body = &bytes[..bytes.len().checked_sub(SEAL_LEN)?];
+    (seal(body) == bytes[body.len()..]).then_some(body)
 }
 
 /// The cache holds the text of migrations: readable by their owner only.
