@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::{Enc, Key, Seen, put_seen, unseal, write_sealed};
+use super::{Dec, Enc, Key, Seen, put_seen, unseal, write_sealed};
 use crate::config::{AcceptedChecksum, RuleLevel};
 use crate::plan::HistoryRow;
 
@@ -46,23 +46,43 @@ pub struct Memo {
 }
 
 impl Memo {
-    /// The memo beside the cache file `cache_file`, for the folder seen as `seen`.
-    pub(super) fn load(cache_dir: &Path, cache_file: &Path, key: &Key, seen: &Seen) -> Memo {
+    /// The memo beside the cache file `cache_file`, when it is whole, was written for
+    /// `key`, and `entries` accepts the folder's entries it lists; with those entries.
+    pub(super) fn find(
+        cache_dir: &Path,
+        cache_file: &Path,
+        key: &Key,
+        entries: impl FnOnce(&mut Dec<'_>) -> Option<Seen>,
+    ) -> Option<(Memo, Seen)> {
         let file = cache_file.with_extension("current");
+        let bytes = fs::read(&file).ok()?;
+        let body = unseal(&bytes)?;
+        let mut r = Dec(body.strip_prefix(MAGIC)?);
+        if Key::get(&mut r)? != *key {
+            return None;
+        }
+        let seen = entries(&mut r)?;
+        let head = body[..body.len() - r.0.len()].to_vec();
+        let memo = Memo {
+            cache_dir: cache_dir.to_path_buf(),
+            file,
+            head,
+            concluded: Some(r.0.to_vec()),
+        };
+        Some((memo, seen))
+    }
+
+    /// A memo to record a conclusion on the folder seen as `seen` in.
+    pub(super) fn new(cache_dir: &Path, cache_file: &Path, key: &Key, seen: &Seen) -> Memo {
         let mut e = Enc(Vec::with_capacity(MAGIC.len() + 80 * seen.len()));
         e.0.extend_from_slice(MAGIC);
         key.put(&mut e);
         put_seen(&mut e, seen);
-        let head = e.0;
-        let concluded = fs::read(&file).ok().and_then(|bytes| {
-            let body = unseal(&bytes)?;
-            body.strip_prefix(head.as_slice()).map(<[u8]>::to_vec)
-        });
         Memo {
             cache_dir: cache_dir.to_path_buf(),
-            file,
-            head,
-            concluded,
+            file: cache_file.with_extension("current"),
+            head: e.0,
+            concluded: None,
         }
     }
 
@@ -123,6 +143,7 @@ fn encode(inputs: &Inputs<'_>) -> Vec<u8> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::same;
     use super::*;
     use crate::plan::RowOrigin;
 
@@ -162,6 +183,13 @@ mod tests {
         }]
     }
 
+    /// The memo as a run on the folder seen as `seen` would find it.
+    fn load(dir: &Path, cache_file: &Path, key: &Key, seen: &Seen) -> Memo {
+        Memo::find(dir, cache_file, key, same(seen))
+            .map(|(memo, _)| memo)
+            .unwrap_or_else(|| Memo::new(dir, cache_file, key, seen))
+    }
+
     fn inputs<'a>(
         rows: &'a [HistoryRow],
         rules: &'a BTreeMap<String, RuleLevel>,
@@ -180,12 +208,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let cache_file = dir.path().join("folders/x.bin");
         let (rows, rules) = (rows(), BTreeMap::new());
-        let memo = Memo::load(dir.path(), &cache_file, &key(), &seen(6));
+        let memo = load(dir.path(), &cache_file, &key(), &seen(6));
         assert!(!memo.concluded());
         assert!(!memo.holds(&inputs(&rows, &rules, "data/app.db")));
         memo.remember(&inputs(&rows, &rules, "data/app.db"));
 
-        let memo = Memo::load(dir.path(), &cache_file, &key(), &seen(6));
+        let memo = load(dir.path(), &cache_file, &key(), &seen(6));
         assert!(memo.concluded());
         assert!(memo.holds(&inputs(&rows, &rules, "data/app.db")));
         // Another database path, another rule level, any field of any row: not the same.
@@ -212,12 +240,12 @@ mod tests {
         assert!(!memo.holds(&inputs(&[], &rules, "data/app.db")));
 
         // Another stamp or another build: no memo at all.
-        assert!(!Memo::load(dir.path(), &cache_file, &key(), &seen(8)).concluded());
+        assert!(!load(dir.path(), &cache_file, &key(), &seen(8)).concluded());
         let other = Key {
             executable: [1, 2, 3, 5],
             ..key()
         };
-        assert!(!Memo::load(dir.path(), &cache_file, &other, &seen(6)).concluded());
+        assert!(!load(dir.path(), &cache_file, &other, &seen(6)).concluded());
     }
 
     #[test]
@@ -225,19 +253,18 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let cache_file = dir.path().join("folders/x.bin");
         let (rows, rules) = (rows(), BTreeMap::new());
-        Memo::load(dir.path(), &cache_file, &key(), &seen(6))
-            .remember(&inputs(&rows, &rules, "db"));
+        load(dir.path(), &cache_file, &key(), &seen(6)).remember(&inputs(&rows, &rules, "db"));
         let file = cache_file.with_extension("current");
         let bytes = fs::read(&file).unwrap();
         for cut in 0..bytes.len() {
             fs::write(&file, &bytes[..cut]).unwrap();
-            assert!(!Memo::load(dir.path(), &cache_file, &key(), &seen(6)).concluded());
+            assert!(!load(dir.path(), &cache_file, &key(), &seen(6)).concluded());
         }
         for i in 0..bytes.len() {
             let mut bad = bytes.clone();
             bad[i] ^= 0x10;
             fs::write(&file, &bad).unwrap();
-            let memo = Memo::load(dir.path(), &cache_file, &key(), &seen(6));
+            let memo = load(dir.path(), &cache_file, &key(), &seen(6));
             assert!(!memo.holds(&inputs(&rows, &rules, "db")), "byte {i}");
         }
     }
