@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::signal::interrupted;
 use super::step::{ApplyOptions, StepErrorKind, StepResult, apply_one, python_failure};
 use crate::config::{RuleLevel, Timeouts};
+use crate::folder_cache::Memo;
 use crate::history;
 use crate::migration::{Discovery, Kind, Migration};
 use crate::ops::Locked;
@@ -185,8 +186,16 @@ pub fn migrate(
 
 /// How [`migrate_reading`] gets the migrations folder.
 pub enum FolderRead<'a> {
-    /// Already known; `true` when it came from the folder cache (`crate::folder_cache`).
-    Ready(Discovery, bool),
+    /// From the folder cache (`crate::folder_cache`), with the memo to record a "current"
+    /// conclusion in.
+    Cached(Discovery, Memo),
+    /// Unchanged since `migrate` concluded "current, nothing to report" on it: when the
+    /// history and the settings are unchanged too, that is the answer again; otherwise
+    /// `rest` gives the discovery (`true`: from the cache).
+    Concluded(
+        Memo,
+        Box<dyn FnOnce() -> anyhow::Result<(Discovery, bool)> + Send + 'a>,
+    ),
     /// To be read on a thread of its own while the lock is taken and the database opened
     /// and its history read: with nothing pending, those two are the whole run.
     Later(Box<dyn FnOnce() -> anyhow::Result<Discovery> + Send + 'a>),
@@ -196,10 +205,11 @@ pub enum FolderRead<'a> {
 /// before anything is created or changed, and its errors are reported first, as when it
 /// is read before.
 ///
-/// A discovery from the folder cache is only trusted to conclude that the database is
-/// current with nothing to report; the history is then read without the side table
-/// ([`crate::history::read_lean`]). Anything else (something pending, drift, any finding,
-/// a refusal) is decided again on `read_again()`, a full read, and the whole history.
+/// A discovery from the folder cache, or a memo of the last conclusion on it, is only
+/// trusted to conclude that the database is current with nothing to report; the history is
+/// then read without the side table ([`crate::history::read_lean`]). Anything else
+/// (something pending, drift, any finding, a refusal) is decided again on `read_again()`, a
+/// full read, and the whole history. The discovery is returned unless the memo answered.
 /// The cache is looked up before the database is opened, not beside it: on a hit the
 /// rest is a few milliseconds, and a second thread cost more than it saved.
 pub fn migrate_reading(
@@ -209,10 +219,11 @@ pub fn migrate_reading(
     read_again: impl Fn() -> anyhow::Result<Discovery> + Sync,
     opts: &MigrateOptions,
     on_event: &mut dyn FnMut(Event<'_>),
-) -> anyhow::Result<(MigrateResult, Discovery)> {
+) -> anyhow::Result<(MigrateResult, Option<Discovery>)> {
     std::thread::scope(|s| {
         let mut folder = match first {
-            FolderRead::Ready(d, cached) => Folder::Owned(d, cached),
+            FolderRead::Cached(d, memo) => Folder::Owned(d, Some(memo)),
+            FolderRead::Concluded(memo, rest) => Folder::Concluded(memo, rest),
             FolderRead::Later(read) => Folder::Reading(s.spawn(move || Ok((read()?, false)))),
         };
         let result = run(
@@ -229,30 +240,41 @@ pub fn migrate_reading(
         }
         let result = result?;
         match folder {
-            Folder::Owned(d, _) => Ok((result, d)),
+            Folder::Owned(d, _) => Ok((result, Some(d))),
+            // The memo answered: current, nothing to report, nothing of the folder to show.
+            Folder::Concluded(..) => Ok((result, None)),
             _ => unreachable!("waited for above"),
         }
     })
 }
 
 /// The migrations folder, perhaps still being read.
-enum Folder<'s, 'd> {
+enum Folder<'s, 'd, 'a> {
     Read(&'d Discovery),
     Reading(std::thread::ScopedJoinHandle<'s, anyhow::Result<(Discovery, bool)>>),
-    /// Read; `true` when from the folder cache.
-    Owned(Discovery, bool),
+    /// Unchanged since `migrate` concluded "current" on it, not decoded yet.
+    Concluded(
+        Memo,
+        Box<dyn FnOnce() -> anyhow::Result<(Discovery, bool)> + Send + 'a>,
+    ),
+    /// Read; with its memo when from the folder cache.
+    Owned(Discovery, Option<Memo>),
     /// Reading it failed (the error was returned).
     Failed,
 }
 
-impl Folder<'_, '_> {
+impl Folder<'_, '_, '_> {
     fn wait(&mut self) -> anyhow::Result<()> {
         match std::mem::replace(self, Folder::Failed) {
             Folder::Reading(handle) => {
-                let (read, cached) = handle
+                let (read, _) = handle
                     .join()
                     .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
-                *self = Folder::Owned(read, cached);
+                *self = Folder::Owned(read, None);
+            }
+            Folder::Concluded(memo, rest) => {
+                let (read, cached) = rest()?;
+                *self = Folder::Owned(read, cached.then_some(memo));
             }
             Folder::Failed => anyhow::bail!("the migrations folder could not be read"),
             other => *self = other,
@@ -260,9 +282,9 @@ impl Folder<'_, '_> {
         Ok(())
     }
 
-    /// Whether the discovery came from the folder cache.
+    /// Whether the discovery comes from the folder cache.
     fn cached(&self) -> bool {
-        matches!(self, Folder::Owned(_, true))
+        matches!(self, Folder::Owned(_, Some(_)) | Folder::Concluded(..))
     }
 
     fn get(&self) -> &Discovery {
@@ -283,13 +305,27 @@ impl Folder<'_, '_> {
     }
 }
 
+/// What a "current, nothing to report" conclusion depends on besides the folder.
+fn memo_inputs<'a>(
+    display: &'a str,
+    opts: &'a MigrateOptions,
+    rows: &'a [crate::plan::HistoryRow],
+) -> crate::folder_cache::Inputs<'a> {
+    crate::folder_cache::Inputs {
+        database: display,
+        rules: &opts.rules,
+        accepted: &opts.accepted,
+        rows,
+    }
+}
+
 /// Reads the migrations folder in full, not from the cache (see [`migrate_reading`]).
 type ReadAgain<'a> = &'a (dyn Fn() -> anyhow::Result<Discovery> + Sync);
 
 fn run(
     db_path: &Path,
     migrations_dir: &Path,
-    folder: &mut Folder<'_, '_>,
+    folder: &mut Folder<'_, '_, '_>,
     read_again: ReadAgain<'_>,
     opts: &MigrateOptions,
     on_event: &mut dyn FnMut(Event<'_>),
@@ -361,6 +397,13 @@ fn run(
     } else {
         session.history()
     };
+    let display = db_path.display().to_string();
+    if let (Folder::Concluded(memo, _), Ok(rows)) = (&*folder, &rows)
+        && !created
+        && memo.holds(&memo_inputs(&display, opts, rows))
+    {
+        return Ok(MigrateResult::current(created));
+    }
     let rows = folder.first(rows).and_then(|rows| {
         folder.wait()?;
         Ok(rows)
@@ -372,7 +415,6 @@ fn run(
             return Err(e);
         }
     };
-    let display = db_path.display().to_string();
     if folder.cached() {
         let d = folder.get();
         let current = history::refuse_foreign_writes(d.layout, "migrate").is_ok() && {
@@ -388,12 +430,17 @@ fn run(
             findings.is_empty() && is_current(&plan)
         };
         if current {
+            if let Folder::Owned(_, Some(memo)) = &*folder
+                && !created
+            {
+                memo.remember(&memo_inputs(&display, opts, &rows));
+            }
             announce_created(on_event);
             return Ok(MigrateResult::current(created));
         }
         // Whatever is to be done or reported is decided on the files themselves.
         match read_again() {
-            Ok(d) => *folder = Folder::Owned(d, false),
+            Ok(d) => *folder = Folder::Owned(d, None),
             Err(e) => {
                 session.discard();
                 return Err(e);

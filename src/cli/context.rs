@@ -256,7 +256,7 @@ impl Context {
     /// which it was.
     pub fn migrations_for_deploy(&self) -> anyhow::Result<crate::apply::FolderRead<'_>> {
         use crate::apply::FolderRead;
-        use crate::folder_cache::Source;
+        use crate::folder_cache::{Found, Source};
         let Some(cache_dir) = crate::folder_cache::default_dir() else {
             self.debug(
                 "migrations folder: no cache folder (neither XDG_CACHE_HOME nor HOME is set)",
@@ -269,31 +269,47 @@ impl Context {
             self.config.migrations.layout,
             &cache_dir,
         )?;
-        let d = match found {
-            Ok(d) => d,
-            Err(miss) => {
-                return Ok(FolderRead::Later(Box::new(move || {
-                    let (d, source) = miss.read()?;
-                    if let Source::Disk { why, stored } = &source {
-                        self.debug(format!(
-                            "migrations folder: read in full ({why}){}",
-                            if *stored {
-                                "; cached for the next run"
-                            } else {
-                                ""
-                            }
-                        ));
+        let said = |source: &Source| {
+            if let Source::Disk { why, stored } = source {
+                self.debug(format!(
+                    "migrations folder: read in full ({why}){}",
+                    if *stored {
+                        "; cached for the next run"
+                    } else {
+                        ""
                     }
-                    self.checked(d)
-                })));
+                ));
             }
         };
-        self.debug(format!(
-            "migrations folder: {} files unchanged since the cache in {}",
-            d.migrations.len(),
-            cache_dir.display()
-        ));
-        Ok(FolderRead::Ready(self.checked(d)?, true))
+        match found {
+            Found::Concluded { memo, rest, files } => {
+                self.debug(format!(
+                    "migrations folder: {files} files unchanged since the cache in {}, where `migrate` last found the database current with them",
+                    cache_dir.display()
+                ));
+                Ok(FolderRead::Concluded(
+                    memo,
+                    Box::new(move || {
+                        let (d, source) = rest.discovery()?;
+                        said(&source);
+                        Ok((self.checked(d)?, source == Source::Cache))
+                    }),
+                ))
+            }
+            Found::Cached(d, memo) => {
+                self.debug(format!(
+                    "migrations folder: {} files unchanged since the cache in {}",
+                    d.migrations.len(),
+                    cache_dir.display()
+                ));
+                Ok(FolderRead::Cached(self.checked(d)?, memo))
+            }
+            Found::Miss(miss) => Ok(FolderRead::Later(Box::new(move || {
+                let (d, source) = miss.read()?;
+                said(&source);
+                self.checked(d)
+            }))),
+        }
     }
 
     /// A discovery without errors (they are the command's error), its layout said by `-v`.

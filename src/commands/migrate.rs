@@ -121,7 +121,12 @@ pub fn run(ctx: &Context, args: &MigrateArgs) -> anyhow::Result<Outcome> {
     if json {
         ctx.emit(&format!("{}\n", serde_json::to_string_pretty(&result)?))?;
     } else {
-        ctx.emit(&render_text(ctx, &target.display, &discovery, &result))?;
+        ctx.emit(&render_text(
+            ctx,
+            &target.display,
+            discovery.as_ref(),
+            &result,
+        ))?;
     }
     // The process ends next: freeing every migration of the folder one by one would only
     // delay the exit (a tenth of a millisecond of a five-millisecond no-op run).
@@ -153,10 +158,11 @@ fn fail(ctx: &Context, json: bool, e: anyhow::Error) -> anyhow::Result<Outcome> 
     Err(e)
 }
 
-fn render_text(ctx: &Context, db: &str, d: &Discovery, r: &MigrateResult) -> String {
+/// `d`: the folder, when it was read (not when the memo of the last "current" answered).
+fn render_text(ctx: &Context, db: &str, d: Option<&Discovery>, r: &MigrateResult) -> String {
     let style = ctx.text_style();
     let sources = |p: &str| {
-        d.migrations
+        d?.migrations
             .iter()
             .find(|m| m.path == p)
             .map(|m| m.text.as_str())
@@ -225,10 +231,15 @@ fn render_text(ctx: &Context, db: &str, d: &Discovery, r: &MigrateResult) -> Str
 
 /// What a failure left behind and what to do, by its kind: only a transactional failure
 /// was "rolled back".
-fn failure_help(kind: Option<apply::StepErrorKind>, path: Option<&str>, d: &Discovery) -> String {
+fn failure_help(
+    kind: Option<apply::StepErrorKind>,
+    path: Option<&str>,
+    d: Option<&Discovery>,
+) -> String {
     use apply::StepErrorKind as K;
     let version = path
-        .and_then(|p| d.migrations.iter().find(|m| m.path == p))
+        .zip(d)
+        .and_then(|(p, d)| d.migrations.iter().find(|m| m.path == p))
         .map_or_else(|| "VERSION".to_string(), |m| m.version.to_string());
     match kind {
         // The busy timeout or a failed write: nothing in the file to fix.

@@ -172,9 +172,23 @@ impl Cached {
         )
     }
 
+    /// The cache files (`.bin`), one per way of running on the folder.
     fn cache_files(&self) -> Vec<std::path::PathBuf> {
+        self.files_ending("bin")
+    }
+
+    /// The memos of the last "current" (`.current`), beside the cache files.
+    fn memo_files(&self) -> Vec<std::path::PathBuf> {
+        self.files_ending("current")
+    }
+
+    fn files_ending(&self, extension: &str) -> Vec<std::path::PathBuf> {
         match fs::read_dir(self.cache.path().join("schemagate/folders")) {
-            Ok(entries) => entries.flatten().map(|e| e.path()).collect(),
+            Ok(entries) => entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|e| e == extension))
+                .collect(),
             Err(_) => Vec::new(),
         }
     }
@@ -200,7 +214,13 @@ fn an_unchanged_folder_comes_from_the_cache_with_the_full_reads_result() {
 
 #[test]
 fn an_edit_that_keeps_size_and_mtime_is_drift_through_the_cache() {
-    let c = Cached::new(300);
+    // With the cache only, and with the memo of the last "current" too.
+    for c in [Cached::new(300), memoized(300)] {
+        edit_keeping_size_and_mtime_is_drift(&c);
+    }
+}
+
+fn edit_keeping_size_and_mtime_is_drift(c: &Cached) {
     let path = c.p.migrations().join("0257_t257.sql");
     let before = fs::metadata(&path).unwrap();
     fs::write(&path, "CREATE TABLE t257 (y INTEGER);\n").unwrap();
@@ -299,6 +319,10 @@ fn a_damaged_or_foreign_cache_file_is_ignored_and_replaced() {
         ),
     ];
     for (bytes, why) in cases {
+        // The cache file is what is tested here, not the memo of the last "current".
+        for memo in c.memo_files() {
+            fs::remove_file(memo).unwrap();
+        }
         fs::write(&file, bytes).unwrap();
         let (cached, plain, log) = c.migrate_both_ways();
         assert!(!from_cache(&log), "{log}");
@@ -314,6 +338,9 @@ fn a_damaged_or_foreign_cache_file_is_ignored_and_replaced() {
     let other = Cached::new(150);
     let [theirs] = other.cache_files().try_into().unwrap();
     fs::copy(theirs, &file).unwrap();
+    for memo in c.memo_files() {
+        fs::remove_file(memo).unwrap();
+    }
     let out = output(&c.migrate().success());
     assert!(
         out.contains("read in full (the cache was written for another folder"),
@@ -445,4 +472,101 @@ fn read_only_commands_never_write_the_cache() {
             "{args:?} wrote into the cache folder"
         );
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// The memo of the last "current" (`folder_cache::memo`): with the folder, the history and
+// the settings as they were when `migrate` last found the database current, that is the
+// answer again without decoding the folder. Anything else is decided as without it.
+
+/// What `-v` says when the memo was there (whether it held or not).
+fn with_memo(out: &str) -> bool {
+    out.contains("where `migrate` last found the database current")
+}
+
+/// A cached project whose last `migrate` concluded "current" on the cached folder.
+fn memoized(n: usize) -> Cached {
+    let c = Cached::new(n);
+    assert!(c.memo_files().is_empty(), "a full read writes no memo");
+    let out = output(&c.migrate().success());
+    assert!(from_cache(&out) && !with_memo(&out), "{out}");
+    assert_eq!(c.memo_files().len(), 1);
+    c
+}
+
+fn execute(c: &Cached, sql: &str) {
+    rusqlite::Connection::open(c.p.db())
+        .unwrap()
+        .execute_batch(sql)
+        .unwrap();
+}
+
+#[test]
+fn an_unchanged_database_is_answered_by_the_memo_as_by_a_full_read() {
+    let c = memoized(300);
+    let (memo, plain, log) = c.migrate_both_ways();
+    assert!(with_memo(&log), "{log}");
+    assert_eq!(memo, plain);
+    assert_eq!(memo.0, 0);
+    assert!(memo.1.contains("\"status\": \"current\""), "{}", memo.1);
+}
+
+#[test]
+fn the_memo_never_hides_a_history_edited_by_hand() {
+    // Each edit of the history table, then the same result as a run without any cache.
+    for sql in [
+        // A recorded checksum that no longer matches its file: drift, refused.
+        "UPDATE schema_versions SET checksum = '0' || substr(checksum, 2) WHERE version = '0100'",
+        // Marked applied by hand without a checksum: unverified.
+        "UPDATE schema_versions SET checksum = 'manual' WHERE version = '0042'",
+        // A row for a file that does not exist.
+        "INSERT INTO schema_versions (version, description, checksum) VALUES ('0999', 'ghost', NULL)",
+        // Only the description: whatever it means, it is decided on the rows.
+        "UPDATE schema_versions SET description = 'renamed' WHERE version = '0007'",
+    ] {
+        let c = memoized(120);
+        execute(&c, sql);
+        let (memo, plain, log) = c.migrate_both_ways();
+        assert!(with_memo(&log), "{sql}: {log}");
+        assert_eq!(memo, plain, "{sql}");
+    }
+    let c = memoized(120);
+    execute(
+        &c,
+        "UPDATE schema_versions SET checksum = '0' || substr(checksum, 2) WHERE version = '0100'",
+    );
+    let out = output(&c.migrate().code(1));
+    assert!(out.contains("checksum-drift"), "{out}");
+}
+
+#[test]
+fn the_memo_never_hides_a_pending_migration() {
+    let c = memoized(120);
+    execute(
+        &c,
+        "DELETE FROM schema_versions WHERE version = '0120'; DROP TABLE t120;",
+    );
+    let out = output(&c.migrate().success());
+    assert!(with_memo(&out), "{out}");
+    assert!(out.contains("applied 1 migration"), "{out}");
+    assert_eq!(c.p.versions().len(), 120);
+}
+
+#[test]
+fn a_changed_setting_is_decided_again() {
+    // A rule turned off concluded "current" with it off; turned on again, it is decided anew.
+    let c = memoized(60);
+    execute(
+        &c,
+        "UPDATE schema_versions SET checksum = 'manual' WHERE version = '0042'",
+    );
+    c.p.config("[rules]\nunverified-record = \"off\"\n");
+    let out = output(&c.migrate().success());
+    assert!(out.contains("current, nothing to apply"), "{out}");
+    let out = output(&c.migrate().success());
+    assert!(with_memo(&out), "{out}");
+    c.p.config("");
+    let (memo, plain, _) = c.migrate_both_ways();
+    assert_eq!(memo, plain);
+    assert!(memo.1.contains("unverified-record"), "{}", memo.1);
 }

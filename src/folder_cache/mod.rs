@@ -39,6 +39,10 @@ use crate::fsio::{Listing, Stamp};
 use crate::layout::{Layout, LayoutSetting, names};
 use crate::migration::{Discovery, DownSql, Kind, Migration, MissingUp, Unsupported, Version};
 
+mod memo;
+
+pub use memo::{Inputs, Memo};
+
 /// How much older than the start of a read a file's ctime must be for its stamp to be
 /// stored: more than a tick of the coarsest file-system clock in use (ext3, HFS+ and some
 /// network file systems keep whole seconds; FAT two).
@@ -78,20 +82,37 @@ pub fn read_migrations_folder(
     cache_dir: &Path,
 ) -> anyhow::Result<(Discovery, Source)> {
     match lookup_folder(dir, dir_display, layout, cache_dir)? {
-        Ok(d) => Ok((d, Source::Cache)),
-        Err(miss) => miss.read(),
+        Found::Concluded { rest, .. } => rest.discovery(),
+        Found::Cached(d, _) => Ok((d, Source::Cache)),
+        Found::Miss(miss) => miss.read(),
     }
 }
 
-/// The first half of [`read_migrations_folder`]: the cached discovery when the folder is
-/// unchanged (a listing, a stat per file and the cache file), else what the full read
+/// What [`lookup_folder`] found.
+pub enum Found {
+    /// Unchanged since `migrate` concluded "current, nothing to report" on it: whether
+    /// that is the answer again is for [`Memo::holds`] to say; `rest` gives the discovery
+    /// when it is not. `files`: how many migration files it has.
+    Concluded {
+        memo: Memo,
+        rest: Deferred,
+        files: usize,
+    },
+    /// Unchanged since the cache was written; the memo to record a conclusion in.
+    Cached(Discovery, Memo),
+    /// Not answered by the cache.
+    Miss(Miss),
+}
+
+/// The first half of [`read_migrations_folder`]: what the cache knows of the folder when it
+/// is unchanged (a listing, a stat per file and the cache files), else what the full read
 /// needs, which [`Miss::read`] does (on another thread, if the caller wants).
 pub fn lookup_folder(
     dir: &Path,
     dir_display: &str,
     layout: LayoutSetting,
     cache_dir: &Path,
-) -> anyhow::Result<Result<Discovery, Miss>> {
+) -> anyhow::Result<Found> {
     let started = SystemTime::now();
     let miss = |listed: Option<Listed>, why: String| Miss {
         dir: dir.to_path_buf(),
@@ -103,35 +124,89 @@ pub fn lookup_folder(
         why,
     };
     let Some(listing) = Listing::pinned(dir)? else {
-        return Ok(Err(miss(
-            None,
-            "the folder cannot be listed through its descriptor".into(),
-        )));
+        let why = "the folder cannot be listed through its descriptor";
+        return Ok(Found::Miss(miss(None, why.into())));
     };
     let Some(key) = Key::of(dir, dir_display, layout) else {
         let why = "the folder or the executable cannot be identified";
-        return Ok(Err(miss(None, why.into())));
+        return Ok(Found::Miss(miss(None, why.into())));
     };
     let file = cache_dir
         .join("folders")
         .join(format!("{}.bin", key.file_name()));
-    let seen = scan(&listing);
-    let why = match (&seen, fs::read(&file)) {
-        (None, _) => "the folder holds an entry the cache does not cover".to_string(),
-        (_, Err(e)) if e.kind() == std::io::ErrorKind::NotFound => "no cache yet".into(),
-        (_, Err(e)) => format!("the cache file cannot be read ({e})"),
-        (Some(seen), Ok(bytes)) => match lookup(&bytes, &key, seen) {
-            Ok(d) => return Ok(Ok(d)),
-            Err(why) => why.to_string(),
-        },
+    let Some(names) = names(&listing) else {
+        let why = "the folder holds an entry the cache does not cover";
+        let listed = Listed {
+            listing,
+            key,
+            file,
+            names: None,
+            seen: None,
+        };
+        return Ok(Found::Miss(miss(Some(listed), why.into())));
+    };
+    if let Some((memo, seen)) = Memo::find(cache_dir, &file, &key, |r| stamped(&listing, &names, r))
+    {
+        let files = names.iter().filter(|(_, migration)| *migration).count();
+        let listed = Listed {
+            listing,
+            key,
+            file,
+            names: Some(names),
+            seen: Some(seen),
+        };
+        let rest = Deferred(miss(Some(listed), String::new()));
+        return Ok(Found::Concluded { memo, rest, files });
+    }
+    let why = match cached(&file, &key, |r| stamped(&listing, &names, r)) {
+        Ok((d, seen)) => return Ok(Found::Cached(d, Memo::new(cache_dir, &file, &key, &seen))),
+        Err(why) => why,
     };
     let listed = Listed {
         listing,
         key,
         file,
-        seen,
+        names: Some(names),
+        seen: None,
     };
-    Ok(Err(miss(Some(listed), why)))
+    Ok(Found::Miss(miss(Some(listed), why)))
+}
+
+/// The discovery of a folder found [`Found::Concluded`], read when the memo does not hold.
+pub struct Deferred(Miss);
+
+impl Deferred {
+    /// The cached discovery, else a full read (stored for the next run when it can be).
+    pub fn discovery(self) -> anyhow::Result<(Discovery, Source)> {
+        let mut miss = self.0;
+        if let Some(Listed {
+            key,
+            file,
+            seen: Some(seen),
+            ..
+        }) = &miss.listed
+        {
+            miss.why = match cached(file, key, same(seen)) {
+                Ok((d, _)) => return Ok((d, Source::Cache)),
+                Err(why) => why,
+            };
+        }
+        miss.read()
+    }
+}
+
+/// The discovery in the cache file `file`, when `entries` accepts its entries (see
+/// [`lookup`]); else why not.
+fn cached(
+    file: &Path,
+    key: &Key,
+    entries: impl FnOnce(&mut Dec<'_>) -> Option<Seen>,
+) -> Result<(Discovery, Seen), String> {
+    match fs::read(file) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err("no cache yet".into()),
+        Err(e) => Err(format!("the cache file cannot be read ({e})")),
+        Ok(bytes) => lookup(&bytes, key, entries).map_err(str::to_string),
+    }
 }
 
 /// A folder the cache did not answer for, and why.
@@ -150,6 +225,9 @@ struct Listed {
     listing: Listing,
     key: Key,
     file: PathBuf,
+    /// `None`: an entry the cache does not cover.
+    names: Option<Names>,
+    /// As stamped when the memo was found.
     seen: Option<Seen>,
 }
 
@@ -169,7 +247,8 @@ impl Miss {
             listing,
             key,
             file,
-            seen,
+            names,
+            ..
         }) = listed
         else {
             let d = crate::fsio::read_migrations_folder(&dir, &dir_display, layout)?;
@@ -179,9 +258,9 @@ impl Miss {
         let settled_before = started
             .checked_sub(settle())
             .unwrap_or(SystemTime::UNIX_EPOCH);
-        let stored = match (seen, stamps) {
-            (Some(seen), Some(stamps)) if d.errors.is_empty() => {
-                let entries = with_stamps(seen, stamps, settled_before);
+        let stored = match (names, stamps) {
+            (Some(names), Some(stamps)) if d.errors.is_empty() => {
+                let entries = with_stamps(names, stamps, settled_before);
                 entries.is_some_and(|entries| store(&cache_dir, &file, &key, &entries, &d).is_ok())
             }
             _ => false,
@@ -202,58 +281,97 @@ fn settle() -> Duration {
 /// One entry of the folder: its name, and the stamp of a file named like a migration.
 type Seen = Vec<(String, Option<Stamp>)>;
 
-/// The folder's entries sorted by name, each migration file stamped by name; `None` when
-/// an entry is anything the cache does not cover (a name that is not UTF-8; a link, folder
-/// or special file named like a migration), which the full read handles.
-fn scan(listing: &Listing) -> Option<Seen> {
-    let dir_fd = listing.folder.0.as_ref()?;
-    let mut seen = Vec::with_capacity(listing.entries.len());
+/// The folder's entries by name, and whether each is named like a migration.
+type Names = Vec<(String, bool)>;
+
+/// The folder's entries sorted by name, each with whether it is a migration file (those
+/// are stamped); `None` when an entry is anything the cache does not cover (a name that is
+/// not UTF-8; a link, folder or special file named like a migration), which the full read
+/// handles.
+fn names(listing: &Listing) -> Option<Names> {
+    let mut names = Vec::with_capacity(listing.entries.len());
     for entry in &listing.entries {
         let name = entry.file_name().into_string().ok()?;
-        if !names::looks_like_migration(&name) {
-            seen.push((name, None));
-            continue;
-        }
-        if !entry.file_type().is_ok_and(|t| t.is_file()) {
+        let migration = names::looks_like_migration(&name);
+        if migration && !entry.file_type().is_ok_and(|t| t.is_file()) {
             return None;
         }
-        let stamp = Stamp::at(dir_fd, &name)?;
-        seen.push((name, Some(stamp)));
+        names.push((name, migration));
     }
-    seen.sort_by(|a, b| a.0.cmp(&b.0));
+    names.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    Some(names)
+}
+
+/// The entries with the stamps of the migration files, taken one by one for as long as
+/// they are the ones encoded in `r`: `None` at the first difference, so that a folder
+/// checked out again costs one stat, not one per file.
+fn stamped(listing: &Listing, names: &Names, r: &mut Dec<'_>) -> Option<Seen> {
+    let dir_fd = listing.folder.0.as_ref()?;
+    if r.len()? != names.len() {
+        return None;
+    }
+    let mut seen = Vec::with_capacity(names.len());
+    let mut e = Enc(Vec::with_capacity(128));
+    for (name, migration) in names {
+        let stamp = if *migration {
+            Some(Stamp::at(dir_fd, name)?)
+        } else {
+            None
+        };
+        e.0.clear();
+        put_entry(&mut e, name, stamp.as_ref());
+        // The encoding is one-to-one: the same bytes are the same entry.
+        if r.take(e.0.len())? != e.0.as_slice() {
+            return None;
+        }
+        seen.push((name.clone(), stamp));
+    }
     Some(seen)
 }
 
-/// `seen` with the stamps taken as the files were read, when every migration file has one
-/// and every one settled before `settled_before`.
+/// Accepts the entries encoded in `r` when they are exactly `seen`.
+fn same(seen: &Seen) -> impl FnOnce(&mut Dec<'_>) -> Option<Seen> + '_ {
+    move |r| {
+        let mut e = Enc(Vec::with_capacity(80 * seen.len()));
+        put_seen(&mut e, seen);
+        (r.take(e.0.len())? == e.0.as_slice()).then(|| seen.clone())
+    }
+}
+
+/// The entries with the stamps taken as the files were read, when every migration file has
+/// one and every one settled before `settled_before`.
 fn with_stamps(
-    seen: Seen,
+    names: Names,
     stamps: crate::fsio::Stamps,
     settled_before: SystemTime,
 ) -> Option<Seen> {
     let limit = settled_before.duration_since(SystemTime::UNIX_EPOCH).ok()?;
     let limit = (i64::try_from(limit.as_secs()).ok()?, limit.subsec_nanos());
     let mut read: BTreeMap<String, Stamp> = stamps.into_iter().collect();
-    let mut out = Vec::with_capacity(seen.len());
-    for (name, stamp) in seen {
-        let stamp = match stamp {
-            None => None,
-            Some(_) => {
-                let s = read.remove(&name)?;
-                if s.ctime >= limit {
-                    return None;
-                }
-                Some(s)
+    let mut out = Vec::with_capacity(names.len());
+    for (name, migration) in names {
+        let stamp = if migration {
+            let s = read.remove(&name)?;
+            if s.ctime >= limit {
+                return None;
             }
+            Some(s)
+        } else {
+            None
         };
         out.push((name, stamp));
     }
     read.is_empty().then_some(out)
 }
 
-/// The cached discovery, when the cache file is whole, was written for this folder, this
-/// display, this layout setting and this build, and lists exactly `seen`.
-fn lookup(bytes: &[u8], key: &Key, seen: &Seen) -> Result<Discovery, &'static str> {
+/// The cached discovery and the entries, when the cache file is whole, was written for this
+/// folder, this display, this layout setting and this build, and `entries` accepts the
+/// entries it lists ([`stamped`], [`same`]).
+fn lookup(
+    bytes: &[u8],
+    key: &Key,
+    entries: impl FnOnce(&mut Dec<'_>) -> Option<Seen>,
+) -> Result<(Discovery, Seen), &'static str> {
     let body = bytes
         .len()
         .checked_sub(SEAL_LEN)
@@ -267,13 +385,9 @@ fn lookup(bytes: &[u8], key: &Key, seen: &Seen) -> Result<Discovery, &'static st
     if cached_key != *key {
         return Err("the cache was written for another folder, layout setting or build");
     }
-    // The encoding is one-to-one: the same bytes are the same entries, compared without
-    // decoding a thousand names.
-    let mut now = Enc(Vec::with_capacity(64 * seen.len()));
-    put_seen(&mut now, seen);
-    if r.take(now.0.len()) != Some(now.0.as_slice()) {
+    let Some(seen) = entries(&mut r) else {
         return Err("files were added, removed, replaced or changed since the cache was written");
-    }
+    };
     if seal(body) != bytes[body.len()..] {
         return Err("the cache file is damaged");
     }
@@ -281,7 +395,7 @@ fn lookup(bytes: &[u8], key: &Key, seen: &Seen) -> Result<Discovery, &'static st
     if !r.0.is_empty() {
         return Err("the cache file is damaged");
     }
-    Ok(d)
+    Ok((d, seen))
 }
 
 /// Writes the cache file atomically (a temporary file renamed into place). Not synced: a
@@ -298,6 +412,11 @@ fn store(
     key.put(&mut e);
     put_seen(&mut e, seen);
     put_discovery(&mut e, d);
+    write_sealed(cache_dir, file, e)
+}
+
+/// Seals `e` and writes it atomically (a temporary file renamed into place).
+fn write_sealed(cache_dir: &Path, file: &Path, mut e: Enc) -> std::io::Result<()> {
     let seal = seal(&e.0);
     e.0.extend_from_slice(&seal);
     let folder = file.parent().unwrap_or(cache_dir);
@@ -308,6 +427,12 @@ fn store(
     tmp.write_all(&e.0)?;
     tmp.persist(file).map_err(|e| e.error)?;
     Ok(())
+}
+
+/// The sealed part of a cache file's bytes, when its seal matches.
+fn unseal(bytes: &[u8]) -> Option<&[u8]> {
+    let body = &bytes[..bytes.len().checked_sub(SEAL_LEN)?];
+    (seal(body) == bytes[body.len()..]).then_some(body)
 }
 
 /// The cache holds the text of migrations: readable by their owner only.
@@ -411,18 +536,22 @@ impl Key {
 fn put_seen(e: &mut Enc, seen: &Seen) {
     e.len(seen.len());
     for (name, stamp) in seen {
-        e.str(name);
-        match stamp {
-            None => e.u8(0),
-            Some(s) => {
-                e.u8(1);
-                for n in [s.dev, s.ino, s.size] {
-                    e.u64(n);
-                }
-                for (secs, nanos) in [s.mtime, s.ctime] {
-                    e.u64(secs as u64);
-                    e.u64(u64::from(nanos));
-                }
+        put_entry(e, name, stamp.as_ref());
+    }
+}
+
+fn put_entry(e: &mut Enc, name: &str, stamp: Option<&Stamp>) {
+    e.str(name);
+    match stamp {
+        None => e.u8(0),
+        Some(s) => {
+            e.u8(1);
+            for n in [s.dev, s.ino, s.size] {
+                e.u64(n);
+            }
+            for (secs, nanos) in [s.mtime, s.ctime] {
+                e.u64(secs as u64);
+                e.u64(u64::from(nanos));
             }
         }
     }
@@ -834,7 +963,7 @@ mod tests {
             assert!(layouts.contains(&layout), "{layout} has no folder");
         }
         for d in folders() {
-            let back = lookup(&encoded(&d), &key(), &seen()).unwrap();
+            let (back, _) = lookup(&encoded(&d), &key(), same(&seen())).unwrap();
             // Debug shows every field of every migration: equal text, equal discovery.
             assert_eq!(format!("{back:#?}"), format!("{d:#?}"));
         }
@@ -865,7 +994,7 @@ mod tests {
                 ..key()
             },
         ] {
-            let e = lookup(&bytes, &other, &seen()).unwrap_err();
+            let e = lookup(&bytes, &other, same(&seen())).unwrap_err();
             assert!(e.contains("another folder"), "{e}");
         }
         let mut changed = seen();
@@ -873,7 +1002,7 @@ mod tests {
         let mut added = seen();
         added.push(("002_new.sql".into(), changed[0].1));
         for other in [changed, added, seen()[..1].to_vec()] {
-            let e = lookup(&bytes, &key(), &other).unwrap_err();
+            let e = lookup(&bytes, &key(), same(&other)).unwrap_err();
             assert!(e.contains("since the cache was written"), "{e}");
         }
     }
@@ -882,19 +1011,19 @@ mod tests {
     fn a_damaged_cache_file_is_a_miss_never_a_panic() {
         let bytes = encoded(&folders()[1]);
         for cut in 0..bytes.len() {
-            assert!(lookup(&bytes[..cut], &key(), &seen()).is_err());
+            assert!(lookup(&bytes[..cut], &key(), same(&seen())).is_err());
         }
         for i in 0..bytes.len() {
             for flip in [0x01, 0x80] {
                 let mut bad = bytes.clone();
                 bad[i] ^= flip;
-                assert!(lookup(&bad, &key(), &seen()).is_err(), "byte {i}");
+                assert!(lookup(&bad, &key(), same(&seen())).is_err(), "byte {i}");
             }
         }
         let mut longer = bytes.clone();
         longer.insert(bytes.len() - SEAL_LEN, 0);
-        assert!(lookup(&longer, &key(), &seen()).is_err());
-        assert!(lookup(b"not a cache", &key(), &seen()).is_err());
+        assert!(lookup(&longer, &key(), same(&seen())).is_err());
+        assert!(lookup(b"not a cache", &key(), same(&seen())).is_err());
     }
 
     /// A span that the digest vouches for but that splits a character is still refused:
@@ -919,7 +1048,7 @@ mod tests {
             mtime: (0, 0),
             ctime: (ctime, 0),
         };
-        let seen = vec![("001_a.sql".to_string(), Some(stamp(1)))];
+        let seen = vec![("001_a.sql".to_string(), true)];
         let read = |ctime| vec![("001_a.sql".to_string(), stamp(ctime))];
         let stored = with_stamps(seen.clone(), read(1_700_000_009), now).unwrap();
         assert_eq!(
