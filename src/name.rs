@@ -118,7 +118,6 @@ impl std::hash::Hash for Version {
 
 impl Ord for Version {
     fn cmp(&self, other: &Self) -> Ordering {
-        let numeric = |a: &str, b: &str| a.len().cmp(&b.len()).then_with(|| a.cmp(b));
         if let (Some(a), Some(b)) = (self.undotted(), other.undotted()) {
             return match (a, b) {
                 (None, None) => Ordering::Equal,
@@ -127,6 +126,18 @@ impl Ord for Version {
                 (Some(a), Some(b)) => numeric(a, b),
             };
         }
+        self.cmp_parts(other)
+    }
+}
+
+/// Digit strings without leading zeros, compared as numbers.
+fn numeric(a: &str, b: &str) -> Ordering {
+    a.len().cmp(&b.len()).then_with(|| a.cmp(b))
+}
+
+impl Version {
+    /// The order of versions part by part, which [`Ord`] shortcuts for undotted ones.
+    fn cmp_parts(&self, other: &Self) -> Ordering {
         let (mut a, mut b) = (self.parts(), other.parts());
         loop {
             match (a.next(), b.next()) {
@@ -225,21 +236,6 @@ mod tests {
             "0", "000", "0.0", "0.1", "1", "01", "1.0", "1.0.0", "1.1", "2", "10", "010", "9",
             "20250101", "2025.01", "1.10", "1.9",
         ];
-        let by_parts = |a: &Version, b: &Version| {
-            let numeric = |x: &str, y: &str| x.len().cmp(&y.len()).then_with(|| x.cmp(y));
-            let (mut a, mut b) = (a.parts(), b.parts());
-            loop {
-                match (a.next(), b.next()) {
-                    (None, None) => return Ordering::Equal,
-                    (None, Some(_)) => return Ordering::Less,
-                    (Some(_), None) => return Ordering::Greater,
-                    (Some(x), Some(y)) => match numeric(x, y) {
-                        Ordering::Equal => {}
-                        other => return other,
-                    },
-                }
-            }
-        };
         let hash = |x: &Version| {
             let mut h = std::collections::hash_map::DefaultHasher::new();
             x.hash(&mut h);
@@ -247,7 +243,7 @@ mod tests {
         };
         for a in all.map(|s| Version::parse_dotted(s).unwrap()) {
             for b in all.map(|s| Version::parse_dotted(s).unwrap()) {
-                let expected = by_parts(&a, &b);
+                let expected = a.cmp_parts(&b);
                 assert_eq!(a.cmp(&b), expected, "{a:?} vs {b:?}");
                 assert_eq!(a == b, expected == Ordering::Equal, "{a:?} vs {b:?}");
                 if a == b {
