@@ -6,7 +6,7 @@ use std::path::Path;
 
 use rusqlite::Connection;
 
-use crate::common::{LEGACY_HISTORY, Project, run_cmd, run_json, schemagate};
+use crate::common::{LEGACY_HISTORY, Project, findings, run_cmd, run_json, schemagate};
 
 /// A project with `migrations/` and an empty `data/`.
 fn project() -> Project {
@@ -144,12 +144,7 @@ fn a_missing_column_fails_at_its_line_and_later_steps_still_run() {
     assert_eq!(steps[1]["version"], "003");
     assert_eq!(steps[1]["status"], "ok");
     assert!(steps[1]["schema_diff"].as_str().unwrap().contains("tags"));
-    let failed: Vec<_> = v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["rule"] == "migration-failed")
-        .collect();
+    let failed = findings(&v, "migration-failed");
     assert_eq!(failed.len(), 1, "{v:#}");
     assert_eq!(failed[0]["path"], "migrations/002_index_nickname.sql");
     assert_eq!(failed[0]["line"], 4);

@@ -11,7 +11,9 @@
 use std::path::Path;
 use std::process::Command as StdCommand;
 
-use crate::common::{Project, bin, clean_env, code_out_err, git, legacy_db, run_cmd, run_json};
+use crate::common::{
+    Project, bin, clean_env, code_out_err, findings, git, legacy_db, run_cmd, run_json,
+};
 
 /// The backquoted schemagate commands in `text`.
 fn commands_in(text: &str) -> Vec<String> {
@@ -26,11 +28,8 @@ fn commands_in(text: &str) -> Vec<String> {
 /// The commands in the help lines of a report's (or a migrate result's) findings with
 /// `rule`, with nothing else on offer.
 fn suggested(report: &serde_json::Value, rule: &str) -> Vec<String> {
-    let commands: Vec<String> = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["rule"] == rule)
+    let commands: Vec<String> = findings(report, rule)
+        .into_iter()
         .filter_map(|f| f["help"].as_str())
         .flat_map(commands_in)
         .collect();

@@ -4,7 +4,7 @@
 //! `init` wrote `accept-checksum = []` and an empty `[rules]`, and either edit gave a TOML
 //! duplicate-key error.
 
-use crate::common::{Project, run_cmd, run_json};
+use crate::common::{Project, findings, run_cmd, run_json};
 
 /// Removes `# ` in front of commented table headers and `key = value` lines, as a person
 /// taking up an example does.
@@ -69,12 +69,7 @@ fn init_output_stays_valid_with_its_examples_uncommented_and_a_drift_entry_paste
 
     let (code, report, err) = run_json(p.cmd().args(["lint", "--env", "dev", "--format", "json"]));
     assert_eq!(code, 0, "pasted entry:\n{entry}\n{err}\n{report}");
-    let drift = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["rule"] == "checksum-drift")
-        .count();
+    let drift = findings(&report, "checksum-drift").len();
     assert_eq!(drift, 0, "{report}");
     let (code, out, err) = run_cmd(p.cmd().args(["migrate", "--env", "dev"]));
     assert_eq!(code, 0, "{out}\n{err}");

@@ -19,7 +19,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use crate::common::{Project, run_json, schemagate};
+use crate::common::{Project, findings, run_json, schemagate};
 
 /// Rules that judge file names, which depend on the layout.
 const NAMING_RULES: &[&str] = &["invalid-filename", "version-width", "unversioned-file"];
@@ -693,11 +693,9 @@ fn assert_clean(tool: Tool) -> serde_json::Value {
 }
 
 fn count(v: &serde_json::Value, rule: &str, severity: &str) -> usize {
-    v["findings"]
-        .as_array()
-        .unwrap()
+    findings(v, rule)
         .iter()
-        .filter(|f| f["rule"] == rule && f["severity"] == severity)
+        .filter(|f| f["severity"] == severity)
         .count()
 }
 
@@ -730,11 +728,8 @@ fn a_sqlx_folder_has_no_errors() {
 fn a_legacy_folder_with_python_migrations_has_no_errors() {
     let v = assert_clean(Tool::Legacy);
     let of = |rule: &str| -> Vec<String> {
-        v["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|f| f["rule"] == rule)
+        findings(&v, rule)
+            .into_iter()
             .map(|f| f["path"].as_str().unwrap().to_string())
             .collect()
     };

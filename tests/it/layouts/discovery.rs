@@ -2,7 +2,7 @@
 //! evidence, and no findings about names the tool writes itself.
 
 use super::{ALL, fixture, rules};
-use crate::common::{Project, json, output};
+use crate::common::{Project, findings, json, output};
 
 #[test]
 fn every_layout_is_detected_named_and_counted() {
@@ -111,11 +111,8 @@ fn a_folder_of_two_tools_is_refused_naming_the_files_of_each() {
     p.config("[migrations]\nlayout = \"dbmate\"\n");
     let a = p.cmd().args(["lint", "--format", "json"]).assert().code(1);
     let report = json(&a);
-    let missing: Vec<_> = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["rule"] == "missing-up-section")
+    let missing: Vec<_> = findings(&report, "missing-up-section")
+        .into_iter()
         .map(|f| f["path"].as_str().unwrap())
         .collect();
     assert_eq!(
@@ -164,12 +161,7 @@ fn numbered_files_that_cannot_run_are_warnings_naming_the_version() {
         .assert()
         .success();
     let report = json(&a);
-    let unsupported: Vec<&serde_json::Value> = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["rule"] == "unsupported-migration")
-        .collect();
+    let unsupported = findings(&report, "unsupported-migration");
     assert_eq!(unsupported.len(), 1, "{report:#}");
     assert_eq!(unsupported[0]["severity"], "warning");
     let message = unsupported[0]["message"].as_str().unwrap();
@@ -255,11 +247,8 @@ fn the_base_branch_is_read_in_the_same_layout() {
             .assert()
             .code(1);
         let report = json(&a);
-        let modified: Vec<&str> = report["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|f| f["rule"] == "modified-migration")
+        let modified: Vec<&str> = findings(&report, "modified-migration")
+            .into_iter()
             .map(|f| f["path"].as_str().unwrap())
             .collect();
         assert_eq!(

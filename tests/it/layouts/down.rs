@@ -4,7 +4,7 @@
 use rusqlite::Connection;
 
 use super::{CHAIN, WITH_DOWN, fixture, rules};
-use crate::common::{Project, json, output};
+use crate::common::{Project, findings, json, output};
 
 fn query(p: &Project, sql: &str) -> Vec<String> {
     let conn = Connection::open(p.db()).unwrap();
@@ -179,12 +179,7 @@ fn check_verifies_that_down_gives_back_the_schema() {
             .assert()
             .success(),
     );
-    let found: Vec<&serde_json::Value> = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["rule"] == "down-not-reversible")
-        .collect();
+    let found = findings(&report, "down-not-reversible");
     assert_eq!(found.len(), 2, "{report:#}");
     let posts = found[0]["message"].as_str().unwrap();
     assert!(posts.contains("20240112141500_create_posts.sql"), "{posts}");

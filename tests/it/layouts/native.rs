@@ -24,7 +24,7 @@ use std::fs;
 use rusqlite::{Connection, params};
 
 use super::{CHAIN, DIESEL_STAMPS, Fixture, REPLACE_VIEW, STAMPS, Step, fixture_of, kept, schema};
-use crate::common::{Project, json, output, query_strings};
+use crate::common::{Project, findings, json, output, query_strings};
 
 /// The folders' four steps; the tools applied the first [`APPLIED`].
 const STEPS: [Step; 4] = [CHAIN[0], CHAIN[1], CHAIN[2], REPLACE_VIEW];
@@ -629,12 +629,7 @@ fn flyway_database_with_dotted_versions_and_a_repeatable() {
     check(&case);
     // The repeatable is named as what the dry run leaves out (a warning, not an error).
     let report = json(&case.project.run(&["lint", "--format", "json"]).success());
-    let left_out: Vec<&serde_json::Value> = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["rule"] == "unsupported-migration")
-        .collect();
+    let left_out = findings(&report, "unsupported-migration");
     assert_eq!(left_out.len(), 1, "{report:#}");
     assert_eq!(left_out[0]["path"], "migrations/R__Post_titles.sql");
     assert_eq!(left_out[0]["severity"], "warning");
@@ -797,12 +792,7 @@ fn a_dirty_database_is_an_error_in_lint_check_and_dry_run() {
         for command in ["lint", "check", "dry-run", "status"] {
             let a = p.run(&[command, "--format", "json"]).code(1);
             let report = json(&a);
-            let dirty: Vec<&serde_json::Value> = report["findings"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .filter(|f| f["rule"] == "dirty-database")
-                .collect();
+            let dirty = findings(&report, "dirty-database");
             assert_eq!(dirty.len(), 1, "{layout} {command}: {report:#}");
             assert_eq!(dirty[0]["severity"], "error");
             let help = dirty[0]["help"].as_str().unwrap();
