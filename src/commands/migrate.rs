@@ -128,9 +128,6 @@ pub fn run(ctx: &Context, args: &MigrateArgs) -> anyhow::Result<Outcome> {
             &result,
         ))?;
     }
-    // The process ends next: freeing every migration of the folder one by one would only
-    // delay the exit (a tenth of a millisecond of a five-millisecond no-op run).
-    std::mem::forget(discovery);
     if matches!(
         result.failure,
         Some(apply::StepErrorKind::Environment | apply::StepErrorKind::Interrupted)
