@@ -224,7 +224,7 @@ pub fn migrate_reading(
         let mut folder = match first {
             FolderRead::Cached(d, memo) => Folder::Owned(d, Some(memo)),
             FolderRead::Concluded(memo, rest) => Folder::Concluded(memo, rest),
-            FolderRead::Later(read) => Folder::Reading(s.spawn(move || Ok((read()?, false)))),
+            FolderRead::Later(read) => Folder::Reading(s.spawn(read)),
         };
         let result = run(
             db_path,
@@ -251,7 +251,7 @@ pub fn migrate_reading(
 /// The migrations folder, perhaps still being read.
 enum Folder<'s, 'd, 'a> {
     Read(&'d Discovery),
-    Reading(std::thread::ScopedJoinHandle<'s, anyhow::Result<(Discovery, bool)>>),
+    Reading(std::thread::ScopedJoinHandle<'s, anyhow::Result<Discovery>>),
     /// Unchanged since `migrate` concluded "current" on it, not decoded yet.
     Concluded(
         Memo,
@@ -267,7 +267,7 @@ impl Folder<'_, '_, '_> {
     fn wait(&mut self) -> anyhow::Result<()> {
         match std::mem::replace(self, Folder::Failed) {
             Folder::Reading(handle) => {
-                let (read, _) = handle
+                let read = handle
                     .join()
                     .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
                 *self = Folder::Owned(read, None);
